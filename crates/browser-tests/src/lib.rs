@@ -1,0 +1,319 @@
+//! A real-browser test harness: headless Chromium through chromedriver, driven by
+//! fantoccini, against the release bundle served by the project's own nginx.conf
+//! in a real nginx, with the reference backend over real sockets.
+//!
+//! Every process a test starts is owned by a value that stops it on drop, so a
+//! failing test cleans up too. A test fails on any browser console error (network
+//! failures only where the test declares them expected) and on a Rust panic in the
+//! page, which the dashboard's panic hook records on `<html data-panic>`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use dashboard_ops::local_stack::{find_project_root, Nginx};
+use dashboard_ops::process::{find_program, free_local_port, Supervised};
+use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+
+/// The repository root (this crate lives in `crates/browser-tests`).
+pub fn project_root() -> anyhow::Result<PathBuf> {
+    find_project_root(Path::new(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// The release bundle; the test command builds it before running these tests.
+pub fn dist_dir() -> anyhow::Result<PathBuf> {
+    let dist = std::env::var_os("DASHBOARD_DIST")
+        .map(PathBuf::from)
+        .unwrap_or(project_root()?.join("dist"));
+    if !dist.join("index.html").is_file() {
+        bail!(
+            "no built bundle at {}: run scripts/build-bundle (the test command does)",
+            dist.display()
+        );
+    }
+    Ok(dist)
+}
+
+fn localhost(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// The reference backend, in this process, on a real socket.
+pub struct InProcessBackend {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl InProcessBackend {
+    pub async fn start() -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(sse_backend::serve(listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for InProcessBackend {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.abort();
+    }
+}
+
+/// The dashboard behind nginx, pointed at `backend_origin`.
+pub fn start_dashboard(backend_origin: &str) -> anyhow::Result<Nginx> {
+    Nginx::start(
+        &project_root()?,
+        &dist_dir()?,
+        localhost(free_local_port()?),
+        backend_origin,
+    )
+}
+
+/// An origin on which nothing listens: a backend that is down.
+pub fn unreachable_origin() -> anyhow::Result<String> {
+    Ok(format!("http://127.0.0.1:{}", free_local_port()?))
+}
+
+/// One browser console entry.
+#[derive(Debug, Clone)]
+pub struct ConsoleEntry {
+    pub level: String,
+    pub message: String,
+}
+
+impl ConsoleEntry {
+    /// A failed resource load (an HTTP error status or a refused connection), as
+    /// opposed to an error raised by the page's code.
+    pub fn is_failed_resource_load(&self) -> bool {
+        self.message.contains("Failed to load resource")
+    }
+}
+
+/// chromedriver's (non-W3C, still supported) browser log endpoint.
+#[derive(Debug)]
+struct GetBrowserLog;
+
+impl WebDriverCompatibleCommand for GetBrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "type": "browser" }).to_string()),
+        )
+    }
+}
+
+/// Headless Chromium with its own chromedriver and a fresh profile.
+pub struct Browser {
+    client: Option<Client>,
+    console: Vec<ConsoleEntry>,
+    // Dropped after the client: the driver stops, then the profile is removed.
+    _driver: Supervised,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub async fn launch() -> anyhow::Result<Self> {
+        let chromedriver = find_program("chromedriver")
+            .context("chromedriver is not installed: run scripts/setup")?;
+        let chromium = ["chromium", "chromium-browser", "google-chrome"]
+            .into_iter()
+            .find_map(find_program)
+            .context("chromium is not installed: run scripts/setup")?;
+        let profile = tempfile::Builder::new()
+            .prefix("dashboard-chromium-")
+            .tempdir()?;
+        let port = free_local_port()?;
+        let mut command = Command::new(chromedriver);
+        command
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1");
+        let mut driver = Supervised::spawn(
+            "chromedriver",
+            command,
+            &profile.path().join("chromedriver.log"),
+        )?;
+        driver.wait_for_port(localhost(port), Duration::from_secs(20))?;
+
+        let mut caps = Capabilities::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--window-size=1400,1000",
+                    format!("--user-data-dir={}", profile.path().join("profile").display()),
+                ],
+            }),
+        );
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+        let client = Client::with_capabilities_and_connector(
+            &format!("http://127.0.0.1:{port}"),
+            &caps,
+            hyper_util::client::legacy::connect::HttpConnector::new(),
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open a Chromium session; chromedriver said:\n{}",
+                driver.log_tail(4000)
+            )
+        })?;
+        Ok(Self {
+            client: Some(client),
+            console: Vec::new(),
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    pub fn client(&self) -> &Client {
+        self.client.as_ref().expect("client is present until close")
+    }
+
+    pub async fn goto(&self, url: &str) -> anyhow::Result<()> {
+        self.client()
+            .goto(url)
+            .await
+            .with_context(|| format!("cannot open {url}"))
+    }
+
+    /// Waits for the element with `data-testid`.
+    pub async fn wait_for_testid(
+        &self,
+        testid: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<fantoccini::elements::Element> {
+        let selector = format!("[data-testid=\"{testid}\"]");
+        self.client()
+            .wait()
+            .at_most(timeout)
+            .for_element(Locator::Css(&selector))
+            .await
+            .with_context(|| format!("no element {selector} within {timeout:?}"))
+    }
+
+    /// Polls `attribute` of the element with `data-testid` until it equals `want`.
+    pub async fn wait_for_attr(
+        &self,
+        testid: &str,
+        attribute: &str,
+        want: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Ok(element) = self
+                .client()
+                .find(Locator::Css(&format!("[data-testid=\"{testid}\"]")))
+                .await
+            {
+                last = element.attr(attribute).await.ok().flatten();
+                if last.as_deref() == Some(want) {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{testid} [{attribute}] is {last:?}, not {want:?}, after {timeout:?}")
+    }
+
+    /// Drains new console entries into this browser's record and returns all so far.
+    pub async fn console(&mut self) -> anyhow::Result<&[ConsoleEntry]> {
+        let entries = self
+            .client()
+            .issue_cmd(GetBrowserLog)
+            .await
+            .context("cannot read the browser log")?;
+        for entry in entries.as_array().into_iter().flatten() {
+            self.console.push(ConsoleEntry {
+                level: entry["level"].as_str().unwrap_or_default().to_owned(),
+                message: entry["message"].as_str().unwrap_or_default().to_owned(),
+            });
+        }
+        Ok(&self.console)
+    }
+
+    /// The panic recorded by the page's panic hook, if any.
+    pub async fn page_panic(&self) -> anyhow::Result<Option<String>> {
+        let value = self
+            .client()
+            .execute(
+                "return document.documentElement.getAttribute('data-panic');",
+                vec![],
+            )
+            .await?;
+        Ok(value.as_str().map(str::to_owned))
+    }
+
+    /// Fails on a page panic or on any console error, except failed resource loads
+    /// whose message contains one of `expected_failed_loads`.
+    pub async fn assert_clean(&mut self, expected_failed_loads: &[&str]) -> anyhow::Result<()> {
+        if let Some(panic) = self.page_panic().await? {
+            bail!("the page panicked: {panic}");
+        }
+        let unexpected: Vec<String> = self
+            .console()
+            .await?
+            .iter()
+            .filter(|entry| entry.level == "SEVERE")
+            .filter(|entry| {
+                !(entry.is_failed_resource_load()
+                    && expected_failed_loads
+                        .iter()
+                        .any(|allowed| entry.message.contains(allowed)))
+            })
+            .map(|entry| entry.message.clone())
+            .collect();
+        if !unexpected.is_empty() {
+            bail!("browser console errors:\n  {}", unexpected.join("\n  "));
+        }
+        Ok(())
+    }
+
+    /// Ends the browser session (the driver process stops on drop).
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        if let Some(client) = self.client.take() {
+            client.close().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a JSON value from the page.
+pub async fn eval(browser: &Browser, script: &str) -> anyhow::Result<Value> {
+    Ok(browser.client().execute(script, vec![]).await?)
+}

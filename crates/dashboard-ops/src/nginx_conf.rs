@@ -1,0 +1,132 @@
+//! Renders `nginx.conf`, the single nginx configuration of the project.
+//!
+//! The file holds `${NAME}` placeholders. The Docker image renders them with
+//! `envsubst` at container start; local runs and tests render them here. nginx's
+//! own variables are written `$name` (without braces) so the two never collide.
+
+use std::collections::BTreeMap;
+
+/// The placeholders nginx.conf may contain; rendering fails on any other.
+pub const PLACEHOLDERS: [&str; 4] = [
+    "DASHBOARD_LISTEN",
+    "DASHBOARD_ROOT",
+    "BACKEND_URL",
+    "NGINX_RUNTIME_DIR",
+];
+
+/// Values for every placeholder.
+#[derive(Debug, Clone)]
+pub struct NginxSettings {
+    /// `listen` argument, e.g. `127.0.0.1:3001` or `3001`.
+    pub listen: String,
+    /// Directory with the built bundle (trunk's `dist/`).
+    pub root: String,
+    /// Origin of the SSE service, without a path: `http://127.0.0.1:8000`.
+    pub backend_url: String,
+    /// Writable directory for the pid file, logs and temporary files.
+    pub runtime_dir: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RenderError {
+    UnknownPlaceholder(String),
+    Unterminated { offset: usize },
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnknownPlaceholder(name) => write!(
+                f,
+                "nginx.conf uses the placeholder ${{{name}}}, which is not one of {PLACEHOLDERS:?}"
+            ),
+            Self::Unterminated { offset } => {
+                write!(f, "nginx.conf has an unterminated \"${{\" at byte {offset}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+impl NginxSettings {
+    fn values(&self) -> BTreeMap<&'static str, &str> {
+        BTreeMap::from([
+            ("DASHBOARD_LISTEN", self.listen.as_str()),
+            ("DASHBOARD_ROOT", self.root.as_str()),
+            ("BACKEND_URL", self.backend_url.as_str()),
+            ("NGINX_RUNTIME_DIR", self.runtime_dir.as_str()),
+        ])
+    }
+
+    /// Replaces every `${NAME}` in `template`.
+    pub fn render(&self, template: &str) -> Result<String, RenderError> {
+        let values = self.values();
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find('}').ok_or(RenderError::Unterminated {
+                offset: template.len() - rest.len() + start,
+            })?;
+            let name = &after[..end];
+            let value = values
+                .get(name)
+                .ok_or_else(|| RenderError::UnknownPlaceholder(name.to_owned()))?;
+            out.push_str(value);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> NginxSettings {
+        NginxSettings {
+            listen: "127.0.0.1:3001".into(),
+            root: "/srv/dist".into(),
+            backend_url: "http://127.0.0.1:8000".into(),
+            runtime_dir: "/tmp/run".into(),
+        }
+    }
+
+    #[test]
+    fn replaces_placeholders_and_keeps_nginx_variables() {
+        let out = settings()
+            .render("listen ${DASHBOARD_LISTEN}; proxy_pass ${BACKEND_URL}; add_header X $host;")
+            .expect("renders");
+        assert_eq!(
+            out,
+            "listen 127.0.0.1:3001; proxy_pass http://127.0.0.1:8000; add_header X $host;"
+        );
+    }
+
+    #[test]
+    fn unknown_and_unterminated_placeholders_are_errors() {
+        assert_eq!(
+            settings().render("a ${NOPE} b"),
+            Err(RenderError::UnknownPlaceholder("NOPE".into()))
+        );
+        assert_eq!(
+            settings().render("ab ${ROOT"),
+            Err(RenderError::Unterminated { offset: 3 })
+        );
+    }
+
+    #[test]
+    fn the_project_nginx_conf_uses_every_placeholder_and_no_other() {
+        let template = include_str!("../../../nginx.conf");
+        let rendered = settings()
+            .render(template)
+            .expect("the project's nginx.conf renders");
+        assert!(!rendered.contains("${"));
+        for name in PLACEHOLDERS {
+            assert!(template.contains(&format!("${{{name}}}")), "{name} unused");
+        }
+    }
+}

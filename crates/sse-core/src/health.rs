@@ -1,0 +1,242 @@
+//! `GET /health`: the service's own view of itself, and how the dashboard turns
+//! one check into a connection state.
+//!
+//! The service answers HTTP 200 as long as its process is up, also when a
+//! component (Redis) is down; the body's `status` then says `degraded` or
+//! `unhealthy`. So "connected" is decided from the body, not from the status code.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The `status` field of a health answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Healthy,
+    Degraded,
+    Unhealthy,
+    /// Any value this client does not know; kept so that it can be shown.
+    #[serde(untagged)]
+    Other(String),
+}
+
+/// The body of `GET /health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthReport {
+    pub status: HealthStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Component name -> its status word (`"healthy"`, `"unhealthy"`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub components: BTreeMap<String, String>,
+    /// Present on `unhealthy` answers caused by an internal exception.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl HealthReport {
+    /// Components whose status is anything but `healthy`, in name order.
+    pub fn failing_components(&self) -> Vec<&str> {
+        self.components
+            .iter()
+            .filter(|(_, status)| status.as_str() != "healthy")
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}
+
+/// Why a health check did not reach a usable answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthCheckFailure {
+    /// The request did not complete (connection refused, DNS, CORS, ...).
+    Network(String),
+    /// No answer within the check's time limit.
+    Timeout { after_ms: u32 },
+    /// An answer with a non-2xx status.
+    HttpStatus { status: u16 },
+    /// A 2xx answer whose body is not a health report.
+    InvalidBody(String),
+}
+
+impl std::fmt::Display for HealthCheckFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Network(detail) => write!(f, "network error: {detail}"),
+            Self::Timeout { after_ms } => write!(f, "no answer within {after_ms} ms"),
+            Self::HttpStatus { status } => write!(f, "the health endpoint answered HTTP {status}"),
+            Self::InvalidBody(detail) => write!(f, "unreadable health answer: {detail}"),
+        }
+    }
+}
+
+/// What the status indicator shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// The first check, or a check after a failure, is in flight.
+    Checking,
+    /// 200 with status `healthy`.
+    Connected { version: Option<String> },
+    /// 200 with `degraded`, `unhealthy` or an unknown status; `reason` names the
+    /// failing components or the service's error.
+    Degraded {
+        version: Option<String>,
+        reason: String,
+    },
+    /// The service could not be reached or did not answer a health report.
+    Disconnected { reason: String },
+}
+
+impl ConnectionState {
+    /// The stable word used in `data-state` attributes and CSS classes.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Checking => "checking",
+            Self::Connected { .. } => "connected",
+            Self::Degraded { .. } => "degraded",
+            Self::Disconnected { .. } => "disconnected",
+        }
+    }
+
+    /// The label a person reads.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Checking => "Checking",
+            Self::Connected { .. } => "Connected",
+            Self::Degraded { .. } => "Degraded",
+            Self::Disconnected { .. } => "Disconnected",
+        }
+    }
+
+    /// Decides the state from the outcome of one health check.
+    pub fn from_check(outcome: Result<HealthReport, HealthCheckFailure>) -> Self {
+        match outcome {
+            Err(failure) => Self::Disconnected {
+                reason: failure.to_string(),
+            },
+            Ok(report) => {
+                let word = match &report.status {
+                    HealthStatus::Healthy => {
+                        return Self::Connected {
+                            version: report.version,
+                        }
+                    }
+                    HealthStatus::Degraded => "degraded".to_owned(),
+                    HealthStatus::Unhealthy => "unhealthy".to_owned(),
+                    HealthStatus::Other(word) => format!("unknown status \"{word}\""),
+                };
+                let failing = report.failing_components();
+                let reason = if let Some(error) = &report.error {
+                    format!("{word}: {error}")
+                } else if failing.is_empty() {
+                    word
+                } else {
+                    format!("{word}: {} not healthy", failing.join(", "))
+                };
+                Self::Degraded {
+                    version: report.version.clone(),
+                    reason,
+                }
+            }
+        }
+    }
+
+    /// Parses a 2xx body and decides the state in one step.
+    pub fn from_body(body: &str) -> Self {
+        Self::from_check(
+            serde_json::from_str::<HealthReport>(body)
+                .map_err(|e| HealthCheckFailure::InvalidBody(e.to_string())),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Answers as the real service gives them (shared/contract.md).
+    const HEALTHY: &str = r#"{"status":"healthy","timestamp":"2026-11-27T10:44:02.565453Z","version":"1.0.0","components":{"redis":"healthy"}}"#;
+    const DEGRADED: &str = r#"{"status":"degraded","timestamp":"2026-11-27T10:44:02.565453Z","version":"1.0.0","components":{"redis":"unhealthy"}}"#;
+    const UNHEALTHY: &str =
+        r#"{"status":"unhealthy","timestamp":"2026-11-27T10:44:02.565453Z","error":"boom"}"#;
+
+    #[test]
+    fn healthy_body_is_connected_with_version() {
+        assert_eq!(
+            ConnectionState::from_body(HEALTHY),
+            ConnectionState::Connected {
+                version: Some("1.0.0".into())
+            }
+        );
+    }
+
+    #[test]
+    fn degraded_body_names_the_failing_component() {
+        let state = ConnectionState::from_body(DEGRADED);
+        assert_eq!(state.key(), "degraded");
+        assert_eq!(
+            state,
+            ConnectionState::Degraded {
+                version: Some("1.0.0".into()),
+                reason: "degraded: redis not healthy".into()
+            }
+        );
+    }
+
+    #[test]
+    fn unhealthy_body_carries_the_service_error() {
+        match ConnectionState::from_body(UNHEALTHY) {
+            ConnectionState::Degraded { reason, version } => {
+                assert_eq!(reason, "unhealthy: boom");
+                assert_eq!(version, None);
+            }
+            other => panic!("expected degraded, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_status_word_is_degraded_not_connected() {
+        let state = ConnectionState::from_body(r#"{"status":"starting"}"#);
+        assert_eq!(state.key(), "degraded");
+        assert!(
+            matches!(state, ConnectionState::Degraded { ref reason, .. } if reason.contains("starting"))
+        );
+    }
+
+    #[test]
+    fn non_json_or_wrong_shape_is_disconnected() {
+        for body in ["<html>502 Bad Gateway</html>", "{}", "", r#"{"status":1}"#] {
+            let state = ConnectionState::from_body(body);
+            assert_eq!(state.key(), "disconnected", "body {body:?}");
+        }
+    }
+
+    #[test]
+    fn failures_become_disconnected_with_a_sentence() {
+        let state =
+            ConnectionState::from_check(Err(HealthCheckFailure::HttpStatus { status: 502 }));
+        assert_eq!(
+            state,
+            ConnectionState::Disconnected {
+                reason: "the health endpoint answered HTTP 502".into()
+            }
+        );
+        let state =
+            ConnectionState::from_check(Err(HealthCheckFailure::Timeout { after_ms: 3000 }));
+        assert_eq!(state.label(), "Disconnected");
+        assert!(
+            matches!(state, ConnectionState::Disconnected { reason } if reason == "no answer within 3000 ms")
+        );
+    }
+
+    #[test]
+    fn report_round_trips_through_json() {
+        let report: HealthReport = serde_json::from_str(DEGRADED).expect("valid capture");
+        let again: HealthReport =
+            serde_json::from_str(&serde_json::to_string(&report).expect("serializable"))
+                .expect("own output parses");
+        assert_eq!(report, again);
+    }
+}

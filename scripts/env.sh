@@ -1,0 +1,14 @@
+# Sourced by the other scripts: the project's tool paths and pinned versions.
+# shellcheck shell=bash
+PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PROJECT_ROOT
+# cargo-installed tools (trunk, wasm-bindgen) and npm-installed ones (wasm-opt).
+export PATH="$HOME/.cargo/bin:$PROJECT_ROOT/node_modules/.bin:$PATH"
+
+TRUNK_VERSION=0.21.14
+# wasm-bindgen-cli must equal the wasm-bindgen crate that Cargo.lock resolves.
+wasm_bindgen_locked_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$PROJECT_ROOT/Cargo.lock"
+}
+
+log() { printf '==> %s\n' "$*" >&2; }
