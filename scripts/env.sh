@@ -3,7 +3,7 @@
 PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PROJECT_ROOT
 # cargo-installed tools (trunk, wasm-bindgen) and npm-installed ones (wasm-opt).
-export PATH="$HOME/.cargo/bin:$PROJECT_ROOT/node_modules/.bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PROJECT_ROOT/node_modules/.bin:$PATH"
 
 TRUNK_VERSION=0.21.14
 # wasm-bindgen-cli must equal the wasm-bindgen crate that Cargo.lock resolves.
