@@ -1,6 +1,14 @@
 //! The dashboard's platform-neutral core: typed models of the SSE Streaming
-//! Microservice's API (see `shared/contract.md`) and the logic that turns its
-//! answers into what the dashboard shows. No I/O, no browser: it compiles for
-//! wasm32 (the dashboard) and native (the reference backend and the tests).
+//! Microservice's API (see `shared/contract.md`), an incremental SSE parser, and
+//! the statistics the dashboard shows. No I/O, no browser: it compiles for wasm32
+//! (the dashboard) and native (the reference backend and the tests).
 
+pub mod api_error;
+pub mod config;
+pub mod distribution;
+pub mod execution_stats;
 pub mod health;
+pub mod recorder;
+pub mod run_stats;
+pub mod sse;
+pub mod stream;

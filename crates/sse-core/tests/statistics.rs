@@ -1,0 +1,252 @@
+//! Percentiles, bounded distributions, run statistics and window series.
+
+use sse_core::distribution::{Distribution, EXACT_SAMPLES};
+use sse_core::recorder::{Outcome, RequestRecord};
+use sse_core::run_stats::RunStats;
+
+fn distribution(values: &[f64]) -> Distribution {
+    let mut d = Distribution::new();
+    for &v in values {
+        d.record(v);
+    }
+    d
+}
+
+#[test]
+fn nearest_rank_percentiles_match_hand_computed_values() {
+    // Sorted: 15 20 35 40 50. Rank = ceil(p/100 * 5).
+    let d = distribution(&[50.0, 15.0, 40.0, 20.0, 35.0]);
+    assert_eq!(d.percentile(5.0), Some(15.0)); // rank ceil(0.25) = 1
+    assert_eq!(d.percentile(30.0), Some(20.0)); // rank ceil(1.5) = 2
+    assert_eq!(d.percentile(40.0), Some(20.0)); // rank 2 exactly
+    assert_eq!(d.percentile(50.0), Some(35.0)); // rank ceil(2.5) = 3
+    assert_eq!(d.percentile(100.0), Some(50.0));
+    // 1..=100: p50 is the 50th value, p90 the 90th, p99 the 99th.
+    let d = distribution(&(1..=100).map(f64::from).collect::<Vec<_>>());
+    assert_eq!(
+        d.percentiles(&[50.0, 90.0, 95.0, 99.0]),
+        vec![Some(50.0), Some(90.0), Some(95.0), Some(99.0)]
+    );
+    // Four values: p50 is the 2nd (no interpolation).
+    assert_eq!(
+        distribution(&[1.0, 2.0, 3.0, 4.0]).percentile(50.0),
+        Some(2.0)
+    );
+}
+
+#[test]
+fn empty_distribution_has_no_figures_and_bad_values_are_ignored() {
+    let mut d = Distribution::new();
+    assert_eq!(d.summary().p50, None);
+    assert_eq!(d.mean(), None);
+    d.record(f64::NAN);
+    d.record(f64::INFINITY);
+    d.record(-1.0);
+    assert_eq!(d.count(), 0);
+    d.record(0.0);
+    let s = d.summary();
+    assert_eq!(
+        (s.count, s.min, s.max, s.mean, s.p99),
+        (1, Some(0.0), Some(0.0), Some(0.0), Some(0.0))
+    );
+}
+
+#[test]
+fn min_max_mean_are_exact() {
+    let s = distribution(&[3.0, 1.0, 2.0, 6.0]).summary();
+    assert_eq!((s.min, s.mean, s.max), (Some(1.0), Some(3.0), Some(6.0)));
+}
+
+#[test]
+fn beyond_the_exact_cap_percentiles_stay_within_half_a_percent() {
+    // A spread of latencies from 0.5 ms to ~50 s, deterministic.
+    let n = EXACT_SAMPLES * 5;
+    let values: Vec<f64> = (0..n)
+        .map(|i| 0.5 * 1.0002f64.powi((i * 7919 % n) as i32))
+        .collect();
+    let d = distribution(&values);
+    assert!(!d.is_exact());
+    let exact = {
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        move |p: f64| sorted[((p / 100.0 * n as f64).ceil() as usize).max(1) - 1]
+    };
+    for p in [1.0, 25.0, 50.0, 90.0, 95.0, 99.0, 99.9, 100.0] {
+        let got = d.percentile(p).expect("has samples");
+        let want = exact(p);
+        let error = (got - want).abs() / want;
+        assert!(
+            error <= 0.005,
+            "p{p}: got {got}, exact {want}, relative error {error}"
+        );
+    }
+    let s = d.summary();
+    assert_eq!(s.min, values.iter().copied().reduce(f64::min));
+    assert_eq!(s.max, values.iter().copied().reduce(f64::max));
+    assert_eq!(s.count, n as u64);
+}
+
+#[test]
+fn merging_gives_the_same_answers_as_recording_everything_in_one() {
+    let a: Vec<f64> = (0..3000).map(|i| f64::from(i) * 0.7).collect();
+    let b: Vec<f64> = (0..9000).map(|i| f64::from(i) * 1.3 + 5.0).collect();
+    let mut merged = distribution(&a);
+    merged.merge(&distribution(&b));
+    let all = distribution(&[a, b].concat());
+    assert_eq!(merged.count(), all.count());
+    assert_eq!(merged.summary(), all.summary());
+}
+
+fn record(
+    ended_at_ms: f64,
+    outcome: Outcome,
+    e2e_ms: f64,
+    status: Option<u16>,
+    layer: &str,
+) -> RequestRecord {
+    RequestRecord {
+        sent_at_ms: ended_at_ms - e2e_ms,
+        headers_at_ms: Some(ended_at_ms - e2e_ms + 1.0),
+        status,
+        resilience_layer: Some(layer.into()),
+        thread_id: None,
+        ttft_ms: Some(e2e_ms / 10.0),
+        inter_chunk_gaps_ms: vec![5.0, 7.0],
+        e2e_ms,
+        ended_at_ms,
+        chunk_count: 3,
+        output_chars: 40,
+        output_tokens: 10,
+        cache_hit: false,
+        comments: 0,
+        outcome,
+    }
+}
+
+#[test]
+fn run_stats_count_outcomes_statuses_layers_and_failure_groups() {
+    let mut stats = RunStats::new(0.0);
+    stats.add(&record(
+        1_000.0,
+        Outcome::Completed,
+        900.0,
+        Some(200),
+        "1-Direct",
+    ));
+    stats.add(&record(
+        2_000.0,
+        Outcome::Completed,
+        1_500.0,
+        Some(200),
+        "3-Queue-Failover",
+    ));
+    let queue_timeout = Outcome::StreamError {
+        kind: "Queue timeout - server busy".into(),
+        message: "waited".into(),
+    };
+    stats.add(&record(
+        2_500.0,
+        queue_timeout.clone(),
+        30_000.0,
+        Some(200),
+        "3-Queue-Failover",
+    ));
+    stats.add(&record(
+        2_600.0,
+        queue_timeout,
+        30_000.0,
+        Some(200),
+        "3-Queue-Failover",
+    ));
+    let limited = Outcome::HttpStatus {
+        status: 429,
+        kind: "rate_limit_exceeded".into(),
+        message: "Too many requests".into(),
+    };
+    stats.add(&record(3_000.0, limited, 3.0, Some(429), "none"));
+    stats.add(&record(
+        4_000.0,
+        Outcome::Aborted,
+        50.0,
+        Some(200),
+        "1-Direct",
+    ));
+
+    assert_eq!(
+        (stats.requests, stats.completed, stats.failed, stats.aborted),
+        (6, 2, 3, 1)
+    );
+    assert_eq!(stats.by_status.get(&200), Some(&5));
+    assert_eq!(stats.by_status.get(&429), Some(&1));
+    assert_eq!(stats.by_resilience_layer.get("3-Queue-Failover"), Some(&3));
+    assert_eq!(stats.by_outcome.get("stream_error"), Some(&2));
+    let groups = stats.failure_groups();
+    assert_eq!(groups[0].kind, "Queue timeout - server busy");
+    assert_eq!(groups[0].count, 2);
+    assert_eq!(
+        groups[0].first_message,
+        "error event Queue timeout - server busy: waited"
+    );
+    assert_eq!(groups[1].status, Some(429));
+    // Latency figures take completed requests only.
+    assert_eq!(stats.e2e.count(), 2);
+    assert_eq!(stats.e2e_summary().max, Some(1_500.0));
+    assert_eq!(stats.itl.count(), 4);
+    // TPOT = (e2e - ttft) / 9: (900 - 90) / 9 = 90 and (1500 - 150) / 9 = 150.
+    assert_eq!(stats.tpot.summary().p99, Some(150.0));
+    // Throughput over the 4 s the run took: 2 completed, 60 tokens (all requests).
+    assert_eq!(stats.requests_per_s(None), Some(0.5));
+    assert_eq!(stats.tokens_per_s(None), Some(15.0));
+    assert_eq!(stats.requests_per_s(Some(8_000.0)), Some(0.25));
+}
+
+#[test]
+fn window_series_assigns_by_end_time_and_coarsens_instead_of_growing() {
+    let mut stats = RunStats::with_windows(0.0, 1_000.0, 4);
+    stats.add(&record(
+        500.0,
+        Outcome::Completed,
+        100.0,
+        Some(200),
+        "1-Direct",
+    ));
+    stats.add(&record(
+        1_500.0,
+        Outcome::Completed,
+        300.0,
+        Some(200),
+        "1-Direct",
+    ));
+    stats.add(&record(
+        1_700.0,
+        Outcome::Completed,
+        500.0,
+        Some(200),
+        "1-Direct",
+    ));
+    let windows = stats.series.windows();
+    assert_eq!(windows.len(), 2);
+    assert_eq!(
+        (windows[1].completed, windows[1].e2e.percentile(50.0)),
+        (2, Some(300.0))
+    );
+
+    // 6.5 s is beyond 4 windows of 1 s: the series now has 2 s windows.
+    stats.add(&record(
+        6_500.0,
+        Outcome::Completed,
+        700.0,
+        Some(200),
+        "1-Direct",
+    ));
+    assert_eq!(stats.series.width_ms(), 2_000.0);
+    let windows = stats.series.windows();
+    assert_eq!(windows.len(), 4);
+    assert_eq!(windows[0].completed, 3);
+    assert_eq!(windows[0].e2e.count(), 3);
+    assert_eq!(windows[3].start_ms, 6_000.0);
+    // Whole-run figures are not affected by windowing.
+    assert_eq!(stats.e2e.percentile(50.0), Some(300.0));
+    let total: u64 = windows.iter().map(|w| w.completed).sum();
+    assert_eq!(total, 4);
+}
