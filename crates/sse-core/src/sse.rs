@@ -200,9 +200,15 @@ impl SseParser {
                 bytes = &bytes[1..];
             }
         }
-        while let Some(pos) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
-            self.append_to_line(&bytes[..pos], emit);
-            self.end_line(emit);
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', bytes) {
+            let line = &bytes[..pos];
+            if self.line.is_empty() && !self.skipping_line && line.len() <= self.limits.max_line_bytes {
+                // The whole line is in this piece: no copy into the line buffer.
+                self.complete_line(line, emit);
+            } else {
+                self.append_to_line(line, emit);
+                self.end_line(emit);
+            }
             if bytes[pos] == b'\r' {
                 match bytes.get(pos + 1) {
                     Some(b'\n') => bytes = &bytes[pos + 2..],
@@ -242,15 +248,19 @@ impl SseParser {
             self.skipping_line = false;
             return;
         }
-        if self.line.is_empty() {
-            self.dispatch(emit);
-            return;
-        }
         let line = std::mem::take(&mut self.line);
-        self.process_line(&line, emit);
+        self.complete_line(&line, emit);
         // Keep the buffer's capacity for the next line.
         self.line = line;
         self.line.clear();
+    }
+
+    fn complete_line(&mut self, line: &[u8], emit: &mut impl FnMut(Result<SseFrame, SseError>)) {
+        if line.is_empty() {
+            self.dispatch(emit);
+        } else {
+            self.process_line(line, emit);
+        }
     }
 
     fn process_line(&mut self, line: &[u8], emit: &mut impl FnMut(Result<SseFrame, SseError>)) {
