@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use sse_core::recorder::RequestRecorder;
-use sse_core::sse::{SseParser, SseFrame};
+use sse_core::sse::{SseFrame, SseParser};
 use sse_core::stream::StreamEvent;
 
 const EVENTS: usize = 200_000;
@@ -23,7 +23,9 @@ const PIECE: usize = 1_460;
 
 /// The service's formatting: spaces after `,` and `:`, 2-6 characters per chunk.
 fn realistic_stream() -> Vec<u8> {
-    let words = ["Rank ", "the ", "ipsum", " do", "lor ", "sit", " amet", ", ", "um."];
+    let words = [
+        "Rank ", "the ", "ipsum", " do", "lor ", "sit", " amet", ", ", "um.",
+    ];
     let mut s = String::new();
     s.push_str("event: status\ndata: {\"status\": \"validated\", \"thread_id\": \"d2cd7a1e-5b1c-4f0e-9a57-2f0e3c1d9b11\"}\n\n");
     for i in 1..=EVENTS {
@@ -59,7 +61,11 @@ fn main() {
 
     let (baseline, _) = median_rate(|| {
         // Every event is three line ends; count them as the baseline's "events".
-        bytes.chunks(PIECE).map(|piece| piece.iter().filter(|&&b| b == b'\n').count()).sum::<usize>() / 3
+        bytes
+            .chunks(PIECE)
+            .map(|piece| piece.iter().filter(|&&b| b == b'\n').count())
+            .sum::<usize>()
+            / 3
     });
 
     let (parse, parsed) = median_rate(|| {
@@ -107,6 +113,10 @@ fn main() {
     ] {
         println!("{name:<34} {rate:>14.0} {:>9.2}x", rate / baseline);
     }
-    let verdict = if full >= 1_000_000.0 { "meets" } else { "MISSES" };
+    let verdict = if full >= 1_000_000.0 {
+        "meets"
+    } else {
+        "MISSES"
+    };
     println!("target 1,000,000 events/s for parse + decode + record: {verdict} ({full:.0})");
 }

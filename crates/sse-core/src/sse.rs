@@ -202,7 +202,10 @@ impl SseParser {
         }
         while let Some(pos) = memchr::memchr2(b'\n', b'\r', bytes) {
             let line = &bytes[..pos];
-            if self.line.is_empty() && !self.skipping_line && line.len() <= self.limits.max_line_bytes {
+            if self.line.is_empty()
+                && !self.skipping_line
+                && line.len() <= self.limits.max_line_bytes
+            {
                 // The whole line is in this piece: no copy into the line buffer.
                 self.complete_line(line, emit);
             } else {
