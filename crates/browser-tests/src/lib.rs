@@ -18,6 +18,7 @@ use dashboard_ops::process::{find_program, free_local_port, Supervised};
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
+use sse_backend::settings::Settings;
 
 /// The repository root (this crate lives in `crates/browser-tests`).
 pub fn project_root() -> anyhow::Result<PathBuf> {
@@ -54,7 +55,7 @@ impl InProcessBackend {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(sse_backend::serve(listener, async {
+        let task = tokio::spawn(sse_backend::serve(listener, Settings::default(), async {
             let _ = stopped.await;
         }));
         Ok(Self {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use browser_tests::{eval, start_dashboard, unreachable_origin, Browser, InProcessBackend};
+use sse_backend::settings::Settings;
 
 const WAIT: Duration = Duration::from_secs(20);
 /// The health poll's failed loads are expected while the backend is down.
@@ -83,7 +84,7 @@ async fn status_recovers_when_the_backend_stops_and_comes_back() -> anyhow::Resu
     let addr = listener.local_addr()?;
     let nginx = start_dashboard(&format!("http://{addr}"))?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(sse_backend::serve(listener, async {
+    let server = tokio::spawn(sse_backend::serve(listener, Settings::default(), async {
         let _ = stopped.await;
     }));
     let mut browser = Browser::launch().await?;
@@ -99,7 +100,11 @@ async fn status_recovers_when_the_backend_stops_and_comes_back() -> anyhow::Resu
         .await?;
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    let _again = tokio::spawn(sse_backend::serve(listener, std::future::pending()));
+    let _again = tokio::spawn(sse_backend::serve(
+        listener,
+        Settings::default(),
+        std::future::pending(),
+    ));
     browser
         .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
         .await?;

@@ -1,24 +1,169 @@
 //! The reference SSE Streaming Microservice: the same API contract as the real
-//! service (`shared/contract.md`), served by axum. Routes live under `/api/v1`.
+//! service (`shared/contract.md`), served by axum, without its defects: stage
+//! timings survive requests, config switches take effect at once, queued requests
+//! are delivered, overload answers 429/503, and the thread id in events equals the
+//! `x-thread-id` header. Routes live under `/api/v1`.
 
+pub mod admin;
+pub mod admission;
+pub mod cache;
+pub mod fake_llm;
 pub mod health;
+pub mod load_stats;
+pub mod provider;
+pub mod settings;
+pub mod sse_format;
+pub mod stage_timings;
+pub mod streaming;
+pub mod validation;
 
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use axum::http::{header, HeaderName, Method};
+use axum::routing::{get, post};
 use axum::Router;
+use sse_core::config::{QueueType, ServiceConfig};
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::admission::Admission;
+use crate::cache::{L1Cache, L2Cache};
+use crate::load_stats::LoadStats;
+use crate::settings::Settings;
+use crate::stage_timings::StageTimings;
 
 /// Version reported by `/health`.
 pub const SERVICE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The whole application, ready to serve.
-pub fn app() -> Router {
-    Router::new().nest("/api/v1", health::routes())
+/// The service's shared state.
+#[derive(Debug)]
+pub struct App {
+    pub settings: Settings,
+    pub config: RwLock<ServiceConfig>,
+    pub timings: StageTimings,
+    pub load: LoadStats,
+    pub admission: Arc<Admission>,
+    pub l1: L1Cache,
+    pub l2: Option<L2Cache>,
+    /// Cancelled when the service shuts down: open streams end with an error event.
+    pub shutdown: CancellationToken,
+    pub started: Instant,
 }
 
-/// Serves the application on an already bound listener until `shutdown` resolves.
+impl App {
+    pub fn new(settings: Settings) -> Result<Arc<Self>, String> {
+        let l2 = match &settings.redis_url {
+            Some(url) => Some(L2Cache::new(url, settings.cache_ttl())?),
+            None => None,
+        };
+        Ok(Arc::new(Self {
+            config: RwLock::new(ServiceConfig {
+                use_fake_llm: settings.use_fake_llm,
+                enable_caching: settings.enable_caching,
+                queue_type: QueueType::Redis,
+            }),
+            timings: StageTimings::default(),
+            load: LoadStats::default(),
+            admission: Admission::new(
+                settings.per_user_limit,
+                settings.global_limit,
+                settings.queue_capacity,
+                settings.rate_limit_per_minute,
+            ),
+            l1: L1Cache::new(settings.l1_capacity, settings.cache_ttl()),
+            l2,
+            shutdown: CancellationToken::new(),
+            started: Instant::now(),
+            settings,
+        }))
+    }
+
+    pub fn current_config(&self) -> ServiceConfig {
+        self.config
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+}
+
+/// The whole application, ready to serve.
+pub fn router(app: Arc<App>) -> Router {
+    // Any origin, with credentials (the origin is mirrored, as `*` forbids credentials).
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-user-id"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-thread-id"),
+            HeaderName::from_static("x-resilience-layer"),
+        ]);
+    let api = Router::new()
+        .route("/stream", post(streaming::stream))
+        .merge(health::routes())
+        .merge(admin::routes(&app));
+    Router::new()
+        .route("/", get(health::service_info))
+        .nest("/api/v1", api)
+        .layer(axum::middleware::from_fn(thread_id_header))
+        .layer(cors)
+        .with_state(app)
+}
+
+/// Every answer carries an `x-thread-id` (streams set their own, equal to the
+/// thread id in their events).
+async fn thread_id_header(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if !response.headers().contains_key("x-thread-id") {
+        if let Ok(value) = header::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+            response.headers_mut().insert("x-thread-id", value);
+        }
+    }
+    response
+}
+
+/// Serves on an already bound listener until `shutdown` resolves; then open
+/// streams end with an `error` event and the server stops once they are closed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = App::new(settings).map_err(std::io::Error::other)?;
+    serve_app(listener, app, shutdown).await
+}
+
+/// As [`serve`], with state the caller keeps (tests read it).
+pub async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let token = app.shutdown.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        token.cancel();
+    });
+    let stopped = app.shutdown.clone().cancelled_owned();
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stopped)
+    .await
 }

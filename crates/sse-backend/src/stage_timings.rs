@@ -1,0 +1,113 @@
+//! Cumulative per-stage timings of the pipeline. Unlike the existing service's,
+//! they survive the request: every request adds to them until they are reset.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+use sse_core::distribution::Distribution;
+use sse_core::execution_stats::STAGES;
+
+use crate::settings::StatsShape;
+
+/// A pipeline stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Validation,
+    CacheLookup,
+    L1Cache,
+    L2Cache,
+    RateLimiting,
+    ProviderSelection,
+    LlmStreaming,
+    CleanupAndCaching,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 8] = [
+        Stage::Validation,
+        Stage::CacheLookup,
+        Stage::L1Cache,
+        Stage::L2Cache,
+        Stage::RateLimiting,
+        Stage::ProviderSelection,
+        Stage::LlmStreaming,
+        Stage::CleanupAndCaching,
+    ];
+
+    /// The id the service reports ("1", "2.1", ...), as in sse-core's table.
+    pub fn id(self) -> &'static str {
+        STAGES[self as usize].0
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct StageTimings {
+    stages: Mutex<BTreeMap<Stage, Distribution>>,
+}
+
+impl StageTimings {
+    pub fn record(&self, stage: Stage, took: Duration) {
+        if let Ok(mut stages) = self.stages.lock() {
+            stages
+                .entry(stage)
+                .or_default()
+                .record(took.as_secs_f64() * 1000.0);
+        }
+    }
+
+    /// Times `work` as `stage`.
+    pub fn time<T>(&self, stage: Stage, work: impl FnOnce() -> T) -> T {
+        let start = std::time::Instant::now();
+        let out = work();
+        self.record(stage, start.elapsed());
+        out
+    }
+
+    pub fn reset(&self) {
+        if let Ok(mut stages) = self.stages.lock() {
+            stages.clear();
+        }
+    }
+
+    pub fn count(&self, stage: Stage) -> u64 {
+        self.stages
+            .lock()
+            .map(|stages| stages.get(&stage).map_or(0, Distribution::count))
+            .unwrap_or(0)
+    }
+
+    /// The `/admin/execution-stats` answer.
+    pub fn to_json(&self, shape: StatsShape, with_p90: bool) -> Value {
+        let stages = self.stages.lock().map(|s| s.clone()).unwrap_or_default();
+        let mut out = Map::new();
+        for stage in Stage::ALL {
+            let d = stages.get(&stage).cloned().unwrap_or_default();
+            let s = d.summary();
+            // Stages that have not run report zeros, as the real service does.
+            let ms = |v: Option<f64>| (v.unwrap_or(0.0) * 1e6).round() / 1e6;
+            let mut entry = json!({
+                "avg_duration_ms": ms(s.mean),
+                "p50_duration_ms": ms(s.p50),
+                "p95_duration_ms": ms(s.p95),
+                "p99_duration_ms": ms(s.p99),
+                "min_duration_ms": ms(s.min),
+                "max_duration_ms": ms(s.max),
+                "execution_count": s.count,
+            });
+            if with_p90 {
+                entry["p90_duration_ms"] = json!(ms(s.p90));
+            }
+            if shape == StatsShape::Flat {
+                entry["stage_id"] = json!(stage.id());
+                entry["success_rate"] = json!(1.0);
+            }
+            out.insert(stage.id().to_owned(), entry);
+        }
+        match shape {
+            StatsShape::Wrapped => json!({ "stages": out }),
+            StatsShape::Flat => Value::Object(out),
+        }
+    }
+}

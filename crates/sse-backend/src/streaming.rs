@@ -1,0 +1,481 @@
+//! `POST /stream`: the six-stage pipeline, every stage timed.
+//!
+//! 1 validation, 2 cache lookup (2.1 L1, 2.2 L2), 3 rate limiting and admission,
+//! 4 provider selection, 5 LLM streaming, 6 cleanup & caching. Stages 1-3 run
+//! before the answer's headers (they decide its status and `x-resilience-layer`);
+//! the rest runs in a task that writes the event stream.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use sse_core::stream::StreamRequest;
+use tokio::sync::mpsc;
+
+use crate::admission::{Permit, QueuePlace};
+use crate::cache;
+use crate::load_stats::{now_ms, RequestTimings, ServerOutcome};
+use crate::provider::{OpenAiStream, ProviderChoice, ProviderStream};
+use crate::sse_format::{event, DONE, PING};
+use crate::stage_timings::Stage;
+use crate::validation::validate;
+use crate::App;
+
+const DIRECT: &str = "1-Direct";
+const QUEUED: &str = "3-Queue-Failover";
+
+/// The user a request counts against: `X-User-ID`, else the client's IP.
+fn user_of(headers: &HeaderMap, peer: SocketAddr) -> String {
+    headers
+        .get("x-user-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| peer.ip().to_string())
+}
+
+fn sse_response(thread_id: &str, layer: &'static str, body: mpsc::Receiver<Bytes>) -> Response {
+    let mut body = body;
+    let stream = futures_util::stream::poll_fn(move |cx| {
+        body.poll_recv(cx)
+            .map(|chunk| chunk.map(Ok::<_, Infallible>))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    headers.insert("x-resilience-layer", HeaderValue::from_static(layer));
+    if let Ok(value) = HeaderValue::from_str(thread_id) {
+        headers.insert("x-thread-id", value);
+    }
+    response
+}
+
+pub async fn stream(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let accepted_at_ms = now_ms();
+    let thread_id = uuid::Uuid::new_v4().to_string();
+    let user = user_of(&headers, peer);
+
+    // Stage 1: validation.
+    let request = match app.timings.time(Stage::Validation, || validate(&body)) {
+        Ok(request) => request,
+        Err(detail) => {
+            app.load.rejected(ServerOutcome::Rejected422);
+            return (StatusCode::UNPROCESSABLE_ENTITY, Json(detail)).into_response();
+        }
+    };
+    let config = app.current_config();
+
+    // Stage 2: cache lookup (2.1 L1, then 2.2 L2).
+    let cache_key = cache::key(&request.query, &request.model, request.provider.as_deref());
+    if config.enable_caching {
+        let lookup = Instant::now();
+        let mut hit = app.timings.time(Stage::L1Cache, || app.l1.get(&cache_key));
+        if hit.is_none() {
+            if let Some(l2) = &app.l2 {
+                let started = Instant::now();
+                hit = l2.get(&cache_key).await.ok().flatten();
+                app.timings.record(Stage::L2Cache, started.elapsed());
+                if let Some(text) = &hit {
+                    // Warm L1 so the next hit is local.
+                    app.l1.put(cache_key.clone(), text.clone());
+                }
+            }
+        }
+        app.timings.record(Stage::CacheLookup, lookup.elapsed());
+        if let Some(text) = hit {
+            return cached_answer(&app, thread_id, user, accepted_at_ms, text);
+        }
+    }
+
+    // Stage 3: rate limiting and admission.
+    let admission_started = Instant::now();
+    if let Err(retry_after) = app.admission.check_rate(&user) {
+        app.timings
+            .record(Stage::RateLimiting, admission_started.elapsed());
+        app.load.rejected(ServerOutcome::Rejected429);
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({
+                "error": "rate_limit_exceeded",
+                "message": format!("Too many requests from {user}; try again in {retry_after} s"),
+                "retry_after": retry_after,
+            })),
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        return response;
+    }
+    let permit = app.admission.try_acquire(&user);
+    let queue_place = match permit {
+        Some(_) => None,
+        None => match app.admission.enter_queue() {
+            Some(place) => Some(place),
+            None => {
+                app.timings
+                    .record(Stage::RateLimiting, admission_started.elapsed());
+                app.load.rejected(ServerOutcome::Rejected503);
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({
+                        "error": "service_unavailable",
+                        "message": "All stream slots are busy and the failover queue is full; try again later",
+                    })),
+                )
+                    .into_response();
+            }
+        },
+    };
+    app.timings
+        .record(Stage::RateLimiting, admission_started.elapsed());
+
+    let layer = if permit.is_some() { DIRECT } else { QUEUED };
+    let (tx, rx) = mpsc::channel(32);
+    let run = StreamRun {
+        app: Arc::clone(&app),
+        request,
+        thread_id: thread_id.clone(),
+        user,
+        layer,
+        accepted_at_ms,
+        use_fake_llm: config.use_fake_llm,
+        enable_caching: config.enable_caching,
+        cache_key,
+        tx,
+        first_chunk_at_ms: None,
+        chunks_sent: 0,
+    };
+    tokio::spawn(run.run(permit, queue_place));
+    sse_response(&thread_id, layer, rx)
+}
+
+/// A cache hit: status, ONE chunk with the whole text and `cached: true`, complete, [DONE].
+fn cached_answer(
+    app: &Arc<App>,
+    thread_id: String,
+    user: String,
+    accepted_at_ms: f64,
+    text: String,
+) -> Response {
+    let (tx, rx) = mpsc::channel(4);
+    let response = sse_response(&thread_id, DIRECT, rx);
+    let app = Arc::clone(app);
+    tokio::spawn(async move {
+        let _active = app.load.stream_started();
+        let parts = [
+            event(
+                "status",
+                &json!({"status": "validated", "thread_id": thread_id}),
+            ),
+            event(
+                "chunk",
+                &CachedChunk {
+                    content: &text,
+                    cached: true,
+                },
+            ),
+            event("complete", &json!({"thread_id": thread_id, "cached": true})),
+            DONE.to_owned(),
+        ];
+        let mut delivered = true;
+        let mut first_chunk_at_ms = None;
+        for (i, part) in parts.into_iter().enumerate() {
+            if tx.send(Bytes::from(part)).await.is_err() {
+                delivered = false;
+                break;
+            }
+            if i == 1 {
+                first_chunk_at_ms = Some(now_ms());
+            }
+        }
+        app.load.finished(RequestTimings {
+            thread_id,
+            user,
+            resilience_layer: DIRECT,
+            accepted_at_ms,
+            first_chunk_at_ms,
+            finished_at_ms: now_ms(),
+            chunks_sent: u64::from(first_chunk_at_ms.is_some()),
+            outcome: if delivered {
+                ServerOutcome::CacheHit
+            } else {
+                ServerOutcome::ClientDisconnected
+            },
+        });
+    });
+    response
+}
+
+#[derive(serde::Serialize)]
+struct CachedChunk<'a> {
+    content: &'a str,
+    cached: bool,
+}
+
+/// Field order as the real service writes a chunk.
+#[derive(serde::Serialize)]
+struct Chunk<'a> {
+    content: &'a str,
+    chunk_index: u64,
+    finish_reason: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct Complete<'a> {
+    thread_id: &'a str,
+    chunk_count: u64,
+    total_length: u64,
+    duration_ms: f64,
+}
+
+/// Why a stream stopped early.
+enum Stop {
+    ClientGone,
+    ShutDown,
+}
+
+struct StreamRun {
+    app: Arc<App>,
+    request: StreamRequest,
+    thread_id: String,
+    user: String,
+    layer: &'static str,
+    accepted_at_ms: f64,
+    use_fake_llm: bool,
+    enable_caching: bool,
+    cache_key: String,
+    tx: mpsc::Sender<Bytes>,
+    first_chunk_at_ms: Option<f64>,
+    chunks_sent: u64,
+}
+
+impl StreamRun {
+    async fn send(&self, text: String) -> Result<(), Stop> {
+        tokio::select! {
+            sent = self.tx.send(Bytes::from(text)) => sent.map_err(|_| Stop::ClientGone),
+            () = self.app.shutdown.cancelled() => Err(Stop::ShutDown),
+        }
+    }
+
+    async fn error_event(&self, kind: &str, message: &str) {
+        let _ = self
+            .tx
+            .send(Bytes::from(event(
+                "error",
+                &json!({"error": kind, "message": message, "thread_id": self.thread_id}),
+            )))
+            .await;
+    }
+
+    fn finish(&self, outcome: ServerOutcome) {
+        self.app.load.finished(RequestTimings {
+            thread_id: self.thread_id.clone(),
+            user: self.user.clone(),
+            resilience_layer: self.layer,
+            accepted_at_ms: self.accepted_at_ms,
+            first_chunk_at_ms: self.first_chunk_at_ms,
+            finished_at_ms: now_ms(),
+            chunks_sent: self.chunks_sent,
+            outcome,
+        });
+    }
+
+    /// Waits in the failover queue, sending `: ping` meanwhile.
+    async fn wait_for_slot(&self, place: QueuePlace) -> Result<Option<Permit>, Stop> {
+        let _queued = self.app.load.queued();
+        let acquire = self
+            .app
+            .admission
+            .acquire_within(&self.user, self.app.settings.queue_timeout());
+        tokio::pin!(acquire);
+        let mut ping = tokio::time::interval(self.app.settings.queue_ping());
+        ping.tick().await; // the first tick is immediate
+        loop {
+            tokio::select! {
+                permit = &mut acquire => {
+                    drop(place);
+                    return Ok(permit);
+                }
+                _ = ping.tick() => self.send(PING.to_owned()).await?,
+                () = self.tx.closed() => return Err(Stop::ClientGone),
+                () = self.app.shutdown.cancelled() => return Err(Stop::ShutDown),
+            }
+        }
+    }
+
+    async fn run(mut self, permit: Option<Permit>, queue_place: Option<QueuePlace>) {
+        let permit = match (permit, queue_place) {
+            (Some(permit), _) => permit,
+            (None, Some(place)) => {
+                match self.wait_for_slot(place).await {
+                    Ok(Some(permit)) => permit,
+                    Ok(None) => {
+                        // As the real service: an error event and no [DONE].
+                        self.error_event("Queue timeout - server busy", "No stream slot became free while the request waited in the failover queue").await;
+                        return self.finish(ServerOutcome::QueueTimeout);
+                    }
+                    Err(stop) => return self.stopped(stop).await,
+                }
+            }
+            (None, None) => return,
+        };
+        let app = Arc::clone(&self.app);
+        let _active = app.load.stream_started();
+        let outcome = match self.stream_answer().await {
+            Ok(outcome) => outcome,
+            Err(stop) => return self.stopped(stop).await,
+        };
+        drop(permit);
+        self.finish(outcome);
+    }
+
+    async fn stopped(&self, stop: Stop) {
+        match stop {
+            Stop::ClientGone => self.finish(ServerOutcome::ClientDisconnected),
+            Stop::ShutDown => {
+                self.error_event(
+                    "server_shutdown",
+                    "The service is shutting down; the stream was ended",
+                )
+                .await;
+                self.finish(ServerOutcome::ShutDown);
+            }
+        }
+    }
+
+    /// Stages 4-6 and the events; the outcome, or why it stopped early.
+    async fn stream_answer(&mut self) -> Result<ServerOutcome, Stop> {
+        let started = Instant::now();
+        self.send(event(
+            "status",
+            &json!({"status": "validated", "thread_id": self.thread_id}),
+        ))
+        .await?;
+
+        // Stage 4: provider selection.
+        let selection_started = Instant::now();
+        let choice = ProviderChoice::select(
+            self.use_fake_llm,
+            self.request.provider.as_deref(),
+            &self.app.settings,
+        );
+        let provider = match choice {
+            Ok(ProviderChoice::Fake) => Ok(ProviderStream::fake(crate::fake_llm::answer(
+                &self.app.settings.fake,
+                &self.request.query,
+            ))),
+            Ok(ProviderChoice::OpenAi { base_url, api_key }) => {
+                let timeout =
+                    std::time::Duration::from_millis(self.app.settings.provider_timeout_ms);
+                OpenAiStream::start(
+                    &base_url,
+                    &api_key,
+                    &self.request.model,
+                    &self.request.query,
+                    timeout,
+                )
+                .await
+                .map(ProviderStream::OpenAi)
+            }
+            Err(e) => Err(e),
+        };
+        self.app
+            .timings
+            .record(Stage::ProviderSelection, selection_started.elapsed());
+        let mut provider = match provider {
+            Ok(provider) => provider,
+            Err(e) => {
+                self.error_event(e.kind, &e.message).await;
+                self.send(DONE.to_owned()).await?;
+                return Ok(ServerOutcome::ProviderError);
+            }
+        };
+
+        // Stage 5: LLM streaming.
+        let streaming_started = Instant::now();
+        let mut text = String::new();
+        let mut failure = None;
+        loop {
+            let next = tokio::select! {
+                next = provider.next() => next,
+                () = self.app.shutdown.cancelled() => return Err(Stop::ShutDown),
+            };
+            match next {
+                Some(Ok(chunk)) => {
+                    self.send_chunk(&chunk.content, chunk.finish_reason.as_deref())
+                        .await?;
+                    text.push_str(&chunk.content);
+                }
+                Some(Err(e)) => {
+                    failure = Some(e);
+                    break;
+                }
+                None => break,
+            }
+        }
+        self.app
+            .timings
+            .record(Stage::LlmStreaming, streaming_started.elapsed());
+        if let Some(e) = failure {
+            self.error_event(e.kind, &e.message).await;
+            self.send(DONE.to_owned()).await?;
+            return Ok(ServerOutcome::ProviderError);
+        }
+
+        self.send(event(
+            "complete",
+            &Complete {
+                thread_id: &self.thread_id,
+                chunk_count: self.chunks_sent,
+                total_length: text.chars().count() as u64,
+                duration_ms: (started.elapsed().as_secs_f64() * 1e5).round() / 100.0,
+            },
+        ))
+        .await?;
+        self.send(DONE.to_owned()).await?;
+
+        // Stage 6: cleanup & caching.
+        let cleanup_started = Instant::now();
+        if self.enable_caching && !text.is_empty() {
+            self.app.l1.put(self.cache_key.clone(), text.clone());
+            if let Some(l2) = &self.app.l2 {
+                // A Redis failure loses only the L2 copy.
+                let _ = l2.put(&self.cache_key, &text).await;
+            }
+        }
+        self.app
+            .timings
+            .record(Stage::CleanupAndCaching, cleanup_started.elapsed());
+        Ok(ServerOutcome::Completed)
+    }
+
+    async fn send_chunk(&mut self, content: &str, finish_reason: Option<&str>) -> Result<(), Stop> {
+        self.chunks_sent += 1;
+        let chunk = Chunk {
+            content,
+            chunk_index: self.chunks_sent,
+            finish_reason,
+        };
+        self.send(event("chunk", &chunk)).await?;
+        self.first_chunk_at_ms.get_or_insert_with(now_ms);
+        Ok(())
+    }
+}
