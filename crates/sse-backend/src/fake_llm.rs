@@ -65,73 +65,103 @@ const WORDS: [&str; 24] = [
     "fast",
 ];
 
-/// The whole answer to one query, ready to be streamed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FakeAnswer {
-    /// Delay before the first chunk.
-    pub first_chunk_after: Duration,
-    /// Each chunk with the delay before it (the first chunk's delay is zero: it is
-    /// `first_chunk_after`).
-    pub chunks: Vec<(Duration, String)>,
+/// One query's answer, produced chunk by chunk as it is streamed (a stream holds
+/// a few dozen bytes of state, not its whole answer: 10,000 open streams stay cheap).
+#[derive(Debug, Clone)]
+pub struct FakeStream {
+    rng: Rng,
+    settings: FakeLlmSettings,
+    /// Characters still to produce.
+    remaining: usize,
+    /// Generated text not yet handed out.
+    pending: String,
+    sentence_start: bool,
+    started: bool,
 }
 
-impl FakeAnswer {
-    pub fn text(&self) -> String {
-        self.chunks
-            .iter()
-            .map(|(_, chunk)| chunk.as_str())
-            .collect()
+impl FakeStream {
+    pub fn new(settings: &FakeLlmSettings, query: &str) -> Self {
+        let mut rng = Rng::new(settings.seed ^ fnv1a(query));
+        let length = rng.between(
+            settings.answer_min_chars as u64,
+            settings.answer_max_chars as u64,
+        ) as usize;
+        Self {
+            rng,
+            settings: settings.clone(),
+            remaining: length.max(1),
+            pending: String::new(),
+            sentence_start: true,
+            started: false,
+        }
     }
-}
 
-/// Plans the answer to `query`.
-pub fn answer(settings: &FakeLlmSettings, query: &str) -> FakeAnswer {
-    let mut rng = Rng::new(settings.seed ^ fnv1a(query));
-    let length = rng.between(
-        settings.answer_min_chars as u64,
-        settings.answer_max_chars as u64,
-    ) as usize;
-    let mut text = String::with_capacity(length + 16);
-    let mut sentence_start = true;
-    while text.chars().count() < length.max(1) {
-        let word = WORDS[rng.next_u64() as usize % WORDS.len()];
-        if sentence_start {
+    fn next_word(&mut self) {
+        let word = WORDS[self.rng.next_u64() as usize % WORDS.len()];
+        if self.sentence_start {
             let mut letters = word.chars();
             if let Some(first) = letters.next() {
-                text.extend(first.to_uppercase());
-                text.push_str(letters.as_str());
+                self.pending.extend(first.to_uppercase());
+                self.pending.push_str(letters.as_str());
             }
         } else {
-            text.push_str(word);
+            self.pending.push_str(word);
         }
-        sentence_start = rng.next_u64().is_multiple_of(9);
-        text.push_str(if sentence_start { ". " } else { " " });
+        self.sentence_start = self.rng.next_u64().is_multiple_of(9);
+        self.pending
+            .push_str(if self.sentence_start { ". " } else { " " });
     }
-    let text: String = text.trim_end().chars().take(length.max(1)).collect();
 
-    let first_chunk_after =
-        Duration::from_millis(rng.between(settings.ttft_min_ms, settings.ttft_max_ms));
-    let chars: Vec<char> = text.chars().collect();
-    let mut chunks = Vec::with_capacity(chars.len() / settings.chunk_min_chars.max(1) + 1);
-    let mut at = 0;
-    while at < chars.len() {
-        let size = rng.between(
-            settings.chunk_min_chars.max(1) as u64,
-            settings.chunk_max_chars.max(1) as u64,
-        ) as usize;
-        let end = (at + size).min(chars.len());
-        let gap = if chunks.is_empty() {
-            Duration::ZERO
+    /// The delay before the next chunk and its text; `None` at the end.
+    pub fn next_chunk(&mut self) -> Option<(Duration, String)> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let delay = if self.started {
+            self.rng
+                .between(self.settings.gap_min_ms, self.settings.gap_max_ms)
         } else {
-            Duration::from_millis(rng.between(settings.gap_min_ms, settings.gap_max_ms))
+            self.started = true;
+            self.rng
+                .between(self.settings.ttft_min_ms, self.settings.ttft_max_ms)
         };
-        chunks.push((gap, chars[at..end].iter().collect()));
-        at = end;
+        let chunk_min = self.settings.chunk_min_chars.max(1) as u64;
+        let chunk_max = self.settings.chunk_max_chars.max(1) as u64;
+        let size = (self.rng.between(chunk_min, chunk_max) as usize).min(self.remaining);
+        while self.pending.chars().count() < size {
+            self.next_word();
+        }
+        let split = self
+            .pending
+            .char_indices()
+            .nth(size)
+            .map_or(self.pending.len(), |(i, _)| i);
+        let rest = self.pending.split_off(split);
+        let mut chunk = std::mem::replace(&mut self.pending, rest);
+        self.remaining -= size;
+        if self.remaining == 0 {
+            // No trailing space at the very end.
+            let trimmed = chunk.trim_end().len();
+            chunk.truncate(trimmed.max(1).min(chunk.len()));
+        }
+        Some((Duration::from_millis(delay), chunk))
     }
-    FakeAnswer {
-        first_chunk_after,
-        chunks,
+
+    pub fn is_finished(&self) -> bool {
+        self.remaining == 0
     }
+}
+
+/// The whole answer to `query` at once (for tests and tools).
+pub fn answer_text(settings: &FakeLlmSettings, query: &str) -> (Vec<Duration>, Vec<String>) {
+    let mut stream = FakeStream::new(settings, query);
+    let mut delays = Vec::new();
+    let mut chunks = Vec::new();
+    while let Some((delay, chunk)) = stream.next_chunk() {
+        delays.push(delay);
+        chunks.push(chunk);
+    }
+    (delays, chunks)
 }
 
 #[cfg(test)]
@@ -141,10 +171,10 @@ mod tests {
     #[test]
     fn same_seed_and_query_give_the_same_answer_and_timing() {
         let settings = FakeLlmSettings::realistic();
-        assert_eq!(answer(&settings, "q"), answer(&settings, "q"));
+        assert_eq!(answer_text(&settings, "q"), answer_text(&settings, "q"));
         assert_ne!(
-            answer(&settings, "q").text(),
-            answer(&settings, "other").text()
+            answer_text(&settings, "q").1,
+            answer_text(&settings, "other").1
         );
     }
 
@@ -152,19 +182,18 @@ mod tests {
     fn answer_respects_the_configured_ranges() {
         let settings = FakeLlmSettings::realistic();
         for query in ["a", "b", "performance", "é✓"] {
-            let plan = answer(&settings, query);
-            let text = plan.text();
-            let length = text.chars().count();
-            assert!((400..=1200).contains(&length), "{length}");
-            assert!((200..=800).contains(&(plan.first_chunk_after.as_millis() as u64)));
-            for (i, (gap, chunk)) in plan.chunks.iter().enumerate() {
+            let (delays, chunks) = answer_text(&settings, query);
+            let length: usize = chunks.iter().map(|c| c.chars().count()).sum();
+            assert!((390..=1200).contains(&length), "{length}");
+            assert!((200..=800).contains(&(delays[0].as_millis() as u64)));
+            for (i, chunk) in chunks.iter().enumerate() {
                 let n = chunk.chars().count();
                 assert!((1..=6).contains(&n), "chunk {chunk:?}");
-                if i < plan.chunks.len() - 1 {
+                if i < chunks.len() - 1 {
                     assert!(n >= 2, "only the last chunk may be shorter: {chunk:?}");
                 }
                 if i > 0 {
-                    assert!((50..=150).contains(&(gap.as_millis() as u64)));
+                    assert!((50..=150).contains(&(delays[i].as_millis() as u64)));
                 }
             }
         }
@@ -172,8 +201,7 @@ mod tests {
 
     #[test]
     fn zero_delay_profile_has_no_waits() {
-        let plan = answer(&FakeLlmSettings::zero_delay(), "q");
-        assert_eq!(plan.first_chunk_after, Duration::ZERO);
-        assert!(plan.chunks.iter().all(|(gap, _)| gap.is_zero()));
+        let (delays, _) = answer_text(&FakeLlmSettings::zero_delay(), "q");
+        assert!(delays.iter().all(Duration::is_zero));
     }
 }

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use sse_core::api_error::ApiErrorBody;
 use sse_core::sse::{SseFrame, SseParser};
 
-use crate::fake_llm::FakeAnswer;
+use crate::fake_llm::FakeStream;
 use crate::settings::Settings;
 
 /// Provider names the service accepts; others are a 422.
@@ -76,30 +76,24 @@ pub struct ProviderChunk {
 
 /// A provider's answer as it arrives.
 pub enum ProviderStream {
-    Fake { answer: FakeAnswer, next: usize },
+    Fake(FakeStream),
     OpenAi(OpenAiStream),
 }
 
 impl ProviderStream {
-    pub fn fake(answer: FakeAnswer) -> Self {
-        Self::Fake { answer, next: 0 }
+    pub fn fake(stream: FakeStream) -> Self {
+        Self::Fake(stream)
     }
 
     /// The next chunk; `None` at the end.
     pub async fn next(&mut self) -> Option<Result<ProviderChunk, ProviderError>> {
         match self {
-            Self::Fake { answer, next } => {
-                let (gap, content) = answer.chunks.get(*next)?.clone();
-                let wait = if *next == 0 {
-                    answer.first_chunk_after
-                } else {
-                    gap
-                };
+            Self::Fake(stream) => {
+                let (wait, content) = stream.next_chunk()?;
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }
-                *next += 1;
-                let finish_reason = (*next == answer.chunks.len()).then(|| "stop".to_owned());
+                let finish_reason = stream.is_finished().then(|| "stop".to_owned());
                 Some(Ok(ProviderChunk {
                     content,
                     finish_reason,

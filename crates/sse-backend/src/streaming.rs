@@ -148,7 +148,8 @@ pub async fn stream(
         .record(Stage::RateLimiting, admission_started.elapsed());
 
     let layer = if permit.is_some() { DIRECT } else { QUEUED };
-    let (tx, rx) = mpsc::channel(32);
+    // A small buffer: a stream that cannot send is slowed, not buffered without end.
+    let (tx, rx) = mpsc::channel(8);
     let run = StreamRun {
         app: Arc::clone(&app),
         request,
@@ -378,7 +379,7 @@ impl StreamRun {
             &self.app.settings,
         );
         let provider = match choice {
-            Ok(ProviderChoice::Fake) => Ok(ProviderStream::fake(crate::fake_llm::answer(
+            Ok(ProviderChoice::Fake) => Ok(ProviderStream::fake(crate::fake_llm::FakeStream::new(
                 &self.app.settings.fake,
                 &self.request.query,
             ))),
@@ -412,6 +413,7 @@ impl StreamRun {
         // Stage 5: LLM streaming.
         let streaming_started = Instant::now();
         let mut text = String::new();
+        let mut total_chars = 0;
         let mut failure = None;
         loop {
             let next = tokio::select! {
@@ -422,7 +424,11 @@ impl StreamRun {
                 Some(Ok(chunk)) => {
                     self.send_chunk(&chunk.content, chunk.finish_reason.as_deref())
                         .await?;
-                    text.push_str(&chunk.content);
+                    total_chars += chunk.content.chars().count() as u64;
+                    // The text is kept only to be cached.
+                    if self.enable_caching {
+                        text.push_str(&chunk.content);
+                    }
                 }
                 Some(Err(e)) => {
                     failure = Some(e);
@@ -445,7 +451,7 @@ impl StreamRun {
             &Complete {
                 thread_id: &self.thread_id,
                 chunk_count: self.chunks_sent,
-                total_length: text.chars().count() as u64,
+                total_length: total_chars,
                 duration_ms: (started.elapsed().as_secs_f64() * 1e5).round() / 100.0,
             },
         ))
