@@ -19,6 +19,15 @@ use dashboard_ops::process::{free_local_port, Supervised};
 use futures_util::StreamExt;
 
 const WORKERS: usize = 32;
+/// Every stream generated (no cache) and no limits in the way of the generator.
+const UNLIMITED: &[&str] = &[
+    "--enable-caching",
+    "false",
+    "--per-user-limit",
+    "100000",
+    "--global-limit",
+    "100000",
+];
 const PHASE: Duration = Duration::from_secs(6);
 
 fn proc_field(pid: u32, file: &str, key: &str) -> Option<u64> {
@@ -46,6 +55,18 @@ fn cpu_seconds(pid: u32) -> f64 {
         } else {
             100.0
         }
+}
+
+/// The service's own `/admin/load-stats`.
+async fn load_stats(client: &reqwest::Client, base: &str) -> Option<serde_json::Value> {
+    client
+        .get(format!("{base}/admin/load-stats"))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()
 }
 
 fn start_backend(args: &[&str], dir: &std::path::Path) -> (Supervised, String) {
@@ -132,18 +153,7 @@ async fn main() {
         .expect("client");
 
     // Zero-delay service; caching off so that every stream is generated.
-    let (mut fast, base) = start_backend(
-        &[
-            "--zero-delay",
-            "--enable-caching",
-            "false",
-            "--per-user-limit",
-            "100000",
-            "--global-limit",
-            "100000",
-        ],
-        dir.path(),
-    );
+    let (mut fast, base) = start_backend(&[UNLIMITED, &["--zero-delay"]].concat(), dir.path());
     println!("service: sse-backend (release build), {WORKERS} closed-loop client workers, {} s per phase, 127.0.0.1", PHASE.as_secs());
 
     let health_url = format!("{base}/health");
@@ -178,14 +188,7 @@ async fn main() {
     })
     .await;
     let cpu = cpu_seconds(fast.pid()) - cpu_before;
-    let server_view: serde_json::Value = client
-        .get(format!("{base}/admin/load-stats"))
-        .send()
-        .await
-        .expect("load-stats")
-        .json()
-        .await
-        .expect("json");
+    let server_view = load_stats(&client, &base).await.expect("load-stats");
     fast.stop(Duration::from_secs(5));
 
     println!("{:<46} {:>14}", "figure", "value");
@@ -205,7 +208,8 @@ async fn main() {
     );
     println!(
         "{:<46} {:>14}",
-        "chunks sent (service's own count)", server_view["chunks_sent"]
+        "chunks sent (service's own count)",
+        server_view["chunks_sent"].to_string()
     );
     println!(
         "{:<46} {:>14.2}",
@@ -225,25 +229,23 @@ async fn main() {
         .unwrap_or(10_000);
     let (mut slow, base) = start_backend(
         &[
-            "--enable-caching",
-            "false",
-            "--per-user-limit",
-            "100000",
-            "--global-limit",
-            "100000",
-            "--ttft-min-ms",
-            "500",
-            "--ttft-max-ms",
-            "1000",
-            "--gap-min-ms",
-            "2000",
-            "--gap-max-ms",
-            "3000",
-            "--answer-min-chars",
-            "400",
-            "--answer-max-chars",
-            "400",
-        ],
+            UNLIMITED,
+            &[
+                "--ttft-min-ms",
+                "500",
+                "--ttft-max-ms",
+                "1000",
+                "--gap-min-ms",
+                "2000",
+                "--gap-max-ms",
+                "3000",
+                "--answer-min-chars",
+                "400",
+                "--answer-max-chars",
+                "400",
+            ],
+        ]
+        .concat(),
         dir.path(),
     );
     let rss_idle = proc_field(slow.pid(), "status", "VmRSS:").unwrap_or(0);
@@ -278,12 +280,10 @@ async fn main() {
     let wait_until = Instant::now() + Duration::from_secs(60);
     while Instant::now() < wait_until {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        let view: Option<serde_json::Value> =
-            match client.get(format!("{base}/admin/load-stats")).send().await {
-                Ok(response) => response.json().await.ok(),
-                Err(_) => None,
-            };
-        active = view.and_then(|v| v["active_streams"].as_u64()).unwrap_or(0) as usize;
+        active = load_stats(&client, &base)
+            .await
+            .and_then(|v| v["active_streams"].as_u64())
+            .unwrap_or(0) as usize;
         if active >= target {
             break;
         }
