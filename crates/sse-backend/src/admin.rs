@@ -233,7 +233,10 @@ async fn prometheus_stats(State(app): State<Arc<App>>) -> Json<Value> {
     let total = load["requests_total"].as_u64().unwrap_or(0);
     Json(json!({
         "connections": { "active": load["active_streams"], "limit": app.admission.global_limit() },
-        "queue": { "depth": app.admission.queue_depth() },
+        "queue": {
+            "depth": app.admission.queue_depth(),
+            "backend": app.admission.backend_for(app.current_config().queue_type == QueueType::Redis).name(),
+        },
         "cache": { "l1_size": app.l1.len(), "l2_configured": app.l2.is_some() },
         "throughput": {
             "requests_total": total,

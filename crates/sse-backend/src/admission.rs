@@ -1,17 +1,43 @@
 //! Overload protection: per-user and global limits on concurrent streams, the
-//! failover queue's capacity, and an optional per-user rate limit.
+//! failover queue, and an optional per-user rate limit.
+//!
+//! The queue is first come, first served: when a slot frees, the earliest waiter
+//! whose user is under the limits gets it (a waiter whose user is at its own limit
+//! does not block the others). The order lives in the backend QUEUE_TYPE selects:
+//! in this process, or with `redis` (and a REDIS_URL) in a Redis list named
+//! [`Admission::redis_queue_key`], one per service instance, where operators and
+//! other tools can read it. A request that cannot reach Redis waits in-process.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
+
+use crate::cache::RedisStore;
 
 #[derive(Debug, Default)]
 struct Counts {
     global: usize,
     per_user: HashMap<String, usize>,
     waiting: usize,
+}
+
+/// Where a queued request's place is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueBackend {
+    InProcess,
+    Redis,
+}
+
+impl QueueBackend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InProcess => "in-process",
+            Self::Redis => "redis",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -21,12 +47,17 @@ pub struct Admission {
     queue_capacity: usize,
     rate_per_minute: Option<u32>,
     counts: Mutex<Counts>,
-    /// Woken whenever a stream slot frees.
-    freed: Notify,
+    /// Waiters kept in this process, in arrival order: (ticket, user).
+    local_order: Mutex<VecDeque<(u64, String)>>,
+    /// Each waiter's own wake-up, by ticket.
+    wakers: Mutex<HashMap<u64, Arc<Notify>>>,
+    next_ticket: AtomicU64,
+    redis: Option<Arc<RedisStore>>,
+    redis_key: String,
     recent: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
-/// A stream slot; dropping it frees the slot and wakes queued requests.
+/// A stream slot; dropping it frees the slot and hands it to the next waiter.
 #[derive(Debug)]
 pub struct Permit {
     admission: Arc<Admission>,
@@ -44,11 +75,11 @@ impl Drop for Permit {
                 }
             }
         }
-        self.admission.freed.notify_waiters();
+        self.admission.hand_over();
     }
 }
 
-/// A place in the failover queue.
+/// A place in the failover queue (counts against its capacity).
 #[derive(Debug)]
 pub struct QueuePlace {
     admission: Arc<Admission>,
@@ -62,12 +93,58 @@ impl Drop for QueuePlace {
     }
 }
 
+/// A waiter's entry in the order; removed when the waiter leaves for any reason.
+struct WaiterEntry {
+    admission: Arc<Admission>,
+    ticket: u64,
+    entry: String,
+    backend: QueueBackend,
+}
+
+impl Drop for WaiterEntry {
+    fn drop(&mut self) {
+        if let Ok(mut wakers) = self.admission.wakers.lock() {
+            wakers.remove(&self.ticket);
+        }
+        match self.backend {
+            QueueBackend::InProcess => {
+                if let Ok(mut order) = self.admission.local_order.lock() {
+                    order.retain(|(ticket, _)| *ticket != self.ticket);
+                }
+                self.admission.hand_over();
+            }
+            QueueBackend::Redis => {
+                let (admission, entry) =
+                    (Arc::clone(&self.admission), std::mem::take(&mut self.entry));
+                spawn(async move {
+                    if let Some(redis) = &admission.redis {
+                        let _ = redis.remove(&admission.redis_key, &entry).await;
+                    }
+                    admission.dispatch().await;
+                });
+            }
+        }
+    }
+}
+
+fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(task);
+    }
+}
+
+fn parse_entry(entry: &str) -> Option<(u64, String)> {
+    let (ticket, user) = entry.split_once(':')?;
+    Some((ticket.parse().ok()?, user.to_owned()))
+}
+
 impl Admission {
     pub fn new(
         per_user_limit: usize,
         global_limit: usize,
         queue_capacity: usize,
         rate_per_minute: Option<u32>,
+        redis: Option<Arc<RedisStore>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             per_user_limit: per_user_limit.max(1),
@@ -75,7 +152,11 @@ impl Admission {
             queue_capacity,
             rate_per_minute,
             counts: Mutex::default(),
-            freed: Notify::new(),
+            local_order: Mutex::default(),
+            wakers: Mutex::default(),
+            next_ticket: AtomicU64::new(1),
+            redis,
+            redis_key: format!("sse:failover-queue:{}", uuid::Uuid::new_v4()),
             recent: Mutex::default(),
         })
     }
@@ -84,8 +165,29 @@ impl Admission {
         self.global_limit
     }
 
+    /// The Redis list holding this instance's queue order (with QUEUE_TYPE redis).
+    pub fn redis_queue_key(&self) -> &str {
+        &self.redis_key
+    }
+
+    /// The backend a request queued now would use.
+    pub fn backend_for(&self, queue_type_is_redis: bool) -> QueueBackend {
+        if queue_type_is_redis && self.redis.is_some() {
+            QueueBackend::Redis
+        } else {
+            QueueBackend::InProcess
+        }
+    }
+
     pub fn queue_depth(&self) -> usize {
         self.counts.lock().map_or(0, |c| c.waiting)
+    }
+
+    fn can_admit(&self, user: &str) -> bool {
+        self.counts.lock().is_ok_and(|counts| {
+            counts.global < self.global_limit
+                && counts.per_user.get(user).copied().unwrap_or(0) < self.per_user_limit
+        })
     }
 
     /// A slot now, if both limits allow it.
@@ -103,19 +205,96 @@ impl Admission {
         })
     }
 
-    /// Waits for a slot; `None` after `timeout`.
-    pub async fn acquire_within(self: &Arc<Self>, user: &str, timeout: Duration) -> Option<Permit> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            // Register for the wake-up before looking, so a slot freed in between is not missed.
-            let freed = self.freed.notified();
-            tokio::pin!(freed);
-            freed.as_mut().enable();
-            if let Some(permit) = self.try_acquire(user) {
-                return Some(permit);
+    /// All waiters in order: those kept in Redis first (they queued through it),
+    /// then those kept in this process.
+    async fn order(&self) -> Vec<(u64, String)> {
+        let mut order = Vec::new();
+        if let Some(redis) = &self.redis {
+            if let Ok(entries) = redis.list(&self.redis_key).await {
+                order.extend(entries.iter().filter_map(|e| parse_entry(e)));
             }
-            if tokio::time::timeout_at(deadline, freed).await.is_err() {
-                return None;
+        }
+        if let Ok(local) = self.local_order.lock() {
+            order.extend(local.iter().cloned());
+        }
+        order
+    }
+
+    /// The earliest waiter the limits admit now.
+    async fn next_admissible(&self) -> Option<u64> {
+        let order = self.order().await;
+        order
+            .into_iter()
+            .find(|(_, user)| self.can_admit(user))
+            .map(|(ticket, _)| ticket)
+    }
+
+    /// Wakes the earliest admissible waiter.
+    async fn dispatch(&self) {
+        if let Some(ticket) = self.next_admissible().await {
+            let waker = self
+                .wakers
+                .lock()
+                .ok()
+                .and_then(|w| w.get(&ticket).cloned());
+            if let Some(waker) = waker {
+                waker.notify_one();
+            }
+        }
+    }
+
+    /// After a slot or a place in the order is freed.
+    fn hand_over(self: &Arc<Self>) {
+        let admission = Arc::clone(self);
+        spawn(async move { admission.dispatch().await });
+    }
+
+    /// Waits in the queue (kept in `backend`) for a slot; `None` after `timeout`.
+    /// Returns the backend that really kept the place (Redis may be unreachable).
+    pub async fn acquire_within(
+        self: &Arc<Self>,
+        user: &str,
+        timeout: Duration,
+        backend: QueueBackend,
+    ) -> (Option<Permit>, QueueBackend) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        let entry = format!("{ticket}:{user}");
+        let waker = Arc::new(Notify::new());
+        if let Ok(mut wakers) = self.wakers.lock() {
+            wakers.insert(ticket, Arc::clone(&waker));
+        }
+        let kept_in_redis = match (backend, &self.redis) {
+            (QueueBackend::Redis, Some(redis)) => {
+                redis.push_back(&self.redis_key, &entry).await.is_ok()
+            }
+            _ => false,
+        };
+        let backend = if kept_in_redis {
+            QueueBackend::Redis
+        } else {
+            if let Ok(mut order) = self.local_order.lock() {
+                order.push_back((ticket, user.to_owned()));
+            }
+            QueueBackend::InProcess
+        };
+        let _entry = WaiterEntry {
+            admission: Arc::clone(self),
+            ticket,
+            entry,
+            backend,
+        };
+        loop {
+            let woken = waker.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.next_admissible().await == Some(ticket) {
+                if let Some(permit) = self.try_acquire(user) {
+                    return (Some(permit), backend);
+                }
+            }
+            if tokio::time::timeout_at(deadline, woken).await.is_err() {
+                return (None, backend);
             }
         }
     }
@@ -163,9 +342,11 @@ impl Admission {
 mod tests {
     use super::*;
 
+    const LOCAL: QueueBackend = QueueBackend::InProcess;
+
     #[tokio::test]
     async fn limits_per_user_and_global_and_queue_delivery() {
-        let admission = Admission::new(2, 3, 1, None);
+        let admission = Admission::new(2, 3, 1, None, None);
         let a1 = admission.try_acquire("a").expect("first");
         let _a2 = admission.try_acquire("a").expect("second");
         assert!(admission.try_acquire("a").is_none(), "per-user limit");
@@ -176,7 +357,12 @@ mod tests {
         assert!(admission.enter_queue().is_none(), "queue full");
         let waiter = {
             let admission = Arc::clone(&admission);
-            tokio::spawn(async move { admission.acquire_within("c", Duration::from_secs(5)).await })
+            tokio::spawn(async move {
+                admission
+                    .acquire_within("c", Duration::from_secs(5), LOCAL)
+                    .await
+                    .0
+            })
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
         drop(a1);
@@ -186,18 +372,76 @@ mod tests {
             .expect("a freed slot goes to the waiter");
         drop(place);
         assert_eq!(admission.queue_depth(), 0);
+        let (permit, _) = admission
+            .acquire_within("d", Duration::from_millis(30), LOCAL)
+            .await;
+        assert!(permit.is_none(), "times out");
+    }
+
+    #[tokio::test]
+    async fn waiters_are_served_first_come_first_served() {
+        let admission = Admission::new(10, 1, 10, None, None);
+        let held = admission.try_acquire("x").expect("slot");
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let mut waiters = Vec::new();
+        for i in 0..4 {
+            let (admission, served) = (Arc::clone(&admission), Arc::clone(&served));
+            waiters.push(tokio::spawn(async move {
+                let (permit, _) = admission
+                    .acquire_within(&format!("u{i}"), Duration::from_secs(5), LOCAL)
+                    .await;
+                served.lock().expect("lock").push(i);
+                // Hold the slot briefly, then pass it on.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                drop(permit);
+            }));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        drop(held);
+        for waiter in waiters {
+            waiter.await.expect("task");
+        }
+        assert_eq!(*served.lock().expect("lock"), vec![0, 1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_at_its_own_limit_does_not_block_the_queue() {
+        let admission = Admission::new(1, 2, 10, None, None);
+        let _a = admission.try_acquire("a").expect("a's only slot");
+        let b = admission.try_acquire("b").expect("second global slot");
+        let first = {
+            let admission = Arc::clone(&admission);
+            tokio::spawn(async move {
+                admission
+                    .acquire_within("a", Duration::from_millis(300), LOCAL)
+                    .await
+                    .0
+                    .is_some()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let second = {
+            let admission = Arc::clone(&admission);
+            tokio::spawn(async move {
+                admission
+                    .acquire_within("c", Duration::from_secs(5), LOCAL)
+                    .await
+                    .0
+                    .is_some()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        drop(b);
         assert!(
-            admission
-                .acquire_within("d", Duration::from_millis(30))
-                .await
-                .is_none(),
-            "times out"
+            second.await.expect("task"),
+            "c gets b's slot although a queued first"
         );
+        assert!(!first.await.expect("task"), "a stays at its own limit");
     }
 
     #[test]
     fn rate_limit_answers_retry_after() {
-        let admission = Admission::new(10, 10, 10, Some(2));
+        let admission = Admission::new(10, 10, 10, Some(2), None);
         assert_eq!(admission.check_rate("u"), Ok(()));
         assert_eq!(admission.check_rate("u"), Ok(()));
         let wait = admission.check_rate("u").expect_err("third in a minute");

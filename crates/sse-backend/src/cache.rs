@@ -97,23 +97,24 @@ impl L1Cache {
     }
 }
 
-/// Redis as the L2 cache. The connection is made on first use and remade after
-/// Redis comes back, so the service starts and runs while Redis is down.
-pub struct L2Cache {
+/// Redis: the L2 cache and, with QUEUE_TYPE redis, the failover queue's order.
+/// The connection is made on first use and remade after Redis comes back, so the
+/// service starts and runs while Redis is down.
+pub struct RedisStore {
     client: redis::Client,
     ttl: Duration,
     connection: tokio::sync::Mutex<Option<ConnectionManager>>,
 }
 
-impl std::fmt::Debug for L2Cache {
+impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("L2Cache")
+        f.debug_struct("RedisStore")
             .field("ttl", &self.ttl)
             .finish_non_exhaustive()
     }
 }
 
-impl L2Cache {
+impl RedisStore {
     pub fn new(url: &str, ttl: Duration) -> Result<Self, String> {
         let client =
             redis::Client::open(url).map_err(|e| format!("invalid REDIS_URL {url:?}: {e}"))?;
@@ -179,9 +180,33 @@ impl L2Cache {
         self.run::<()>(command).await
     }
 
-    /// Keys of cached answers (for /health/detailed); bounded scan.
+    /// Keys in the database (for /health/detailed).
     pub async fn size(&self) -> Result<u64, String> {
         self.run(redis::cmd("DBSIZE")).await
+    }
+
+    pub async fn push_back(&self, list: &str, value: &str) -> Result<(), String> {
+        let mut command = redis::cmd("RPUSH");
+        command.arg(list).arg(value);
+        self.run::<u64>(command).await.map(|_| ())
+    }
+
+    pub async fn remove(&self, list: &str, value: &str) -> Result<(), String> {
+        let mut command = redis::cmd("LREM");
+        command.arg(list).arg(1).arg(value);
+        self.run::<u64>(command).await.map(|_| ())
+    }
+
+    pub async fn list(&self, list: &str) -> Result<Vec<String>, String> {
+        let mut command = redis::cmd("LRANGE");
+        command.arg(list).arg(0).arg(-1);
+        self.run(command).await
+    }
+
+    pub async fn list_len(&self, list: &str) -> Result<u64, String> {
+        let mut command = redis::cmd("LLEN");
+        command.arg(list);
+        self.run(command).await
     }
 }
 

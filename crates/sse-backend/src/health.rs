@@ -101,6 +101,11 @@ async fn detailed(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
             "redis": redis,
             "cache": { "l1_size": app.l1.len(), "l1_capacity": app.settings.l1_capacity },
             "streams": { "active": load["active_streams"], "queued": load["queued_requests"] },
+            "queue": {
+                "backend": app.admission.backend_for(app.current_config().queue_type == sse_core::config::QueueType::Redis).name(),
+                "redis_key": app.admission.redis_queue_key(),
+                "depth": app.admission.queue_depth(),
+            },
         },
         "config": app.current_config(),
     }))

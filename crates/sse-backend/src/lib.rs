@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::admission::Admission;
-use crate::cache::{L1Cache, L2Cache};
+use crate::cache::{L1Cache, RedisStore};
 use crate::load_stats::LoadStats;
 use crate::settings::Settings;
 use crate::stage_timings::StageTimings;
@@ -46,7 +46,7 @@ pub struct App {
     pub load: LoadStats,
     pub admission: Arc<Admission>,
     pub l1: L1Cache,
-    pub l2: Option<L2Cache>,
+    pub l2: Option<Arc<RedisStore>>,
     /// Cancelled when the service shuts down: open streams end with an error event.
     pub shutdown: CancellationToken,
     pub started: Instant,
@@ -55,7 +55,7 @@ pub struct App {
 impl App {
     pub fn new(settings: Settings) -> Result<Arc<Self>, String> {
         let l2 = match &settings.redis_url {
-            Some(url) => Some(L2Cache::new(url, settings.cache_ttl())?),
+            Some(url) => Some(Arc::new(RedisStore::new(url, settings.cache_ttl())?)),
             None => None,
         };
         Ok(Arc::new(Self {
@@ -71,6 +71,7 @@ impl App {
                 settings.global_limit,
                 settings.queue_capacity,
                 settings.rate_limit_per_minute,
+                l2.clone(),
             ),
             l1: L1Cache::new(settings.l1_capacity, settings.cache_ttl()),
             l2,

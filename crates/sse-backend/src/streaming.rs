@@ -159,6 +159,7 @@ pub async fn stream(
         accepted_at_ms,
         use_fake_llm: config.use_fake_llm,
         enable_caching: config.enable_caching,
+        queue_in_redis: config.queue_type == sse_core::config::QueueType::Redis,
         cache_key,
         tx,
         first_chunk_at_ms: None,
@@ -262,6 +263,8 @@ struct StreamRun {
     accepted_at_ms: f64,
     use_fake_llm: bool,
     enable_caching: bool,
+    /// QUEUE_TYPE was `redis` when the request came.
+    queue_in_redis: bool,
     cache_key: String,
     tx: mpsc::Sender<Bytes>,
     first_chunk_at_ms: Option<f64>,
@@ -302,16 +305,18 @@ impl StreamRun {
     /// Waits in the failover queue, sending `: ping` meanwhile.
     async fn wait_for_slot(&self, place: QueuePlace) -> Result<Option<Permit>, Stop> {
         let _queued = self.app.load.queued();
-        let acquire = self
-            .app
-            .admission
-            .acquire_within(&self.user, self.app.settings.queue_timeout());
+        let backend = self.app.admission.backend_for(self.queue_in_redis);
+        let acquire = self.app.admission.acquire_within(
+            &self.user,
+            self.app.settings.queue_timeout(),
+            backend,
+        );
         tokio::pin!(acquire);
         let mut ping = tokio::time::interval(self.app.settings.queue_ping());
         ping.tick().await; // the first tick is immediate
         loop {
             tokio::select! {
-                permit = &mut acquire => {
+                (permit, _backend) = &mut acquire => {
                     drop(place);
                     return Ok(permit);
                 }

@@ -113,3 +113,71 @@ async fn health_is_degraded_while_redis_is_down_and_recovers() {
         200
     );
 }
+
+#[tokio::test]
+async fn with_queue_type_redis_the_queue_order_lives_in_redis_and_requests_are_delivered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_local_port().expect("port");
+    let _redis = start_redis(port, dir.path());
+    let server = Server::start(Settings {
+        per_user_limit: 1,
+        queue_ping_ms: 20,
+        fake: sse_backend::settings::FakeLlmSettings {
+            ttft_min_ms: 400,
+            ttft_max_ms: 400,
+            ..fast_settings().fake
+        },
+        ..with_redis(port)
+    })
+    .await;
+    let detailed = get_json(&server, "health/detailed").await;
+    assert_eq!(detailed["components"]["queue"]["backend"], "redis");
+    let key = detailed["components"]["queue"]["redis_key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+
+    let redis = sse_backend::cache::RedisStore::new(
+        &format!("redis://127.0.0.1:{port}/"),
+        Duration::from_secs(60),
+    )
+    .expect("client");
+    let client = reqwest::Client::new();
+    let first_body = common::body("first");
+    let second_body = common::body("second");
+    let (first, second, seen_in_redis) = tokio::join!(
+        common::stream_with(&client, &server, &first_body, Some("alice")),
+        async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            common::stream_with(&client, &server, &second_body, Some("alice")).await
+        },
+        async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            redis.list(&key).await.expect("LRANGE")
+        }
+    );
+    assert_eq!(
+        seen_in_redis.len(),
+        1,
+        "the queued request is in Redis: {seen_in_redis:?}"
+    );
+    assert!(seen_in_redis[0].ends_with(":alice"));
+    assert_eq!(
+        second.header("x-resilience-layer"),
+        Some("3-Queue-Failover")
+    );
+    assert_eq!(first.record.outcome, sse_core::recorder::Outcome::Completed);
+    assert_eq!(
+        second.record.outcome,
+        sse_core::recorder::Outcome::Completed
+    );
+    let mut emptied = false;
+    for _ in 0..50 {
+        if redis.list_len(&key).await.expect("LLEN") == 0 {
+            emptied = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(emptied, "a delivered request leaves the Redis queue");
+}
