@@ -5,10 +5,13 @@
 
 pub mod api_error;
 pub mod config;
+pub mod dashboard_settings;
 pub mod distribution;
 pub mod execution_stats;
+pub mod format;
 pub mod health;
 pub mod recorder;
 pub mod run_stats;
 pub mod sse;
+pub mod stats_view;
 pub mod stream;

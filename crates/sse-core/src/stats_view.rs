@@ -1,0 +1,220 @@
+//! What the execution-statistics panel shows, computed without a browser: table
+//! rows with their text and raw values, and the per-poll history of each stage's p95.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::execution_stats::{ExecutionStats, StageStats};
+use crate::format;
+
+/// The columns of the statistics table, in order.
+pub const METRICS: [&str; 7] = ["p50", "p90", "p95", "p99", "avg", "min", "max"];
+
+/// Shown where the service does not send p90.
+pub const P90_NOT_REPORTED: &str = "not reported by this service";
+/// Shown for a stage that has not run.
+pub const NO_EXECUTIONS: &str = "no executions";
+
+/// One cell: the text people read and the raw value (ms) for `data-value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub metric: &'static str,
+    pub text: String,
+    pub value: Option<f64>,
+}
+
+/// One stage's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRow {
+    pub id: String,
+    pub name: &'static str,
+    pub count: u64,
+    pub cells: Vec<Cell>,
+}
+
+fn cell(metric: &'static str, stage: &StageStats, reports_p90: bool) -> Cell {
+    let Some(d) = &stage.durations else {
+        return Cell {
+            metric,
+            text: NO_EXECUTIONS.to_owned(),
+            value: None,
+        };
+    };
+    let value = match metric {
+        "p50" => d.p50_ms,
+        "p90" => d.p90_ms,
+        "p95" => d.p95_ms,
+        "p99" => d.p99_ms,
+        "avg" => d.avg_ms,
+        "min" => d.min_ms,
+        _ => d.max_ms,
+    };
+    let text = match (metric, value) {
+        ("p90", None) if !reports_p90 => P90_NOT_REPORTED.to_owned(),
+        (_, value) => format::duration_ms(value),
+    };
+    Cell {
+        metric,
+        text,
+        value,
+    }
+}
+
+/// The table rows, in pipeline order.
+pub fn stage_rows(stats: &ExecutionStats) -> Vec<StageRow> {
+    stats
+        .stages
+        .iter()
+        .map(|stage| StageRow {
+            id: stage.id.clone(),
+            name: stage.name,
+            count: stage.execution_count,
+            cells: METRICS
+                .iter()
+                .map(|m| cell(m, stage, stats.reports_p90))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The chart's bars: for each percentile, one value per stage (`None` = no bar).
+pub fn percentile_series(stats: &ExecutionStats) -> Vec<(&'static str, Vec<Option<f64>>)> {
+    let wanted: &[&'static str] = if stats.reports_p90 {
+        &["p50", "p90", "p95", "p99"]
+    } else {
+        &["p50", "p95", "p99"]
+    };
+    wanted
+        .iter()
+        .map(|&metric| {
+            let values = stats
+                .stages
+                .iter()
+                .map(|stage| cell(metric, stage, stats.reports_p90).value)
+                .collect();
+            (metric, values)
+        })
+        .collect()
+}
+
+/// Each stage's p95 at every successful poll of the session (bounded).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct P95History {
+    max_points: usize,
+    /// Poll times (ms since the epoch).
+    times: VecDeque<f64>,
+    /// Stage id -> p95 per poll (`None` where the stage had not run).
+    series: BTreeMap<String, VecDeque<Option<f64>>>,
+}
+
+impl P95History {
+    pub fn new(max_points: usize) -> Self {
+        Self {
+            max_points: max_points.max(2),
+            ..Self::default()
+        }
+    }
+
+    pub fn record(&mut self, at_ms: f64, stats: &ExecutionStats) {
+        if self.times.len() == self.max_points {
+            self.times.pop_front();
+            for values in self.series.values_mut() {
+                values.pop_front();
+            }
+        }
+        let polls_before = self.times.len();
+        self.times.push_back(at_ms);
+        for stage in &stats.stages {
+            let values = self
+                .series
+                .entry(stage.id.clone())
+                .or_insert_with(|| std::iter::repeat_n(None, polls_before).collect());
+            values.push_back(stage.durations.as_ref().and_then(|d| d.p95_ms));
+        }
+        // Stages missing from this poll get a gap, so all series stay aligned.
+        for values in self.series.values_mut() {
+            if values.len() < self.times.len() {
+                values.push_back(None);
+            }
+        }
+    }
+
+    pub fn times(&self) -> impl Iterator<Item = f64> + '_ {
+        self.times.iter().copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    pub fn series(&self) -> impl Iterator<Item = (&str, Vec<Option<f64>>)> {
+        self.series
+            .iter()
+            .map(|(id, v)| (id.as_str(), v.iter().copied().collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRAPPED_NO_P90: &str = r#"{"stages":{"1":{"avg_duration_ms":2.55,"p50_duration_ms":2.55,"p95_duration_ms":2.6,"p99_duration_ms":2.7,"min_duration_ms":2.5,"max_duration_ms":2.8,"execution_count":3},"2":{"avg_duration_ms":0.0,"p50_duration_ms":0.0,"p95_duration_ms":0.0,"p99_duration_ms":0.0,"min_duration_ms":0.0,"max_duration_ms":0.0,"execution_count":0}}}"#;
+
+    #[test]
+    fn rows_say_not_reported_and_no_executions_instead_of_zero() {
+        let stats = ExecutionStats::parse(WRAPPED_NO_P90).expect("stats");
+        let rows = stage_rows(&stats);
+        assert_eq!(rows[0].name, "Validation");
+        let p90 = &rows[0].cells[1];
+        assert_eq!(
+            (p90.metric, p90.text.as_str(), p90.value),
+            ("p90", P90_NOT_REPORTED, None)
+        );
+        let p50 = &rows[0].cells[0];
+        assert_eq!((p50.text.as_str(), p50.value), ("2.55 ms", Some(2.55)));
+        assert!(rows[1]
+            .cells
+            .iter()
+            .all(|c| c.text == NO_EXECUTIONS && c.value.is_none()));
+        assert_eq!(rows[1].count, 0);
+    }
+
+    #[test]
+    fn series_leave_out_p90_when_absent_and_have_gaps_for_idle_stages() {
+        let stats = ExecutionStats::parse(WRAPPED_NO_P90).expect("stats");
+        let series = percentile_series(&stats);
+        let names: Vec<_> = series.iter().map(|(m, _)| *m).collect();
+        assert_eq!(names, ["p50", "p95", "p99"]);
+        assert_eq!(series[1].1, vec![Some(2.6), None]);
+    }
+
+    #[test]
+    fn history_is_bounded_and_aligned() {
+        let stats = ExecutionStats::parse(WRAPPED_NO_P90).expect("stats");
+        let mut history = P95History::new(3);
+        for i in 0..5 {
+            history.record(f64::from(i) * 10_000.0, &stats);
+        }
+        assert_eq!(history.len(), 3);
+        assert_eq!(
+            history.times().collect::<Vec<_>>(),
+            vec![20_000.0, 30_000.0, 40_000.0]
+        );
+        let series: Vec<_> = history.series().collect();
+        assert_eq!(series[0], ("1", vec![Some(2.6); 3]));
+        assert_eq!(series[1], ("2", vec![None; 3]));
+        // A stage that appears later is padded at the front.
+        let later = ExecutionStats::parse(
+            r#"{"stages":{"5":{"p95_duration_ms":900.0,"execution_count":1}}}"#,
+        )
+        .expect("stats");
+        history.record(50_000.0, &later);
+        let five: Vec<_> = history.series().filter(|(id, _)| *id == "5").collect();
+        assert_eq!(five[0].1, vec![None, None, Some(900.0)]);
+        let one: Vec<_> = history.series().filter(|(id, _)| *id == "1").collect();
+        assert_eq!(one[0].1, vec![Some(2.6), Some(2.6), None]);
+    }
+}
