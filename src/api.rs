@@ -1,31 +1,81 @@
 //! The one API client: the only place that builds URLs and sends requests.
+//! Every request has a time limit; every failure becomes an [`ApiError`] that
+//! reads as a sentence.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_net::http::Request;
+use gloo_net::http::{Request, RequestBuilder};
+use sse_core::api_error::ApiErrorBody;
+use sse_core::config::{ConfigUpdate, ConfigUpdateAnswer, ServiceConfig};
+use sse_core::dashboard_settings::DashboardSettings;
+use sse_core::execution_stats::ExecutionStats;
 use sse_core::health::{HealthCheckFailure, HealthReport};
 
 /// Time limit of one health check.
 pub const HEALTH_TIMEOUT_MS: u32 = 3_000;
+/// Time limit of the other requests.
+pub const REQUEST_TIMEOUT_MS: u32 = 8_000;
 
-/// Where the SSE service's API lives, e.g. `/api/v1` (same origin, through the
-/// dashboard's nginx) or `http://127.0.0.1:8000/api/v1`.
+/// Why a request did not give a usable answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    Network(String),
+    Timeout { after_ms: u32 },
+    Http { status: u16, body: ApiErrorBody },
+    Decode(String),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Network(detail) => write!(f, "The service could not be reached ({detail})."),
+            Self::Timeout { after_ms } => write!(
+                f,
+                "The service did not answer within {:.0} s.",
+                f64::from(*after_ms) / 1000.0
+            ),
+            Self::Http { status: 401, .. } => write!(
+                f,
+                "The service wants an admin token (HTTP 401): set it in Settings."
+            ),
+            Self::Http { status, body } => {
+                write!(f, "The service answered HTTP {status}: {}", body.summary())
+            }
+            Self::Decode(detail) => write!(f, "The service's answer could not be read: {detail}"),
+        }
+    }
+}
+
+impl From<ApiError> for HealthCheckFailure {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::Network(detail) => Self::Network(detail),
+            ApiError::Timeout { after_ms } => Self::Timeout { after_ms },
+            ApiError::Http { status, .. } => Self::HttpStatus { status },
+            ApiError::Decode(detail) => Self::InvalidBody(detail),
+        }
+    }
+}
+
+/// Where the SSE service's API lives and how to authenticate admin requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiClient {
     base: String,
+    admin_token: Option<String>,
 }
 
 impl Default for ApiClient {
     fn default() -> Self {
-        Self::new("/api/v1")
+        Self::from_settings(&DashboardSettings::default())
     }
 }
 
 impl ApiClient {
-    pub fn new(base: &str) -> Self {
+    pub fn from_settings(settings: &DashboardSettings) -> Self {
         Self {
-            base: base.trim_end_matches('/').to_owned(),
+            base: settings.api_base.trim_end_matches('/').to_owned(),
+            admin_token: settings.admin_token.clone(),
         }
     }
 
@@ -37,17 +87,93 @@ impl ApiClient {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
     }
 
-    /// `GET /health` with a [`HEALTH_TIMEOUT_MS`] limit.
+    fn admin(&self, request: RequestBuilder) -> RequestBuilder {
+        match &self.admin_token {
+            Some(token) => request.header("Authorization", &format!("Bearer {token}")),
+            None => request,
+        }
+    }
+
+    /// `GET /health`.
     pub async fn health(&self) -> Result<HealthReport, HealthCheckFailure> {
-        let body = get_text(&self.url("health"), HEALTH_TIMEOUT_MS).await?;
+        let body = send(Request::get(&self.url("health")), None, HEALTH_TIMEOUT_MS).await?;
         serde_json::from_str(&body).map_err(|e| HealthCheckFailure::InvalidBody(e.to_string()))
+    }
+
+    /// `GET /admin/execution-stats` (either shape).
+    pub async fn execution_stats(&self) -> Result<ExecutionStats, ApiError> {
+        let body = send(
+            self.admin(Request::get(&self.url("admin/execution-stats"))),
+            None,
+            REQUEST_TIMEOUT_MS,
+        )
+        .await?;
+        ExecutionStats::parse(&body).map_err(|e| ApiError::Decode(e.0))
+    }
+
+    /// `GET /admin/config`.
+    pub async fn config(&self) -> Result<ServiceConfig, ApiError> {
+        let body = send(
+            self.admin(Request::get(&self.url("admin/config"))),
+            None,
+            REQUEST_TIMEOUT_MS,
+        )
+        .await?;
+        serde_json::from_str(&body).map_err(|e| ApiError::Decode(e.to_string()))
+    }
+
+    /// `PUT /admin/config` with only the keys in `update`.
+    pub async fn update_config(&self, update: &ConfigUpdate) -> Result<ConfigAnswer, ApiError> {
+        let json = serde_json::to_string(update).map_err(|e| ApiError::Decode(e.to_string()))?;
+        self.update_config_raw(json).await
+    }
+
+    /// `PUT /admin/config` with a body the person wrote.
+    pub async fn update_config_raw(&self, json: String) -> Result<ConfigAnswer, ApiError> {
+        let request = self
+            .admin(Request::put(&self.url("admin/config")))
+            .header("Content-Type", "application/json");
+        let body = send(request, Some(json), REQUEST_TIMEOUT_MS).await?;
+        let answer: ConfigUpdateAnswer =
+            serde_json::from_str(&body).map_err(|e| ApiError::Decode(e.to_string()))?;
+        // Our reference backend adds `warnings`; the real service does not.
+        let warnings = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("warnings").cloned())
+            .and_then(|w| serde_json::from_value(w).ok())
+            .unwrap_or_default();
+        Ok(ConfigAnswer { answer, warnings })
     }
 }
 
-/// GET `url`, failing on a network error, a non-2xx status or `timeout_ms`.
-async fn get_text(url: &str, timeout_ms: u32) -> Result<String, HealthCheckFailure> {
-    let controller = web_sys::AbortController::new()
-        .map_err(|e| HealthCheckFailure::Network(format!("{e:?}")))?;
+/// The answer to a config update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigAnswer {
+    pub answer: ConfigUpdateAnswer,
+    pub warnings: Vec<String>,
+}
+
+/// Loads `config.json` (served next to index.html); defaults when absent.
+pub async fn load_runtime_settings() -> (DashboardSettings, Vec<String>) {
+    match send(Request::get("config.json"), None, REQUEST_TIMEOUT_MS).await {
+        Ok(text) => DashboardSettings::from_runtime_json(&text),
+        Err(ApiError::Http { status: 404, .. }) => (DashboardSettings::default(), Vec::new()),
+        Err(e) => (
+            DashboardSettings::default(),
+            vec![format!("config.json could not be loaded: {e}")],
+        ),
+    }
+}
+
+/// Sends `request` (with an optional JSON body), failing on a network error, a
+/// non-2xx status or `timeout_ms`; the body text otherwise.
+async fn send(
+    request: RequestBuilder,
+    body: Option<String>,
+    timeout_ms: u32,
+) -> Result<String, ApiError> {
+    let controller =
+        web_sys::AbortController::new().map_err(|e| ApiError::Network(format!("{e:?}")))?;
     let timed_out = Rc::new(Cell::new(false));
     // Aborts the request when it fires; dropping it (request done) cancels it.
     let _deadline = {
@@ -58,23 +184,27 @@ async fn get_text(url: &str, timeout_ms: u32) -> Result<String, HealthCheckFailu
             controller.abort();
         })
     };
+    let signal = controller.signal();
+    let request = request.abort_signal(Some(&signal));
     let outcome = async {
-        let response = Request::get(url)
-            .abort_signal(Some(&controller.signal()))
-            .send()
-            .await?;
-        if !response.ok() {
-            return Ok(Err(response.status()));
-        }
-        response.text().await.map(Ok)
+        let response = match body {
+            Some(json) => request.body(json)?.send().await?,
+            None => request.send().await?,
+        };
+        let status = response.status();
+        let text = response.text().await?;
+        Ok::<_, gloo_net::Error>((status, text))
     }
     .await;
     match outcome {
-        Ok(Ok(body)) => Ok(body),
-        Ok(Err(status)) => Err(HealthCheckFailure::HttpStatus { status }),
-        Err(_) if timed_out.get() => Err(HealthCheckFailure::Timeout {
+        Ok((status, text)) if (200..300).contains(&status) => Ok(text),
+        Ok((status, text)) => Err(ApiError::Http {
+            status,
+            body: ApiErrorBody::parse(&text),
+        }),
+        Err(_) if timed_out.get() => Err(ApiError::Timeout {
             after_ms: timeout_ms,
         }),
-        Err(error) => Err(HealthCheckFailure::Network(error.to_string())),
+        Err(error) => Err(ApiError::Network(error.to_string())),
     }
 }

@@ -10,6 +10,7 @@ pub mod load_tester;
 pub mod metrics_chart;
 pub mod panel;
 pub mod panic_report;
+pub mod poller;
 pub mod status_indicator;
 
 /// Installs the panic hook and mounts the app on `<body>`.

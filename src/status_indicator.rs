@@ -1,46 +1,45 @@
 //! The backend status indicator in the header: polls `/health` and shows
-//! Checking / Connected / Degraded / Disconnected.
-
-use std::time::Duration;
+//! Checking / Connected / Degraded / Disconnected, the last check time and the
+//! service's version; the reason is on hover.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use sse_core::health::ConnectionState;
 
-use crate::api::ApiClient;
-
-/// How often the indicator checks the service.
-pub const HEALTH_POLL_INTERVAL: Duration = Duration::from_secs(5);
+use crate::app::shared;
+use crate::poller::use_poller;
 
 #[component]
 pub fn StatusIndicator() -> impl IntoView {
-    let api = use_context::<ApiClient>().unwrap_or_default();
+    let shared = shared();
     let state = RwSignal::new(ConnectionState::Checking);
     let last_check = RwSignal::new(None::<String>);
-    // A slow check must not overlap the next one.
-    let in_flight = StoredValue::new(false);
 
-    let check = move || {
-        if in_flight.get_value() {
-            return;
-        }
-        in_flight.set_value(true);
-        // After a failure, say that we are trying again rather than keep "Disconnected".
-        if matches!(state.get_untracked(), ConnectionState::Disconnected { .. }) {
-            state.set(ConnectionState::Checking);
-        }
-        let api = api.clone();
-        spawn_local(async move {
-            let outcome = api.health().await;
-            state.set(ConnectionState::from_check(outcome));
-            last_check.set(Some(now_time_of_day()));
-            in_flight.set_value(false);
-        });
-    };
-    check();
-    if let Ok(handle) = set_interval_with_handle(check, HEALTH_POLL_INTERVAL) {
-        on_cleanup(move || handle.clear());
-    }
+    use_poller(
+        move || shared.settings.with_untracked(|s| s.health_poll_ms),
+        move || {
+            // After a failure, say that we are trying again rather than keep "Disconnected".
+            if matches!(state.get_untracked(), ConnectionState::Disconnected { .. }) {
+                state.set(ConnectionState::Checking);
+            }
+            let api = shared.api.get_untracked();
+            async move {
+                let next = ConnectionState::from_check(api.health().await);
+                let was_reachable = matches!(
+                    state.get_untracked(),
+                    ConnectionState::Connected { .. } | ConnectionState::Degraded { .. }
+                );
+                let reachable = matches!(
+                    next,
+                    ConnectionState::Connected { .. } | ConnectionState::Degraded { .. }
+                );
+                state.set(next);
+                last_check.set(Some(now_time_of_day()));
+                if reachable && !was_reachable {
+                    shared.connections.update(|n| *n += 1);
+                }
+            }
+        },
+    );
 
     let details = move || {
         state.with(|s| match s {
