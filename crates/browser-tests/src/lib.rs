@@ -46,20 +46,39 @@ fn localhost(port: u16) -> SocketAddr {
 /// The reference backend, in this process, on a real socket.
 pub struct InProcessBackend {
     addr: SocketAddr,
+    pub app: std::sync::Arc<sse_backend::App>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl InProcessBackend {
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(Settings::default()).await
+    }
+
+    pub async fn start_with(settings: Settings) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(listener, settings).await
+    }
+
+    /// On a given listener (to come back on the same port after a kill).
+    pub async fn start_on(
+        listener: tokio::net::TcpListener,
+        settings: Settings,
+    ) -> anyhow::Result<Self> {
         let addr = listener.local_addr()?;
+        let app = sse_backend::App::new(settings).map_err(anyhow::Error::msg)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(sse_backend::serve(listener, Settings::default(), async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(sse_backend::serve_app(
+            listener,
+            std::sync::Arc::clone(&app),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Ok(Self {
             addr,
+            app,
             stop: Some(stop),
             task,
         })
@@ -67,6 +86,22 @@ impl InProcessBackend {
 
     pub fn origin(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `{origin}/api/v1/{path}`.
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1/{}", self.origin(), path.trim_start_matches('/'))
+    }
+
+    /// Stops the server at once, as a crash would: open connections are dropped.
+    pub async fn kill(mut self) {
+        self.stop.take();
+        self.task.abort();
+        let _ = (&mut self.task).await;
     }
 }
 
@@ -129,6 +164,33 @@ impl WebDriverCompatibleCommand for GetBrowserLog {
         (
             http::Method::POST,
             Some(json!({ "type": "browser" }).to_string()),
+        )
+    }
+}
+
+/// chromedriver's Chrome DevTools Protocol passthrough.
+#[derive(Debug)]
+struct CdpCommand {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for CdpCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()),
         )
     }
 }
@@ -266,6 +328,51 @@ impl Browser {
             });
         }
         Ok(&self.console)
+    }
+
+    /// Emulates the system's colour scheme (`light` or `dark`).
+    pub async fn emulate_color_scheme(&self, scheme: &str) -> anyhow::Result<()> {
+        let params = json!({ "media": "", "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
+        self.client()
+            .issue_cmd(CdpCommand {
+                cmd: "Emulation.setEmulatedMedia",
+                params,
+            })
+            .await
+            .context("cannot emulate the colour scheme")?;
+        Ok(())
+    }
+
+    /// A PNG of the window, saved under `target/screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let png = self
+            .client()
+            .screenshot()
+            .await
+            .context("cannot take a screenshot")?;
+        let dir = project_root()?.join("target").join("screenshots");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// The text of the element with `data-testid`.
+    pub async fn text_of(&self, testid: &str) -> anyhow::Result<String> {
+        Ok(self
+            .wait_for_testid(testid, Duration::from_secs(10))
+            .await?
+            .text()
+            .await?)
+    }
+
+    /// Clicks the element with `data-testid`.
+    pub async fn click(&self, testid: &str) -> anyhow::Result<()> {
+        self.wait_for_testid(testid, Duration::from_secs(10))
+            .await?
+            .click()
+            .await?;
+        Ok(())
     }
 
     /// The panic recorded by the page's panic hook, if any.

@@ -170,7 +170,9 @@ async fn put_config(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Res
     if caching == Some(false) {
         app.l1.clear();
     }
+    // Said when QUEUE_TYPE was part of the request: what the chosen queue really is.
     match current.queue_type {
+        _ if queue.is_none() => {}
         QueueType::Kafka => warnings.push(
             "QUEUE_TYPE kafka is recorded, but this service has no Kafka: queued requests wait in-process".into(),
         ),

@@ -1,0 +1,327 @@
+//! The monitoring panels (status, execution statistics, configuration) in
+//! Chromium, through the project's nginx.conf, against the reference backend.
+
+use std::time::{Duration, Instant};
+
+use browser_tests::{eval, start_dashboard, Browser, InProcessBackend};
+use fantoccini::Locator;
+use sse_backend::settings::{FakeLlmSettings, Settings, StatsShape};
+use sse_core::execution_stats::ExecutionStats;
+use sse_core::stats_view::{stage_rows, NO_EXECUTIONS, P90_NOT_REPORTED};
+
+const WAIT: Duration = Duration::from_secs(20);
+/// Failed loads that are expected while the backend is down.
+const API: &str = "/api/v1/";
+
+fn fast() -> Settings {
+    Settings {
+        fake: FakeLlmSettings {
+            ttft_min_ms: 5,
+            ttft_max_ms: 10,
+            gap_min_ms: 1,
+            gap_max_ms: 2,
+            answer_min_chars: 20,
+            answer_max_chars: 40,
+            ..FakeLlmSettings::realistic()
+        },
+        ..Settings::default()
+    }
+}
+
+async fn run_streams(backend: &InProcessBackend, queries: &[&str]) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    for query in queries {
+        let response = client
+            .post(backend.api("stream"))
+            .json(&serde_json::json!({ "query": query, "model": "gpt-3.5-turbo" }))
+            .send()
+            .await?;
+        assert_eq!(response.status(), 200);
+        response.text().await?;
+    }
+    Ok(())
+}
+
+/// The table's cells as (testid of the row, metric, text, data-value).
+async fn table_cells(browser: &Browser) -> anyhow::Result<Vec<(String, String, String, String)>> {
+    let value = eval(
+        browser,
+        "return [...document.querySelectorAll('[data-testid=stats-table] tbody tr')].flatMap(tr =>
+            [...tr.querySelectorAll('td')].map(td => [tr.dataset.testid, td.dataset.metric, td.textContent.trim(), td.dataset.value ?? '']));",
+    )
+    .await?;
+    Ok(serde_json::from_value(value)?)
+}
+
+async fn check_table_matches_backend(settings: Settings) -> anyhow::Result<()> {
+    let reports_p90 = settings.stats_p90;
+    let backend = InProcessBackend::start_with(settings).await?;
+    run_streams(&backend, &["one", "two", "one"]).await?;
+    let nginx = start_dashboard(&backend.origin())?;
+    let mut browser = Browser::launch().await?;
+    browser.goto(&format!("{}/", nginx.url())).await?;
+    browser.wait_for_testid("stage-1", WAIT).await?;
+
+    let json = reqwest::get(backend.api("admin/execution-stats"))
+        .await?
+        .text()
+        .await?;
+    let stats = ExecutionStats::parse(&json).map_err(anyhow::Error::msg)?;
+    assert_eq!(stats.reports_p90, reports_p90);
+    let shown = table_cells(&browser).await?;
+    let mut compared = 0;
+    for row in stage_rows(&stats) {
+        let testid = format!("stage-{}", row.id);
+        for cell in &row.cells {
+            let (_, _, text, value) = shown
+                .iter()
+                .find(|(t, m, _, _)| *t == testid && m == cell.metric)
+                .unwrap_or_else(|| panic!("no cell {testid}/{}", cell.metric));
+            // The raw value equals the backend's JSON number, to the last digit.
+            assert_eq!(
+                *value,
+                cell.value.map(|v| v.to_string()).unwrap_or_default(),
+                "{testid}/{}",
+                cell.metric
+            );
+            assert_eq!(*text, cell.text, "{testid}/{}", cell.metric);
+            assert!(!text.contains("NaN"));
+            compared += 1;
+        }
+        let (_, _, _, count) = shown
+            .iter()
+            .find(|(t, m, _, _)| *t == testid && m == "count")
+            .expect("count cell");
+        assert_eq!(*count, row.count.to_string());
+    }
+    assert_eq!(compared, 8 * 7, "every stage and metric was compared");
+    // Stage 2.2 (no Redis) never ran; p90 only when the service reports it.
+    let l2 = shown
+        .iter()
+        .find(|(t, m, _, _)| t == "stage-2.2" && m == "p50")
+        .expect("cell");
+    assert_eq!(l2.2, NO_EXECUTIONS);
+    let p90 = shown
+        .iter()
+        .find(|(t, m, _, _)| t == "stage-1" && m == "p90")
+        .expect("cell");
+    if reports_p90 {
+        assert!(!p90.3.is_empty());
+    } else {
+        assert_eq!((p90.2.as_str(), p90.3.as_str()), (P90_NOT_REPORTED, ""));
+    }
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn stats_table_equals_the_backend_json_in_the_wrapped_shape_with_p90() -> anyhow::Result<()> {
+    check_table_matches_backend(fast()).await
+}
+
+#[tokio::test]
+async fn stats_table_equals_the_backend_json_in_the_old_flat_shape() -> anyhow::Result<()> {
+    check_table_matches_backend(Settings {
+        stats_shape: StatsShape::Flat,
+        ..fast()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn stats_table_marks_p90_as_not_reported_when_the_service_omits_it() -> anyhow::Result<()> {
+    check_table_matches_backend(Settings {
+        stats_p90: false,
+        ..fast()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn status_goes_disconnected_after_a_kill_and_connected_after_a_restart() -> anyhow::Result<()>
+{
+    let backend = InProcessBackend::start_with(fast()).await?;
+    let addr = backend.addr();
+    let nginx = start_dashboard(&backend.origin())?;
+    let mut browser = Browser::launch().await?;
+    browser.goto(&format!("{}/", nginx.url())).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+
+    backend.kill().await;
+    let killed = Instant::now();
+    browser
+        .wait_for_attr("status-indicator", "data-state", "disconnected", WAIT)
+        .await?;
+    // One poll interval (5 s) plus the check's time limit (3 s), and a margin.
+    let took = killed.elapsed();
+    assert!(
+        took <= Duration::from_secs(9),
+        "disconnected after {took:?}"
+    );
+    let reason = browser
+        .wait_for_testid("status-indicator", WAIT)
+        .await?
+        .attr("title")
+        .await?
+        .unwrap_or_default();
+    assert!(reason.contains("502"), "{reason}");
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let _restarted = InProcessBackend::start_on(listener, fast()).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    // The configuration panel reloads after the reconnect and shows the values again.
+    wait_for_config_loaded(&browser).await?;
+    assert_eq!(
+        eval(
+            &browser,
+            "return document.querySelector('[data-testid=cfg-fake-llm]').checked;"
+        )
+        .await?,
+        true
+    );
+    browser.assert_clean(&[API]).await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn a_config_round_trip_changes_the_backend_behaviour() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(fast()).await?;
+    let nginx = start_dashboard(&backend.origin())?;
+    let mut browser = Browser::launch().await?;
+    browser.goto(&format!("{}/", nginx.url())).await?;
+    browser
+        .wait_for_attr("cfg-caching", "data-testid", "cfg-caching", WAIT)
+        .await?;
+    // Wait until the loaded config is shown (the switch is enabled).
+    let deadline = Instant::now() + WAIT;
+    while eval(
+        &browser,
+        "return document.querySelector('[data-testid=cfg-caching]').disabled;",
+    )
+    .await?
+        == true
+    {
+        assert!(Instant::now() < deadline, "the config never loaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.click("cfg-caching").await?;
+    assert!(browser.text_of("cfg-unsaved").await?.contains("Unsaved"));
+    browser.click("cfg-apply").await?;
+    browser
+        .wait_for_attr("cfg-message", "data-kind", "info", WAIT)
+        .await?;
+
+    let config: serde_json::Value = reqwest::get(backend.api("admin/config"))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(config["ENABLE_CACHING"], false);
+    // Caching off: the same question twice is no cache hit.
+    run_streams(&backend, &["same", "same"]).await?;
+    let load: serde_json::Value = reqwest::get(backend.api("admin/load-stats"))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(load["totals_by_outcome"]["completed"], 2);
+    assert!(
+        load["totals_by_outcome"].get("cache_hit").is_none(),
+        "{load}"
+    );
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
+
+/// Until the configuration is loaded (its switches are enabled).
+async fn wait_for_config_loaded(browser: &Browser) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let disabled = eval(browser, "const e = document.querySelector('[data-testid=cfg-caching]'); return !e || e.disabled;").await?;
+        if disabled == false {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the configuration never loaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn send_raw_config(browser: &Browser, json: &str) -> anyhow::Result<()> {
+    eval(
+        browser,
+        "document.querySelector('.raw-config').open = true; return null;",
+    )
+    .await?;
+    let area = browser
+        .client()
+        .find(Locator::Css("[data-testid=cfg-raw]"))
+        .await?;
+    area.clear().await?;
+    area.send_keys(json).await?;
+    browser.click("cfg-raw-send").await
+}
+
+#[tokio::test]
+async fn a_422_is_shown_at_its_field_and_an_ignored_value_is_reported() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(fast()).await?;
+    let nginx = start_dashboard(&backend.origin())?;
+    let mut browser = Browser::launch().await?;
+    browser.goto(&format!("{}/", nginx.url())).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+
+    send_raw_config(&browser, r#"{"USE_FAKE_LLM": "notabool"}"#).await?;
+    browser
+        .wait_for_attr("cfg-message", "data-kind", "error", WAIT)
+        .await?;
+    let field = browser.text_of("cfg-error-USE_FAKE_LLM").await?;
+    assert!(field.contains("Input should be a valid boolean"), "{field}");
+    assert!(field.contains("notabool"), "{field}");
+
+    send_raw_config(&browser, r#"{"QUEUE_TYPE": "rabbitmq"}"#).await?;
+    browser
+        .wait_for_attr("cfg-message", "data-kind", "warning", WAIT)
+        .await?;
+    let message = browser.text_of("cfg-message").await?;
+    assert!(
+        message.contains("kept QUEUE_TYPE = redis although rabbitmq was sent"),
+        "{message}"
+    );
+    // The 422 was an answer, not a page error: only the console's failed-load line.
+    browser.assert_clean(&["/api/v1/admin/config"]).await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn screenshots_in_light_and_dark_themes() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(fast()).await?;
+    run_streams(&backend, &["a", "b", "a"]).await?;
+    let nginx = start_dashboard(&backend.origin())?;
+    let mut browser = Browser::launch().await?;
+    for scheme in ["light", "dark"] {
+        browser.emulate_color_scheme(scheme).await?;
+        browser.goto(&format!("{}/", nginx.url())).await?;
+        browser
+            .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+            .await?;
+        browser.wait_for_testid("stage-1", WAIT).await?;
+        // The page follows the system setting.
+        let dark = eval(
+            &browser,
+            "return matchMedia('(prefers-color-scheme: dark)').matches;",
+        )
+        .await?;
+        assert_eq!(dark, scheme == "dark");
+        tokio::time::sleep(Duration::from_millis(800)).await; // chart animation
+        let path = browser.screenshot(&format!("dashboard-{scheme}")).await?;
+        assert!(
+            std::fs::metadata(&path)?.len() > 10_000,
+            "{path:?} looks empty"
+        );
+    }
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
