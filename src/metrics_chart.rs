@@ -186,8 +186,23 @@ pub fn MetricsChart() -> impl IntoView {
         clock.take().cancel();
     });
 
+    // ECharts loads asynchronously (the page does not wait for it): note when it is there.
+    let echarts_ready = RwSignal::new(echarts_loaded());
+    if !echarts_ready.get_untracked() {
+        let watcher = gloo_timers::callback::Interval::new(100, move || {
+            if !echarts_ready.get_untracked() && echarts_loaded() {
+                echarts_ready.set(true);
+            }
+        });
+        let watcher = send_wrapper::SendWrapper::new(watcher);
+        on_cleanup(move || {
+            watcher.take().cancel();
+        });
+    }
+
     // Charts: created once, updated in place when data or scale change.
     Effect::new(move |_| {
+        echarts_ready.track();
         let log = log_scale.get();
         history_version.track();
         stats.with(|s| {

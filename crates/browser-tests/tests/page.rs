@@ -6,8 +6,8 @@ use browser_tests::{eval, start_dashboard, unreachable_origin, Browser, InProces
 use sse_backend::settings::Settings;
 
 const WAIT: Duration = Duration::from_secs(20);
-/// The health poll's failed loads are expected while the backend is down.
-const HEALTH_PATH: &str = "/api/v1/health";
+/// The panels' failed API loads are expected while the backend is down.
+const API_PATH: &str = "/api/v1/";
 
 #[tokio::test]
 async fn page_loads_with_header_and_the_four_component_areas() -> anyhow::Result<()> {
@@ -32,7 +32,7 @@ async fn page_loads_with_header_and_the_four_component_areas() -> anyhow::Result
         "function"
     );
 
-    browser.assert_clean(&[HEALTH_PATH]).await?;
+    browser.assert_clean(&[API_PATH]).await?;
     browser.close().await
 }
 
@@ -51,7 +51,7 @@ async fn status_shows_disconnected_with_the_reason_when_no_backend_runs() -> any
     let reason = indicator.attr("title").await?.unwrap_or_default();
     assert!(reason.contains("HTTP 502"), "hover text: {reason:?}");
 
-    browser.assert_clean(&[HEALTH_PATH]).await?;
+    browser.assert_clean(&[API_PATH]).await?;
     browser.close().await
 }
 
@@ -109,7 +109,7 @@ async fn status_recovers_when_the_backend_stops_and_comes_back() -> anyhow::Resu
         .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
         .await?;
 
-    browser.assert_clean(&[HEALTH_PATH]).await?;
+    browser.assert_clean(&[API_PATH]).await?;
     browser.close().await
 }
 
@@ -126,7 +126,7 @@ async fn deep_links_get_the_app_and_nginx_answers_its_own_health() -> anyhow::Re
     let body = eval(&browser, "return document.body.innerText;").await?;
     assert_eq!(body, r#"{"status":"ok"}"#);
 
-    browser.assert_clean(&[HEALTH_PATH]).await?;
+    browser.assert_clean(&[API_PATH]).await?;
     browser.close().await
 }
 
@@ -141,7 +141,7 @@ async fn harness_reports_console_errors_and_page_panics() -> anyhow::Result<()> 
 
     eval(&browser, "console.error('injected failure'); return null;").await?;
     let error = browser
-        .assert_clean(&[HEALTH_PATH])
+        .assert_clean(&[API_PATH])
         .await
         .expect_err("a console error must fail the check");
     assert!(error.to_string().contains("injected failure"), "{error}");
@@ -152,7 +152,7 @@ async fn harness_reports_console_errors_and_page_panics() -> anyhow::Result<()> 
     )
     .await?;
     let error = browser
-        .assert_clean(&[HEALTH_PATH])
+        .assert_clean(&[API_PATH])
         .await
         .expect_err("a panic must fail the check");
     assert!(error.to_string().contains("injected panic"), "{error}");
