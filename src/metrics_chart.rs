@@ -6,6 +6,7 @@ use charming::component::{Axis, Grid, Legend, LegendType};
 use charming::datatype::DataPoint;
 use charming::element::{AxisType, Tooltip, Trigger};
 use charming::series::{Bar, Line};
+use charming::theme::Theme;
 use charming::{Chart, Echarts, WasmRenderer};
 use leptos::prelude::*;
 use sse_core::execution_stats::{stage_name, ExecutionStats};
@@ -33,6 +34,12 @@ fn definition(metric: &str) -> &'static str {
         "max" => "max: the slowest execution.",
         _ => "count: how many times the stage ran since the service's statistics were last reset.",
     }
+}
+
+fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches())
 }
 
 fn echarts_loaded() -> bool {
@@ -78,7 +85,8 @@ fn percentiles_chart(stats: &ExecutionStats, log_scale: bool) -> Chart {
         .map(|s| format!("{} {}", s.id, s.name))
         .collect();
     let mut chart = Chart::new()
-        .legend(Legend::new().top("bottom"))
+        .background_color("transparent")
+        .legend(Legend::new().type_(LegendType::Scroll).top("bottom"))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .grid(chart_grid())
         .x_axis(Axis::new().type_(AxisType::Category).data(names));
@@ -105,6 +113,7 @@ fn history_chart(history: &P95History, log_scale: bool) -> Chart {
         .collect();
     let series: Vec<(&str, Vec<Option<f64>>)> = history.series().collect();
     let mut chart = Chart::new()
+        .background_color("transparent")
         .legend(Legend::new().type_(LegendType::Scroll).top("bottom"))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .grid(chart_grid())
@@ -141,8 +150,19 @@ fn draw(handle: StoredValue<Option<Echarts>, LocalStorage>, id: &str, chart: &Ch
                 WasmRenderer::update(echarts, chart);
             }
         });
-    } else if let Ok(echarts) = WasmRenderer::new_opt(None, None).render(id, chart) {
-        handle.set_value(Some(echarts));
+    } else {
+        // ECharts' dark theme in a dark page (the system setting at the chart's creation).
+        let theme = if prefers_dark() {
+            Theme::Dark
+        } else {
+            Theme::Default
+        };
+        if let Ok(echarts) = WasmRenderer::new_opt(None, None)
+            .theme(theme)
+            .render(id, chart)
+        {
+            handle.set_value(Some(echarts));
+        }
     }
 }
 
