@@ -121,9 +121,6 @@ pub fn ConfigPanel() -> impl IntoView {
     };
 
     let dirty = move || loaded.get() != edited.get();
-    let value = move |read: fn(&ServiceConfig) -> bool| {
-        move || edited.with(|c| c.as_ref().is_some_and(read))
-    };
     let queue_is = move |want: &'static str| {
         move || edited.with(|c| c.as_ref().is_some_and(|c| c.queue_type.as_str() == want))
     };
@@ -142,36 +139,28 @@ pub fn ConfigPanel() -> impl IntoView {
     view! {
         <Panel testid="config-panel" title="Configuration">
             <form class="config-form" on:submit=|ev| ev.prevent_default() aria-busy=move || busy.get().to_string()>
-                <label class="switch" title="Use the service's built-in fake LLM instead of a real provider">
-                    <input
-                        type="checkbox"
-                        role="switch"
-                        data-testid="cfg-fake-llm"
-                        prop:checked=value(|c| c.use_fake_llm)
-                        prop:disabled=disabled
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            edited.update(|c| if let Some(c) = c { c.use_fake_llm = on });
-                        }
-                    />
-                    <span>"Fake LLM " <code>"USE_FAKE_LLM"</code></span>
-                </label>
-                <FieldError error=Signal::derive(error_for("USE_FAKE_LLM")) field="USE_FAKE_LLM" />
-                <label class="switch" title="Serve repeated questions from the service's cache">
-                    <input
-                        type="checkbox"
-                        role="switch"
-                        data-testid="cfg-caching"
-                        prop:checked=value(|c| c.enable_caching)
-                        prop:disabled=disabled
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            edited.update(|c| if let Some(c) = c { c.enable_caching = on });
-                        }
-                    />
-                    <span>"Caching " <code>"ENABLE_CACHING"</code></span>
-                </label>
-                <FieldError error=Signal::derive(error_for("ENABLE_CACHING")) field="ENABLE_CACHING" />
+                <ConfigSwitch
+                    key="USE_FAKE_LLM"
+                    label="Fake LLM"
+                    hint="Use the service's built-in fake LLM instead of a real provider"
+                    testid="cfg-fake-llm"
+                    edited
+                    disabled=Signal::derive(disabled)
+                    error=Signal::derive(error_for("USE_FAKE_LLM"))
+                    read=|c| c.use_fake_llm
+                    write=|c, on| c.use_fake_llm = on
+                />
+                <ConfigSwitch
+                    key="ENABLE_CACHING"
+                    label="Caching"
+                    hint="Serve repeated questions from the service's cache"
+                    testid="cfg-caching"
+                    edited
+                    disabled=Signal::derive(disabled)
+                    error=Signal::derive(error_for("ENABLE_CACHING"))
+                    read=|c| c.enable_caching
+                    write=|c, on| c.enable_caching = on
+                />
                 <fieldset class="queue-choice" prop:disabled=disabled>
                     <legend>"Failover queue " <code>"QUEUE_TYPE"</code></legend>
                     <label>
@@ -234,6 +223,39 @@ pub fn ConfigPanel() -> impl IntoView {
                 </details>
             </form>
         </Panel>
+    }
+}
+
+/// One of the boolean switches, with the service's message about it.
+#[allow(clippy::too_many_arguments)]
+#[component]
+fn ConfigSwitch(
+    key: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    testid: &'static str,
+    edited: RwSignal<Option<ServiceConfig>>,
+    disabled: Signal<bool>,
+    error: Signal<Option<String>>,
+    read: fn(&ServiceConfig) -> bool,
+    write: fn(&mut ServiceConfig, bool),
+) -> impl IntoView {
+    view! {
+        <label class="switch" title=hint>
+            <input
+                type="checkbox"
+                role="switch"
+                data-testid=testid
+                prop:checked=move || edited.with(|c| c.as_ref().is_some_and(read))
+                prop:disabled=move || disabled.get()
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    edited.update(|c| if let Some(c) = c { write(c, on) });
+                }
+            />
+            <span>{label} " " <code>{key}</code></span>
+        </label>
+        <FieldError error field=key />
     }
 }
 

@@ -124,6 +124,15 @@ pub fn start_dashboard(backend_origin: &str) -> anyhow::Result<Nginx> {
     )
 }
 
+/// The dashboard behind nginx (pointed at `backend_origin`) opened in a fresh
+/// Chromium. Keep the nginx value alive for as long as the page is used.
+pub async fn open_dashboard(backend_origin: &str) -> anyhow::Result<(Nginx, Browser)> {
+    let nginx = start_dashboard(backend_origin)?;
+    let browser = Browser::launch().await?;
+    browser.goto(&format!("{}/", nginx.url())).await?;
+    Ok((nginx, browser))
+}
+
 /// An origin on which nothing listens: a backend that is down.
 pub fn unreachable_origin() -> anyhow::Result<String> {
     Ok(format!("http://127.0.0.1:{}", free_local_port()?))
@@ -144,54 +153,45 @@ impl ConsoleEntry {
     }
 }
 
-/// chromedriver's (non-W3C, still supported) browser log endpoint.
+/// A POST to one of chromedriver's own session endpoints: `se/log` (the browser
+/// log, non-W3C but still supported) and `goog/cdp/execute` (DevTools passthrough).
 #[derive(Debug)]
-struct GetBrowserLog;
+struct ChromedriverPost {
+    endpoint: &'static str,
+    body: Value,
+}
 
-impl WebDriverCompatibleCommand for GetBrowserLog {
+impl ChromedriverPost {
+    fn browser_log() -> Self {
+        Self {
+            endpoint: "se/log",
+            body: json!({ "type": "browser" }),
+        }
+    }
+
+    fn cdp(cmd: &str, params: Value) -> Self {
+        Self {
+            endpoint: "goog/cdp/execute",
+            body: json!({ "cmd": cmd, "params": params }),
+        }
+    }
+}
+
+impl WebDriverCompatibleCommand for ChromedriverPost {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.endpoint
         ))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({ "type": "browser" }).to_string()),
-        )
-    }
-}
-
-/// chromedriver's Chrome DevTools Protocol passthrough.
-#[derive(Debug)]
-struct CdpCommand {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for CdpCommand {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()),
-        )
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
 
@@ -318,7 +318,7 @@ impl Browser {
     pub async fn console(&mut self) -> anyhow::Result<&[ConsoleEntry]> {
         let entries = self
             .client()
-            .issue_cmd(GetBrowserLog)
+            .issue_cmd(ChromedriverPost::browser_log())
             .await
             .context("cannot read the browser log")?;
         for entry in entries.as_array().into_iter().flatten() {
@@ -334,10 +334,7 @@ impl Browser {
     pub async fn emulate_color_scheme(&self, scheme: &str) -> anyhow::Result<()> {
         let params = json!({ "media": "", "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
         self.client()
-            .issue_cmd(CdpCommand {
-                cmd: "Emulation.setEmulatedMedia",
-                params,
-            })
+            .issue_cmd(ChromedriverPost::cdp("Emulation.setEmulatedMedia", params))
             .await
             .context("cannot emulate the colour scheme")?;
         Ok(())

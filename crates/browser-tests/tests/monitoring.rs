@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use browser_tests::{eval, start_dashboard, Browser, InProcessBackend};
+use browser_tests::{eval, open_dashboard, start_dashboard, Browser, InProcessBackend};
 use fantoccini::Locator;
 use sse_backend::settings::{FakeLlmSettings, Settings, StatsShape};
 use sse_core::execution_stats::ExecutionStats;
@@ -57,9 +57,7 @@ async fn check_table_matches_backend(settings: Settings) -> anyhow::Result<()> {
     let reports_p90 = settings.stats_p90;
     let backend = InProcessBackend::start_with(settings).await?;
     run_streams(&backend, &["one", "two", "one"]).await?;
-    let nginx = start_dashboard(&backend.origin())?;
-    let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", nginx.url())).await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
     browser.wait_for_testid("stage-1", WAIT).await?;
 
     let json = reqwest::get(backend.api("admin/execution-stats"))
@@ -142,9 +140,7 @@ async fn status_goes_disconnected_after_a_kill_and_connected_after_a_restart() -
 {
     let backend = InProcessBackend::start_with(fast()).await?;
     let addr = backend.addr();
-    let nginx = start_dashboard(&backend.origin())?;
-    let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", nginx.url())).await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
     browser
         .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
         .await?;
@@ -190,24 +186,8 @@ async fn status_goes_disconnected_after_a_kill_and_connected_after_a_restart() -
 #[tokio::test]
 async fn a_config_round_trip_changes_the_backend_behaviour() -> anyhow::Result<()> {
     let backend = InProcessBackend::start_with(fast()).await?;
-    let nginx = start_dashboard(&backend.origin())?;
-    let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", nginx.url())).await?;
-    browser
-        .wait_for_attr("cfg-caching", "data-testid", "cfg-caching", WAIT)
-        .await?;
-    // Wait until the loaded config is shown (the switch is enabled).
-    let deadline = Instant::now() + WAIT;
-    while eval(
-        &browser,
-        "return document.querySelector('[data-testid=cfg-caching]').disabled;",
-    )
-    .await?
-        == true
-    {
-        assert!(Instant::now() < deadline, "the config never loaded");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    wait_for_config_loaded(&browser).await?;
     browser.click("cfg-caching").await?;
     assert!(browser.text_of("cfg-unsaved").await?.contains("Unsaved"));
     browser.click("cfg-apply").await?;
@@ -266,9 +246,7 @@ async fn send_raw_config(browser: &Browser, json: &str) -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_422_is_shown_at_its_field_and_an_ignored_value_is_reported() -> anyhow::Result<()> {
     let backend = InProcessBackend::start_with(fast()).await?;
-    let nginx = start_dashboard(&backend.origin())?;
-    let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", nginx.url())).await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
     browser
         .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
         .await?;

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use browser_tests::{eval, start_dashboard, unreachable_origin, Browser, InProcessBackend};
+use browser_tests::{
+    eval, open_dashboard, start_dashboard, unreachable_origin, Browser, InProcessBackend,
+};
 use sse_backend::settings::Settings;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -11,9 +13,7 @@ const API_PATH: &str = "/api/v1/";
 
 #[tokio::test]
 async fn page_loads_with_header_and_the_four_component_areas() -> anyhow::Result<()> {
-    let nginx = start_dashboard(&unreachable_origin()?)?;
-    let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", nginx.url())).await?;
+    let (_nginx, mut browser) = open_dashboard(&unreachable_origin()?).await?;
 
     let header = browser.wait_for_testid("app-header", WAIT).await?;
     assert!(header.text().await?.contains("SSE Performance Dashboard"));
@@ -38,9 +38,7 @@ async fn page_loads_with_header_and_the_four_component_areas() -> anyhow::Result
 
 #[tokio::test]
 async fn status_shows_disconnected_with_the_reason_when_no_backend_runs() -> anyhow::Result<()> {
-    let nginx = start_dashboard(&unreachable_origin()?)?;
-    let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", nginx.url())).await?;
+    let (_nginx, mut browser) = open_dashboard(&unreachable_origin()?).await?;
 
     browser
         .wait_for_attr("status-indicator", "data-state", "disconnected", WAIT)
@@ -58,9 +56,7 @@ async fn status_shows_disconnected_with_the_reason_when_no_backend_runs() -> any
 #[tokio::test]
 async fn status_shows_connected_with_the_reference_backend() -> anyhow::Result<()> {
     let backend = InProcessBackend::start().await?;
-    let nginx = start_dashboard(&backend.origin())?;
-    let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", nginx.url())).await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
 
     browser
         .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
@@ -134,9 +130,7 @@ async fn deep_links_get_the_app_and_nginx_answers_its_own_health() -> anyhow::Re
 /// recorded panic are both reported.
 #[tokio::test]
 async fn harness_reports_console_errors_and_page_panics() -> anyhow::Result<()> {
-    let nginx = start_dashboard(&unreachable_origin()?)?;
-    let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", nginx.url())).await?;
+    let (_nginx, mut browser) = open_dashboard(&unreachable_origin()?).await?;
     browser.wait_for_testid("status-indicator", WAIT).await?;
 
     eval(&browser, "console.error('injected failure'); return null;").await?;
