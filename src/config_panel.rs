@@ -44,9 +44,11 @@ pub fn ConfigPanel() -> impl IntoView {
             busy.set(false);
         });
     };
-    // Load at start and again after every reconnect.
+    // Load at start, again after every reconnect...
     Effect::new(move |_| {
         shared.connections.track();
+        // ...and when the API base or the admin token changes.
+        shared.api.track();
         load();
     });
 

@@ -340,6 +340,22 @@ impl Browser {
         Ok(())
     }
 
+    /// Makes the browser refuse requests whose URL matches one of `patterns` (`*` wildcards).
+    pub async fn block_urls(&self, patterns: &[&str]) -> anyhow::Result<()> {
+        self.client()
+            .issue_cmd(ChromedriverPost::cdp("Network.enable", json!({})))
+            .await
+            .context("cannot enable the network domain")?;
+        self.client()
+            .issue_cmd(ChromedriverPost::cdp(
+                "Network.setBlockedURLs",
+                json!({ "urls": patterns }),
+            ))
+            .await
+            .context("cannot block URLs")?;
+        Ok(())
+    }
+
     /// A PNG of the window, saved under `target/screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         let png = self

@@ -303,3 +303,72 @@ async fn screenshots_in_light_and_dark_themes() -> anyhow::Result<()> {
     browser.assert_clean(&[]).await?;
     browser.close().await
 }
+
+#[tokio::test]
+async fn the_header_and_figures_do_not_wait_for_echarts() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(fast()).await?;
+    run_streams(&backend, &["x"]).await?;
+    let nginx = start_dashboard(&backend.origin())?;
+    let mut browser = Browser::launch().await?;
+    // ECharts never arrives: the status, the table and the config still work.
+    browser.block_urls(&["*echarts*"]).await?;
+    browser.goto(&format!("{}/", nginx.url())).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    browser.wait_for_testid("stage-1", WAIT).await?;
+    wait_for_config_loaded(&browser).await?;
+    assert_eq!(
+        eval(&browser, "return typeof window.echarts;").await?,
+        "undefined"
+    );
+    let chart_children = eval(
+        &browser,
+        "return document.getElementById('stage-percentiles-chart').children.length;",
+    )
+    .await?;
+    assert_eq!(
+        chart_children, 0,
+        "no chart without ECharts, and no error either"
+    );
+    browser.assert_clean(&["echarts"]).await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn an_admin_token_set_in_the_settings_unlocks_the_admin_panels() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(Settings {
+        admin_token: Some("t0ken".into()),
+        ..fast()
+    })
+    .await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    // Without the token the panels say what to do.
+    let deadline = Instant::now() + WAIT;
+    while !browser
+        .text_of("stats-status")
+        .await?
+        .contains("admin token")
+    {
+        anyhow::ensure!(Instant::now() < deadline, "no hint about the admin token");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eval(
+        &browser,
+        "document.querySelector('[data-testid=settings]').open = true; return null;",
+    )
+    .await?;
+    let token = browser
+        .client()
+        .find(Locator::Css("[data-testid=settings-admin-token]"))
+        .await?;
+    token.send_keys("t0ken").await?;
+    browser.click("settings-save").await?;
+    // The next polls carry the token: the configuration loads.
+    wait_for_config_loaded(&browser).await?;
+    browser.assert_clean(&["/api/v1/admin/"]).await?;
+    browser.close().await
+}
