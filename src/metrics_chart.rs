@@ -12,6 +12,8 @@ use leptos::prelude::*;
 use sse_core::execution_stats::{stage_name, ExecutionStats};
 use sse_core::format;
 use sse_core::stats_view::{percentile_series, stage_rows, P95History};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::app::shared;
 use crate::panel::Panel;
@@ -138,31 +140,72 @@ fn chart_grid() -> Grid {
         .contain_label(true)
 }
 
+/// A chart on the page: the ECharts instance and the observer that resizes it
+/// with its container (disconnected when the panel goes).
+struct DrawnChart {
+    echarts: Echarts,
+    observer: Option<web_sys::ResizeObserver>,
+    _on_resize: Option<Closure<dyn Fn()>>,
+}
+
+impl Drop for DrawnChart {
+    fn drop(&mut self) {
+        if let Some(observer) = &self.observer {
+            observer.disconnect();
+        }
+    }
+}
+
+/// Resizes `echarts` whenever its element changes size.
+fn follow_size(
+    echarts: &Echarts,
+    id: &str,
+) -> (Option<web_sys::ResizeObserver>, Option<Closure<dyn Fn()>>) {
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id));
+    let Some(element) = element else {
+        return (None, None);
+    };
+    let target: Echarts = AsRef::<JsValue>::as_ref(echarts).clone().unchecked_into();
+    let on_resize = Closure::<dyn Fn()>::new(move || target.resize(JsValue::UNDEFINED));
+    let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
+    if let Some(observer) = &observer {
+        observer.observe(&element);
+    }
+    (observer, Some(on_resize))
+}
+
 /// Renders into the element with `id` once, then updates in place.
-fn draw(handle: StoredValue<Option<Echarts>, LocalStorage>, id: &str, chart: &Chart) {
+fn draw(handle: StoredValue<Option<DrawnChart>, LocalStorage>, id: &str, chart: &Chart) {
     if !echarts_loaded() {
         return;
     }
     let has_chart = handle.with_value(Option::is_some);
     if has_chart {
         handle.with_value(|h| {
-            if let Some(echarts) = h {
-                WasmRenderer::update(echarts, chart);
+            if let Some(drawn) = h {
+                WasmRenderer::update(&drawn.echarts, chart);
             }
         });
+        return;
+    }
+    // ECharts' dark theme in a dark page (the system setting at the chart's creation).
+    let theme = if prefers_dark() {
+        Theme::Dark
     } else {
-        // ECharts' dark theme in a dark page (the system setting at the chart's creation).
-        let theme = if prefers_dark() {
-            Theme::Dark
-        } else {
-            Theme::Default
-        };
-        if let Ok(echarts) = WasmRenderer::new_opt(None, None)
-            .theme(theme)
-            .render(id, chart)
-        {
-            handle.set_value(Some(echarts));
-        }
+        Theme::Default
+    };
+    if let Ok(echarts) = WasmRenderer::new_opt(None, None)
+        .theme(theme)
+        .render(id, chart)
+    {
+        let (observer, on_resize) = follow_size(&echarts, id);
+        handle.set_value(Some(DrawnChart {
+            echarts,
+            observer,
+            _on_resize: on_resize,
+        }));
     }
 }
 
@@ -176,8 +219,8 @@ pub fn MetricsChart() -> impl IntoView {
     let history_version = RwSignal::new(0_u64);
     let log_scale = RwSignal::new(true);
     let now = RwSignal::new(js_sys::Date::now());
-    let bars = StoredValue::new_local(None::<Echarts>);
-    let lines = StoredValue::new_local(None::<Echarts>);
+    let bars = StoredValue::new_local(None::<DrawnChart>);
+    let lines = StoredValue::new_local(None::<DrawnChart>);
 
     use_poller(
         move || shared.settings.with_untracked(|s| s.stats_poll_ms),
@@ -232,18 +275,6 @@ pub fn MetricsChart() -> impl IntoView {
             }
         });
     });
-    // Charts follow their container's width.
-    let resize = window_event_listener(leptos::ev::resize, move |_| {
-        for handle in [bars, lines] {
-            handle.with_value(|h| {
-                if let Some(echarts) = h {
-                    echarts.resize(wasm_bindgen::JsValue::UNDEFINED);
-                }
-            });
-        }
-    });
-    on_cleanup(move || resize.remove());
-
     let stale = move || failure.with(Option::is_some) && stats.with(Option::is_some);
     let status_line = move || {
         let age = fetched_at

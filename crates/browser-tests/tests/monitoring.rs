@@ -372,3 +372,53 @@ async fn an_admin_token_set_in_the_settings_unlocks_the_admin_panels() -> anyhow
     browser.assert_clean(&["/api/v1/admin/"]).await?;
     browser.close().await
 }
+
+/// The chart's canvas width in CSS pixels (0 until the chart is drawn).
+async fn chart_width(browser: &Browser) -> anyhow::Result<f64> {
+    let width = eval(
+        browser,
+        "const c = document.querySelector('#stage-percentiles-chart canvas'); return c ? c.getBoundingClientRect().width : 0;",
+    )
+    .await?;
+    Ok(width.as_f64().unwrap_or(0.0))
+}
+
+#[tokio::test]
+async fn charts_are_drawn_once_and_follow_their_container() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(fast()).await?;
+    run_streams(&backend, &["x"]).await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    let deadline = Instant::now() + WAIT;
+    while chart_width(&browser).await? == 0.0 {
+        anyhow::ensure!(Instant::now() < deadline, "the chart was never drawn");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let before = chart_width(&browser).await?;
+    // Switching the scale updates the same chart: still one canvas.
+    browser.click("stats-log-scale").await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let canvases = eval(
+        &browser,
+        "return document.querySelectorAll('#stage-percentiles-chart canvas').length;",
+    )
+    .await?;
+    assert_eq!(canvases, 1);
+    // The container narrows (not the window): the chart follows.
+    eval(
+        &browser,
+        "document.getElementById('stage-percentiles-chart').style.width = '320px'; return null;",
+    )
+    .await?;
+    let deadline = Instant::now() + WAIT;
+    while (chart_width(&browser).await? - 320.0).abs() > 1.0 {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the chart stayed {} px wide (was {before})",
+            chart_width(&browser).await?
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(before > 320.0, "{before}");
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
