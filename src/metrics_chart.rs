@@ -140,40 +140,35 @@ fn chart_grid() -> Grid {
         .contain_label(true)
 }
 
-/// A chart on the page: the ECharts instance and the observer that resizes it
-/// with its container (disconnected when the panel goes).
+/// A chart on the page: the ECharts instance and what keeps it at its
+/// container's size.
 struct DrawnChart {
     echarts: Echarts,
-    observer: Option<web_sys::ResizeObserver>,
-    _on_resize: Option<Closure<dyn Fn()>>,
+    _size: Option<SizeFollower>,
 }
 
-impl Drop for DrawnChart {
+/// Resizes a chart whenever its element changes size; stops when dropped.
+struct SizeFollower {
+    observer: web_sys::ResizeObserver,
+    _on_resize: Closure<dyn Fn()>,
+}
+
+impl Drop for SizeFollower {
     fn drop(&mut self) {
-        if let Some(observer) = &self.observer {
-            observer.disconnect();
-        }
+        self.observer.disconnect();
     }
 }
 
-/// Resizes `echarts` whenever its element changes size.
-fn follow_size(
-    echarts: &Echarts,
-    id: &str,
-) -> (Option<web_sys::ResizeObserver>, Option<Closure<dyn Fn()>>) {
-    let element = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(id));
-    let Some(element) = element else {
-        return (None, None);
-    };
+fn follow_size(echarts: &Echarts, id: &str) -> Option<SizeFollower> {
+    let element = web_sys::window()?.document()?.get_element_by_id(id)?;
     let target: Echarts = AsRef::<JsValue>::as_ref(echarts).clone().unchecked_into();
     let on_resize = Closure::<dyn Fn()>::new(move || target.resize(JsValue::UNDEFINED));
-    let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
-    if let Some(observer) = &observer {
-        observer.observe(&element);
-    }
-    (observer, Some(on_resize))
+    let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok()?;
+    observer.observe(&element);
+    Some(SizeFollower {
+        observer,
+        _on_resize: on_resize,
+    })
 }
 
 /// Renders into the element with `id` once, then updates in place.
@@ -200,11 +195,10 @@ fn draw(handle: StoredValue<Option<DrawnChart>, LocalStorage>, id: &str, chart: 
         .theme(theme)
         .render(id, chart)
     {
-        let (observer, on_resize) = follow_size(&echarts, id);
+        let size = follow_size(&echarts, id);
         handle.set_value(Some(DrawnChart {
             echarts,
-            observer,
-            _on_resize: on_resize,
+            _size: size,
         }));
     }
 }
