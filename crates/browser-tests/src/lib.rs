@@ -124,6 +124,11 @@ pub fn start_dashboard(backend_origin: &str) -> anyhow::Result<Nginx> {
     )
 }
 
+/// A DevTools command for `Client::issue_cmd`.
+pub fn cdp_command(cmd: &str, params: Value) -> impl WebDriverCompatibleCommand + Send + 'static {
+    ChromedriverPost::cdp(cmd, params)
+}
+
 /// The dashboard behind nginx (pointed at `backend_origin`) opened in a fresh
 /// Chromium. Keep the nginx value alive for as long as the page is used.
 pub async fn open_dashboard(backend_origin: &str) -> anyhow::Result<(Nginx, Browser)> {
@@ -156,7 +161,7 @@ impl ConsoleEntry {
 /// A POST to one of chromedriver's own session endpoints: `se/log` (the browser
 /// log, non-W3C but still supported) and `goog/cdp/execute` (DevTools passthrough).
 #[derive(Debug)]
-struct ChromedriverPost {
+pub struct ChromedriverPost {
     endpoint: &'static str,
     body: Value,
 }

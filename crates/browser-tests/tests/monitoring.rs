@@ -422,3 +422,51 @@ async fn charts_are_drawn_once_and_follow_their_container() -> anyhow::Result<()
     browser.assert_clean(&[]).await?;
     browser.close().await
 }
+
+/// Health checks nginx has proxied so far (from its access log).
+fn health_requests(nginx: &dashboard_ops::local_stack::Nginx) -> usize {
+    std::fs::read_to_string(nginx.runtime_dir().join("access.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| line.contains("GET /api/v1/health "))
+        .count()
+}
+
+#[tokio::test]
+async fn polling_pauses_in_a_hidden_tab_and_checks_at_once_when_shown() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(fast()).await?;
+    let (nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    let dashboard_tab = browser.client().window().await?;
+    // Another tab in front hides the dashboard's (chromedriver brings the tab it
+    // switches to to the front).
+    let other = browser.client().new_window(true).await?;
+    browser.client().switch_to_window(other.handle).await?;
+    browser.client().goto("about:blank").await?;
+    let before = health_requests(&nginx);
+    // Two poll intervals (5 s each) pass without a check.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert_eq!(
+        health_requests(&nginx),
+        before,
+        "no health checks while hidden"
+    );
+    // Bringing the dashboard back checks at once.
+    browser.client().switch_to_window(dashboard_tab).await?;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while health_requests(&nginx) == before {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "no check within 2 s of being shown"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        eval(&browser, "return document.visibilityState;").await?,
+        "visible"
+    );
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
