@@ -176,7 +176,7 @@ async fn put_config(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Res
         QueueType::Kafka => warnings.push(
             "QUEUE_TYPE kafka is recorded, but this service has no Kafka: queued requests wait in-process".into(),
         ),
-        QueueType::Redis if app.l2.is_none() => warnings.push(
+        QueueType::Redis if app.redis.is_none() => warnings.push(
             "QUEUE_TYPE redis is recorded, but no REDIS_URL is configured: queued requests wait in-process".into(),
         ),
         _ => {}
@@ -239,7 +239,7 @@ async fn prometheus_stats(State(app): State<Arc<App>>) -> Json<Value> {
             "depth": app.admission.queue_depth(),
             "backend": app.admission.backend_for(app.current_config().queue_type == QueueType::Redis).name(),
         },
-        "cache": { "l1_size": app.l1.len(), "l2_configured": app.l2.is_some() },
+        "cache": { "l1_size": app.l1.len(), "l2_configured": app.redis.is_some() },
         "throughput": {
             "requests_total": total,
             "requests_per_second": if uptime_s > 0.0 { total as f64 / uptime_s } else { 0.0 },

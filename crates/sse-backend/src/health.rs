@@ -28,7 +28,7 @@ fn now_rfc3339() -> Option<String> {
 
 /// `Some(Ok)` / `Some(Err(reason))` for a configured Redis, `None` without one.
 async fn redis_status(app: &App) -> Option<Result<(), String>> {
-    match &app.l2 {
+    match &app.redis {
         Some(l2) => Some(l2.ping().await),
         None => None,
     }
@@ -84,7 +84,7 @@ async fn ready(State(app): State<Arc<App>>) -> Response {
 
 async fn detailed(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     let base = report(&app).await;
-    let redis = match &app.l2 {
+    let redis = match &app.redis {
         None => json!({ "configured": false }),
         Some(l2) => match l2.size().await {
             Ok(keys) => json!({ "configured": true, "status": "healthy", "keys": keys }),

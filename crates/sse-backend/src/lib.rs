@@ -46,7 +46,8 @@ pub struct App {
     pub load: LoadStats,
     pub admission: Arc<Admission>,
     pub l1: L1Cache,
-    pub l2: Option<Arc<RedisStore>>,
+    /// Redis (REDIS_URL): the L2 cache and, with QUEUE_TYPE redis, the queue order.
+    pub redis: Option<Arc<RedisStore>>,
     /// Cancelled when the service shuts down: open streams end with an error event.
     pub shutdown: CancellationToken,
     pub started: Instant,
@@ -54,7 +55,7 @@ pub struct App {
 
 impl App {
     pub fn new(settings: Settings) -> Result<Arc<Self>, String> {
-        let l2 = match &settings.redis_url {
+        let redis = match &settings.redis_url {
             Some(url) => Some(Arc::new(RedisStore::new(url, settings.cache_ttl())?)),
             None => None,
         };
@@ -71,10 +72,10 @@ impl App {
                 settings.global_limit,
                 settings.queue_capacity,
                 settings.rate_limit_per_minute,
-                l2.clone(),
+                redis.clone(),
             ),
             l1: L1Cache::new(settings.l1_capacity, settings.cache_ttl()),
-            l2,
+            redis,
             shutdown: CancellationToken::new(),
             started: Instant::now(),
             settings,

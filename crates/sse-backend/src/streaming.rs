@@ -88,7 +88,7 @@ pub async fn stream(
         let lookup = Instant::now();
         let mut hit = app.timings.time(Stage::L1Cache, || app.l1.get(&cache_key));
         if hit.is_none() {
-            if let Some(l2) = &app.l2 {
+            if let Some(l2) = &app.redis {
                 let started = Instant::now();
                 hit = l2.get(&cache_key).await.ok().flatten();
                 app.timings.record(Stage::L2Cache, started.elapsed());
@@ -467,7 +467,7 @@ impl StreamRun {
         let cleanup_started = Instant::now();
         if self.enable_caching && !text.is_empty() {
             self.app.l1.put(self.cache_key.clone(), text.clone());
-            if let Some(l2) = &self.app.l2 {
+            if let Some(l2) = &self.app.redis {
                 // A Redis failure loses only the L2 copy.
                 let _ = l2.put(&self.cache_key, &text).await;
             }
