@@ -102,10 +102,6 @@ impl Nginx {
         format!("http://{}", self.listen)
     }
 
-    pub fn listen(&self) -> SocketAddr {
-        self.listen
-    }
-
     pub fn runtime_dir(&self) -> &Path {
         self.runtime.path()
     }

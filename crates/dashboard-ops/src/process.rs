@@ -49,16 +49,8 @@ impl Supervised {
         })
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     pub fn pid(&self) -> u32 {
         self.child.id()
-    }
-
-    pub fn log_path(&self) -> &Path {
-        &self.log
     }
 
     /// The last `max_bytes` of the child's output, for error messages.

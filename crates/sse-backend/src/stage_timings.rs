@@ -71,13 +71,6 @@ impl StageTimings {
         }
     }
 
-    pub fn count(&self, stage: Stage) -> u64 {
-        self.stages
-            .lock()
-            .map(|stages| stages.get(&stage).map_or(0, Distribution::count))
-            .unwrap_or(0)
-    }
-
     /// The `/admin/execution-stats` answer.
     pub fn to_json(&self, shape: StatsShape, with_p90: bool) -> Value {
         let stages = self.stages.lock().map(|s| s.clone()).unwrap_or_default();

@@ -179,15 +179,6 @@ impl RequestRecorder {
         self.record.thread_id = thread_id;
     }
 
-    /// Output so far (for live counters).
-    pub fn output_chars(&self) -> u64 {
-        self.record.output_chars
-    }
-
-    pub fn chunk_count(&self) -> u64 {
-        self.record.chunk_count
-    }
-
     /// One decoded event of the stream.
     pub fn on_event(&mut self, at_ms: f64, event: &StreamEvent) {
         match event {

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::distribution::{Distribution, Summary};
+use crate::distribution::Distribution;
 use crate::recorder::{Outcome, RequestRecord};
 
 /// One kind of failure: how often, and the first message seen.
@@ -251,9 +251,5 @@ impl RunStats {
     pub fn tokens_per_s(&self, now_ms: Option<f64>) -> Option<f64> {
         let wall = self.wall_ms(now_ms);
         (wall > 0.0).then(|| self.output_tokens as f64 / (wall / 1000.0))
-    }
-
-    pub fn e2e_summary(&self) -> Summary {
-        self.e2e.summary()
     }
 }

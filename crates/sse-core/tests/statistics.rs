@@ -190,7 +190,7 @@ fn run_stats_count_outcomes_statuses_layers_and_failure_groups() {
     assert_eq!(groups[1].status, Some(429));
     // Latency figures take completed requests only.
     assert_eq!(stats.e2e.count(), 2);
-    assert_eq!(stats.e2e_summary().max, Some(1_500.0));
+    assert_eq!(stats.e2e.summary().max, Some(1_500.0));
     assert_eq!(stats.itl.count(), 4);
     // TPOT = (e2e - ttft) / 9: (900 - 90) / 9 = 90 and (1500 - 150) / 9 = 150.
     assert_eq!(stats.tpot.summary().p99, Some(150.0));
