@@ -319,6 +319,27 @@ impl Browser {
         bail!("{testid} [{attribute}] is {last:?}, not {want:?}, after {timeout:?}")
     }
 
+    /// Polls the JavaScript expression `condition` until it is true; fails with
+    /// `what` after `timeout`.
+    pub async fn wait_until(
+        &self,
+        condition: &str,
+        timeout: Duration,
+        what: &str,
+    ) -> anyhow::Result<()> {
+        let script = format!("return Boolean({condition});");
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.client().execute(&script, vec![]).await? == Value::Bool(true) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!("{what} (waited {timeout:?} for `{condition}`)");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Drains new console entries into this browser's record and returns all so far.
     pub async fn console(&mut self) -> anyhow::Result<&[ConsoleEntry]> {
         let entries = self

@@ -217,15 +217,13 @@ async fn a_config_round_trip_changes_the_backend_behaviour() -> anyhow::Result<(
 
 /// Until the configuration is loaded (its switches are enabled).
 async fn wait_for_config_loaded(browser: &Browser) -> anyhow::Result<()> {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let disabled = eval(browser, "const e = document.querySelector('[data-testid=cfg-caching]'); return !e || e.disabled;").await?;
-        if disabled == false {
-            return Ok(());
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the configuration never loaded");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=cfg-caching]')?.disabled === false",
+            WAIT,
+            "the configuration never loaded",
+        )
+        .await
 }
 
 async fn send_raw_config(browser: &Browser, json: &str) -> anyhow::Result<()> {
@@ -347,15 +345,13 @@ async fn an_admin_token_set_in_the_settings_unlocks_the_admin_panels() -> anyhow
         .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
         .await?;
     // Without the token the panels say what to do.
-    let deadline = Instant::now() + WAIT;
-    while !browser
-        .text_of("stats-status")
-        .await?
-        .contains("admin token")
-    {
-        anyhow::ensure!(Instant::now() < deadline, "no hint about the admin token");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=stats-status]')?.textContent.includes('admin token')",
+            WAIT,
+            "no hint about the admin token",
+        )
+        .await?;
     eval(
         &browser,
         "document.querySelector('[data-testid=settings]').open = true; return null;",
@@ -373,13 +369,13 @@ async fn an_admin_token_set_in_the_settings_unlocks_the_admin_panels() -> anyhow
     browser.close().await
 }
 
-/// The chart's canvas width in CSS pixels (0 until the chart is drawn).
+/// The bar chart's canvas width in CSS pixels (0 until the chart is drawn), as JavaScript.
+const CHART_WIDTH: &str =
+    "(document.querySelector('#stage-percentiles-chart canvas')?.getBoundingClientRect().width ?? 0)";
+
+/// The chart's width now.
 async fn chart_width(browser: &Browser) -> anyhow::Result<f64> {
-    let width = eval(
-        browser,
-        "const c = document.querySelector('#stage-percentiles-chart canvas'); return c ? c.getBoundingClientRect().width : 0;",
-    )
-    .await?;
+    let width = eval(browser, &format!("return {CHART_WIDTH};")).await?;
     Ok(width.as_f64().unwrap_or(0.0))
 }
 
@@ -388,11 +384,13 @@ async fn charts_are_drawn_once_and_follow_their_container() -> anyhow::Result<()
     let backend = InProcessBackend::start_with(fast()).await?;
     run_streams(&backend, &["x"]).await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
-    let deadline = Instant::now() + WAIT;
-    while chart_width(&browser).await? == 0.0 {
-        anyhow::ensure!(Instant::now() < deadline, "the chart was never drawn");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    browser
+        .wait_until(
+            &format!("{CHART_WIDTH} > 0"),
+            WAIT,
+            "the chart was never drawn",
+        )
+        .await?;
     let before = chart_width(&browser).await?;
     // Switching the scale updates the same chart: still one canvas.
     browser.click("stats-log-scale").await?;
@@ -409,15 +407,13 @@ async fn charts_are_drawn_once_and_follow_their_container() -> anyhow::Result<()
         "document.getElementById('stage-percentiles-chart').style.width = '320px'; return null;",
     )
     .await?;
-    let deadline = Instant::now() + WAIT;
-    while (chart_width(&browser).await? - 320.0).abs() > 1.0 {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the chart stayed {} px wide (was {before})",
-            chart_width(&browser).await?
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    browser
+        .wait_until(
+            &format!("Math.abs({CHART_WIDTH} - 320) <= 1"),
+            WAIT,
+            "the chart did not follow its container",
+        )
+        .await?;
     assert!(before > 320.0, "{before}");
     browser.assert_clean(&[]).await?;
     browser.close().await
