@@ -225,12 +225,13 @@ impl Browser {
         command
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1");
-        let mut driver = Supervised::spawn(
+        let driver = Supervised::spawn_listening(
             "chromedriver",
             command,
             &profile.path().join("chromedriver.log"),
+            localhost(port),
+            Duration::from_secs(20),
         )?;
-        driver.wait_for_port(localhost(port), Duration::from_secs(20))?;
 
         let mut caps = Capabilities::new();
         caps.insert(

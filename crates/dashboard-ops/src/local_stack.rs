@@ -134,9 +134,13 @@ impl Backend {
         let logs = tempfile::Builder::new().prefix("sse-backend-").tempdir()?;
         let mut command = Command::new(binary);
         command.arg("--listen").arg(listen.to_string());
-        let mut process =
-            Supervised::spawn("sse-backend", command, &logs.path().join("backend.log"))?;
-        process.wait_for_port(listen, START_TIMEOUT)?;
+        let process = Supervised::spawn_listening(
+            "sse-backend",
+            command,
+            &logs.path().join("backend.log"),
+            listen,
+            START_TIMEOUT,
+        )?;
         Ok(Self {
             process,
             _logs: logs,

@@ -60,6 +60,19 @@ impl Supervised {
         String::from_utf8_lossy(&text[start..]).into_owned()
     }
 
+    /// Starts a server and waits until it accepts connections on `addr`.
+    pub fn spawn_listening(
+        name: &str,
+        command: Command,
+        log: &Path,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let mut process = Self::spawn(name, command, log)?;
+        process.wait_for_port(addr, timeout)?;
+        Ok(process)
+    }
+
     /// `Some(status)` once the child has exited.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()

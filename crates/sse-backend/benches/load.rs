@@ -76,18 +76,14 @@ fn start_backend(args: &[&str], dir: &std::path::Path) -> (Supervised, String) {
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .args(args);
-    let mut process = Supervised::spawn(
+    let process = Supervised::spawn_listening(
         "sse-backend",
         command,
         &dir.join(format!("backend-{port}.log")),
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(20),
     )
-    .expect("spawn");
-    process
-        .wait_for_port(
-            SocketAddr::from(([127, 0, 0, 1], port)),
-            Duration::from_secs(20),
-        )
-        .expect("backend listens");
+    .expect("backend listens");
     (process, format!("http://127.0.0.1:{port}/api/v1"))
 }
 

@@ -26,19 +26,14 @@ fn start_redis(port: u16, dir: &std::path::Path) -> Supervised {
             "no",
         ])
         .current_dir(dir);
-    let mut redis = Supervised::spawn(
+    Supervised::spawn_listening(
         "redis-server",
         command,
         &dir.join(format!("redis-{port}.log")),
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(10),
     )
-    .expect("spawn");
-    redis
-        .wait_for_port(
-            SocketAddr::from(([127, 0, 0, 1], port)),
-            Duration::from_secs(10),
-        )
-        .expect("redis listens");
-    redis
+    .expect("redis listens")
 }
 
 fn with_redis(port: u16) -> Settings {
