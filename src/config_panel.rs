@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use sse_core::config::{ConfigUpdate, QueueType, ServiceConfig};
 
-use crate::api::{ApiError, ConfigAnswer};
+use crate::api::{ApiClient, ApiError, ConfigAnswer};
 use crate::app::shared;
 use crate::panel::Panel;
 
@@ -44,12 +44,16 @@ pub fn ConfigPanel() -> impl IntoView {
             busy.set(false);
         });
     };
-    // Load at start, again after every reconnect...
-    Effect::new(move |_| {
-        shared.connections.track();
-        // ...and when the API base or the admin token changes.
-        shared.api.track();
-        load();
+    // Load at start, again after every reconnect and when the API base or the
+    // admin token changes. The first Connected after a start whose load
+    // succeeded (or is under way) is no reconnect: no second request.
+    Effect::new(move |previous: Option<(u64, ApiClient)>| {
+        let now = (shared.connections.get(), shared.api.get());
+        let first_connect = matches!(&previous, Some((0, api)) if now.0 == 1 && *api == now.1);
+        if !(first_connect && (loaded.with_untracked(Option::is_some) || busy.get_untracked())) {
+            load();
+        }
+        now
     });
 
     let handle_answer = move |sent: ConfigUpdate, result: Result<ConfigAnswer, ApiError>| {

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app;
 pub mod config_panel;
+pub mod echarts;
 pub mod load_tester;
 pub mod metrics_chart;
 pub mod panel;

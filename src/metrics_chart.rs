@@ -2,20 +2,17 @@
 //! bar chart of the percentiles, a chart of each stage's p95 over the session
 //! (one point per poll), and a table with every figure (also for screen readers).
 
-use charming::component::{Axis, Grid, Legend, LegendType};
+use charming::component::Axis;
 use charming::datatype::DataPoint;
-use charming::element::{AxisType, Tooltip, Trigger};
+use charming::element::AxisType;
 use charming::series::{Bar, Line};
-use charming::theme::Theme;
-use charming::{Chart, Echarts, WasmRenderer};
 use leptos::prelude::*;
 use sse_core::execution_stats::{stage_name, ExecutionStats};
 use sse_core::format;
-use sse_core::stats_view::{percentile_series, stage_rows, P95History};
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use sse_core::stats_view::{percentile_series, stage_rows, P95History, ValueScale};
 
 use crate::app::shared;
+use crate::echarts::{self, ChartOption, DrawnChart};
 use crate::panel::Panel;
 use crate::poller::use_poller;
 
@@ -38,72 +35,54 @@ fn definition(metric: &str) -> &'static str {
     }
 }
 
-fn prefers_dark() -> bool {
-    web_sys::window()
-        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-        .is_some_and(|m| m.matches())
-}
-
-fn echarts_loaded() -> bool {
-    web_sys::window().is_some_and(|w| js_sys::Reflect::has(&w, &"echarts".into()).unwrap_or(false))
-}
-
-fn points(values: &[Option<f64>], log_scale: bool) -> Vec<DataPoint> {
+fn points(values: &[Option<f64>], scale: &ValueScale) -> Vec<DataPoint> {
     values
         .iter()
-        .map(|v| match v {
-            // A log axis cannot show 0; "-" is ECharts' gap.
-            Some(v) if !(log_scale && *v <= 0.0) => DataPoint::from(*v),
-            _ => DataPoint::from("-"),
+        .map(|v| match scale.plot(*v) {
+            Some(v) => DataPoint::from(v),
+            // "-" is ECharts' gap.
+            None => DataPoint::from("-"),
         })
         .collect()
 }
 
-/// A millisecond axis; on a log scale it starts at the power of ten below the
-/// smallest value, so that sub-millisecond bars rise from the floor.
-fn value_axis<'a>(log_scale: bool, values: impl Iterator<Item = &'a Option<f64>>) -> Axis {
+fn value_axis(scale: &ValueScale) -> Axis {
     let axis = Axis::new()
-        .type_(if log_scale {
+        .type_(if scale.log {
             AxisType::Log
         } else {
             AxisType::Value
         })
-        .name("ms");
-    let smallest = values
-        .flatten()
-        .copied()
-        .filter(|v| *v > 0.0)
-        .reduce(f64::min);
-    match smallest {
-        Some(v) if log_scale => axis.min(10f64.powf(v.log10().floor())),
-        _ => axis,
+        .name(scale.unit);
+    match scale.axis_min {
+        Some(min) => axis.min(min),
+        None => axis,
     }
 }
 
-fn percentiles_chart(stats: &ExecutionStats, log_scale: bool) -> Chart {
+fn scale_of<'a>(log: bool, series: impl Iterator<Item = &'a Vec<Option<f64>>>) -> ValueScale {
+    ValueScale::new(log, series.flat_map(|v| v.iter().flatten().copied()))
+}
+
+fn percentiles_chart(stats: &ExecutionStats, log_scale: bool) -> ChartOption {
     let names: Vec<String> = stats
         .stages
         .iter()
         .map(|s| format!("{} {}", s.id, s.name))
         .collect();
-    let mut chart = Chart::new()
-        .background_color("transparent")
-        .legend(Legend::new().type_(LegendType::Scroll).top("bottom"))
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .grid(chart_grid())
-        .x_axis(Axis::new().type_(AxisType::Category).data(names));
     let series = percentile_series(stats);
-    chart = chart.y_axis(value_axis(
-        log_scale,
-        series.iter().flat_map(|(_, v)| v.iter()),
-    ));
+    let scale = scale_of(log_scale, series.iter().map(|(_, v)| v));
+    let mut chart = ChartOption::new(
+        Axis::new().type_(AxisType::Category).data(names),
+        value_axis(&scale),
+    );
     for (metric, values) in series {
-        chart = chart.series(Bar::new().name(metric).data(points(&values, log_scale)));
+        chart = chart.bar(Bar::new().name(metric).data(points(&values, &scale)));
     }
     chart
 }
 
-fn history_chart(history: &P95History, log_scale: bool) -> Chart {
+fn history_chart(history: &P95History, log_scale: bool) -> ChartOption {
     let times: Vec<String> = history
         .times()
         .map(|t| {
@@ -114,93 +93,16 @@ fn history_chart(history: &P95History, log_scale: bool) -> Chart {
         })
         .collect();
     let series: Vec<(&str, Vec<Option<f64>>)> = history.series().collect();
-    let mut chart = Chart::new()
-        .background_color("transparent")
-        .legend(Legend::new().type_(LegendType::Scroll).top("bottom"))
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .grid(chart_grid())
-        .x_axis(Axis::new().type_(AxisType::Category).data(times))
-        .y_axis(value_axis(
-            log_scale,
-            series.iter().flat_map(|(_, v)| v.iter()),
-        ));
+    let scale = scale_of(log_scale, series.iter().map(|(_, v)| v));
+    let mut chart = ChartOption::new(
+        Axis::new().type_(AxisType::Category).data(times),
+        value_axis(&scale),
+    );
     for (id, values) in series {
         let name = format!("{id} {}", stage_name(id).unwrap_or(""));
-        chart = chart.series(Line::new().name(name).data(points(&values, log_scale)));
+        chart = chart.line(Line::new().name(name).data(points(&values, &scale)));
     }
     chart
-}
-
-fn chart_grid() -> Grid {
-    Grid::new()
-        .left("3%")
-        .right("4%")
-        .top("8%")
-        .bottom("18%")
-        .contain_label(true)
-}
-
-/// A chart on the page: the ECharts instance and what keeps it at its
-/// container's size.
-struct DrawnChart {
-    echarts: Echarts,
-    _size: Option<SizeFollower>,
-}
-
-/// Resizes a chart whenever its element changes size; stops when dropped.
-struct SizeFollower {
-    observer: web_sys::ResizeObserver,
-    _on_resize: Closure<dyn Fn()>,
-}
-
-impl Drop for SizeFollower {
-    fn drop(&mut self) {
-        self.observer.disconnect();
-    }
-}
-
-fn follow_size(echarts: &Echarts, id: &str) -> Option<SizeFollower> {
-    let element = web_sys::window()?.document()?.get_element_by_id(id)?;
-    let target: Echarts = AsRef::<JsValue>::as_ref(echarts).clone().unchecked_into();
-    let on_resize = Closure::<dyn Fn()>::new(move || target.resize(JsValue::UNDEFINED));
-    let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok()?;
-    observer.observe(&element);
-    Some(SizeFollower {
-        observer,
-        _on_resize: on_resize,
-    })
-}
-
-/// Renders into the element with `id` once, then updates in place.
-fn draw(handle: StoredValue<Option<DrawnChart>, LocalStorage>, id: &str, chart: &Chart) {
-    if !echarts_loaded() {
-        return;
-    }
-    let has_chart = handle.with_value(Option::is_some);
-    if has_chart {
-        handle.with_value(|h| {
-            if let Some(drawn) = h {
-                WasmRenderer::update(&drawn.echarts, chart);
-            }
-        });
-        return;
-    }
-    // ECharts' dark theme in a dark page (the system setting at the chart's creation).
-    let theme = if prefers_dark() {
-        Theme::Dark
-    } else {
-        Theme::Default
-    };
-    if let Ok(echarts) = WasmRenderer::new_opt(None, None)
-        .theme(theme)
-        .render(id, chart)
-    {
-        let size = follow_size(&echarts, id);
-        handle.set_value(Some(DrawnChart {
-            echarts,
-            _size: size,
-        }));
-    }
 }
 
 #[component]
@@ -244,10 +146,10 @@ pub fn MetricsChart() -> impl IntoView {
     });
 
     // ECharts loads asynchronously (the page does not wait for it): note when it is there.
-    let echarts_ready = RwSignal::new(echarts_loaded());
+    let echarts_ready = RwSignal::new(echarts::loaded());
     if !echarts_ready.get_untracked() {
         let watcher = gloo_timers::callback::Interval::new(100, move || {
-            if !echarts_ready.get_untracked() && echarts_loaded() {
+            if !echarts_ready.get_untracked() && echarts::loaded() {
                 echarts_ready.set(true);
             }
         });
@@ -264,8 +166,10 @@ pub fn MetricsChart() -> impl IntoView {
         history_version.track();
         stats.with(|s| {
             if let Some(s) = s {
-                draw(bars, PERCENTILES_CHART, &percentiles_chart(s, log));
-                history.with_value(|h| draw(lines, HISTORY_CHART, &history_chart(h, log)));
+                echarts::draw(bars, PERCENTILES_CHART, &percentiles_chart(s, log), true);
+                history.with_value(|h| {
+                    echarts::draw(lines, HISTORY_CHART, &history_chart(h, log), true)
+                });
             }
         });
     });

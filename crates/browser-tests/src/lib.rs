@@ -383,6 +383,25 @@ impl Browser {
         Ok(())
     }
 
+    /// Adds `latency_ms` to every request the page sends (Chromium's own
+    /// network emulation), so that a state that lasts as long as a request
+    /// can be observed.
+    pub async fn add_latency(&self, latency_ms: u64) -> anyhow::Result<()> {
+        self.client()
+            .issue_cmd(ChromedriverPost::cdp("Network.enable", json!({})))
+            .await
+            .context("cannot enable the network domain")?;
+        let conditions = json!({ "offline": false, "latency": latency_ms, "downloadThroughput": -1, "uploadThroughput": -1 });
+        self.client()
+            .issue_cmd(ChromedriverPost::cdp(
+                "Network.emulateNetworkConditions",
+                conditions,
+            ))
+            .await
+            .context("cannot emulate network latency")?;
+        Ok(())
+    }
+
     /// A PNG of the window, saved under `target/screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         let png = self

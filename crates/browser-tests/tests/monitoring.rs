@@ -215,6 +215,93 @@ async fn a_config_round_trip_changes_the_backend_behaviour() -> anyhow::Result<(
     browser.close().await
 }
 
+#[tokio::test]
+async fn controls_are_disabled_while_saving() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(fast()).await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    wait_for_config_loaded(&browser).await?;
+    // Every request now takes 1.5 s longer: long enough to look at the panel mid-save.
+    browser.add_latency(1_500).await?;
+    browser.click("cfg-fake-llm").await?;
+    browser.click("cfg-apply").await?;
+    let during = eval(
+        &browser,
+        "const q = id => document.querySelector(`[data-testid=${id}]`);
+         return [q('cfg-fake-llm').disabled, q('cfg-caching').disabled, q('cfg-apply').disabled,
+                 q('cfg-raw-send').disabled, q('cfg-queue-redis').closest('fieldset').disabled,
+                 document.querySelector('.config-form').getAttribute('aria-busy')];",
+    )
+    .await?;
+    assert_eq!(
+        during,
+        serde_json::json!([true, true, true, true, true, "true"])
+    );
+    browser
+        .wait_for_attr("cfg-message", "data-kind", "info", WAIT)
+        .await?;
+    let after = eval(
+        &browser,
+        "const q = id => document.querySelector(`[data-testid=${id}]`);
+         return [q('cfg-fake-llm').disabled, q('cfg-caching').disabled, q('cfg-raw-send').disabled,
+                 document.querySelector('.config-form').getAttribute('aria-busy')];",
+    )
+    .await?;
+    assert_eq!(after, serde_json::json!([false, false, false, "false"]));
+    let config: serde_json::Value = reqwest::get(backend.api("admin/config"))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(config["USE_FAKE_LLM"], false, "the save went through");
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn first_load_is_at_most_400_kb_gzipped() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(fast()).await?;
+    run_streams(&backend, &["a"]).await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    browser.wait_for_testid("stage-1", WAIT).await?;
+    browser
+        .wait_until(
+            "document.querySelector('#stage-percentiles-chart canvas') !== null",
+            WAIT,
+            "the chart was never drawn",
+        )
+        .await?;
+    // Resource Timing: the bytes that came over the wire for the document and
+    // everything it loaded (bodies as sent, so gzip where nginx compressed).
+    let entries = eval(
+        &browser,
+        "return [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+            .map(e => [new URL(e.name).pathname, e.encodedBodySize, e.decodedBodySize]);",
+    )
+    .await?;
+    let entries: Vec<(String, u64, u64)> = serde_json::from_value(entries)?;
+    let mut total = 0;
+    println!("{:<48} {:>10} {:>10}", "first load", "wire B", "decoded B");
+    for (path, encoded, decoded) in &entries {
+        println!("{path:<48} {encoded:>10} {decoded:>10}");
+        total += encoded;
+        if path.ends_with(".wasm") || path.ends_with(".js") {
+            assert!(encoded * 2 < *decoded, "{path} did not come compressed");
+        }
+    }
+    println!("{:<48} {total:>10}", "total");
+    for kind in [".wasm", ".js", ".css", "/config.json"] {
+        assert!(
+            entries.iter().any(|(p, _, _)| p.ends_with(kind)),
+            "no {kind} among {entries:?}"
+        );
+    }
+    assert!(total <= 400_000, "first load is {total} B");
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
+
 /// Until the configuration is loaded (its switches are enabled).
 async fn wait_for_config_loaded(browser: &Browser) -> anyhow::Result<()> {
     browser

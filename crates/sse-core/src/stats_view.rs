@@ -96,6 +96,68 @@ pub fn percentile_series(stats: &ExecutionStats) -> Vec<(&'static str, Vec<Optio
         .collect()
 }
 
+/// How durations (in ms) are plotted on a chart's value axis.
+///
+/// ECharts draws a bar on a log axis from the value 1, so a 0.004 ms bar would
+/// hang down from 1 ms. On a log scale the values are therefore shown in the
+/// largest of ms, µs and ns in which the smallest one is at least 1, and the
+/// axis starts at the power of ten at or below it: every bar rises from the
+/// floor. A log axis cannot show zero or a negative value: those are gaps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValueScale {
+    pub log: bool,
+    /// The axis unit.
+    pub unit: &'static str,
+    /// Multiplier from milliseconds to `unit`.
+    pub factor: f64,
+    /// Where the axis starts (in `unit`); `None` lets the chart choose.
+    pub axis_min: Option<f64>,
+}
+
+impl ValueScale {
+    pub fn new(log: bool, values_ms: impl IntoIterator<Item = f64>) -> Self {
+        let linear = ValueScale {
+            log,
+            unit: "ms",
+            factor: 1.0,
+            axis_min: None,
+        };
+        if !log {
+            return linear;
+        }
+        let Some(smallest) = values_ms
+            .into_iter()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .reduce(f64::min)
+        else {
+            return linear;
+        };
+        let (unit, factor) = if smallest >= 1.0 {
+            ("ms", 1.0)
+        } else if smallest >= 1e-3 {
+            ("µs", 1e3)
+        } else {
+            ("ns", 1e6)
+        };
+        let floor = 10f64.powf((smallest * factor).log10().floor()).max(1.0);
+        ValueScale {
+            log,
+            unit,
+            factor,
+            axis_min: Some(floor),
+        }
+    }
+
+    /// The plotted value, or `None` for a gap.
+    pub fn plot(&self, value_ms: Option<f64>) -> Option<f64> {
+        let v = value_ms.filter(|v| v.is_finite())?;
+        if self.log && v <= 0.0 {
+            return None;
+        }
+        Some(v * self.factor)
+    }
+}
+
 /// Each stage's p95 at every successful poll of the session (bounded).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct P95History {
@@ -160,6 +222,40 @@ impl P95History {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_scale_picks_a_unit_in_which_every_bar_rises_from_the_floor() {
+        let scale = ValueScale::new(true, [0.004, 2.6, 1500.0, 0.0]);
+        assert_eq!((scale.unit, scale.factor), ("µs", 1e3));
+        // 0.004 ms = 4 µs: the axis starts at 1 µs, the log baseline.
+        assert_eq!(scale.axis_min, Some(1.0));
+        assert_eq!(scale.plot(Some(0.004)), Some(4.0));
+        assert_eq!(scale.plot(Some(0.0)), None, "a log axis has no zero");
+        let ms = ValueScale::new(true, [25.0, 3000.0]);
+        assert_eq!((ms.unit, ms.axis_min), ("ms", Some(10.0)));
+        let ns = ValueScale::new(true, [0.0002]);
+        assert_eq!(
+            (ns.unit, ns.plot(Some(0.0002)), ns.axis_min),
+            ("ns", Some(200.0), Some(100.0))
+        );
+    }
+
+    #[test]
+    fn linear_scale_keeps_milliseconds_and_zero() {
+        let scale = ValueScale::new(false, [0.004, 2.6]);
+        assert_eq!(
+            (scale.unit, scale.factor, scale.axis_min),
+            ("ms", 1.0, None)
+        );
+        assert_eq!(scale.plot(Some(0.0)), Some(0.0));
+        assert_eq!(scale.plot(None), None);
+        assert_eq!(scale.plot(Some(f64::NAN)), None);
+        assert_eq!(
+            ValueScale::new(true, [0.0, f64::NAN]).axis_min,
+            None,
+            "nothing positive to scale by"
+        );
+    }
 
     const WRAPPED_NO_P90: &str = r#"{"stages":{"1":{"avg_duration_ms":2.55,"p50_duration_ms":2.55,"p95_duration_ms":2.6,"p99_duration_ms":2.7,"min_duration_ms":2.5,"max_duration_ms":2.8,"execution_count":3},"2":{"avg_duration_ms":0.0,"p50_duration_ms":0.0,"p95_duration_ms":0.0,"p99_duration_ms":0.0,"min_duration_ms":0.0,"max_duration_ms":0.0,"execution_count":0}}}"#;
 

@@ -1,0 +1,187 @@
+//! The page's ECharts instances. charming describes each chart's parts
+//! (axes, series, legend, tooltip); this module puts them in one option, hands
+//! it to the global `echarts` (loaded asynchronously, see index.html) as JSON,
+//! creates each chart once and keeps it at its container's size.
+//!
+//! Why not charming's `Chart` and `WasmRenderer`: serialising a `Chart` links
+//! the serialisers of every series type and component ECharts has (about 40 KB
+//! of the gzipped bundle), and the renderer unwraps; this option holds only
+//! what the dashboard draws, and nothing here can panic.
+
+use charming::component::{Axis, Grid, Legend, LegendType};
+use charming::element::{Tooltip, Trigger};
+use charming::series::{Bar, Line};
+use leptos::prelude::*;
+use serde::Serialize;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen]
+extern "C" {
+    /// An ECharts instance.
+    pub type Instance;
+
+    #[wasm_bindgen(catch, js_namespace = echarts, js_name = init)]
+    fn init(element: &web_sys::Element, theme: JsValue) -> Result<Instance, JsValue>;
+
+    #[wasm_bindgen(catch, method, js_name = setOption)]
+    fn set_option(this: &Instance, option: JsValue, not_merge: bool) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method)]
+    fn resize(this: &Instance);
+
+    #[wasm_bindgen(method)]
+    fn dispose(this: &Instance);
+}
+
+/// Whether the ECharts script has run.
+pub fn loaded() -> bool {
+    web_sys::window().is_some_and(|w| js_sys::Reflect::has(&w, &"echarts".into()).unwrap_or(false))
+}
+
+fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+/// A chart on the page: the ECharts instance and what keeps it at its
+/// container's size.
+pub struct DrawnChart {
+    instance: Instance,
+    _size: Option<SizeFollower>,
+}
+
+impl Drop for DrawnChart {
+    fn drop(&mut self) {
+        self.instance.dispose();
+    }
+}
+
+/// Resizes a chart whenever its element changes size; stops when dropped.
+struct SizeFollower {
+    observer: web_sys::ResizeObserver,
+    _on_resize: Closure<dyn Fn()>,
+}
+
+impl Drop for SizeFollower {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
+fn follow_size(instance: &Instance, element: &web_sys::Element) -> Option<SizeFollower> {
+    let target: Instance = AsRef::<JsValue>::as_ref(instance).clone().unchecked_into();
+    let on_resize = Closure::<dyn Fn()>::new(move || target.resize());
+    let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok()?;
+    observer.observe(element);
+    Some(SizeFollower {
+        observer,
+        _on_resize: on_resize,
+    })
+}
+
+/// A cartesian chart: one category axis, one value axis, bars or lines.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartOption {
+    background_color: &'static str,
+    legend: Legend,
+    tooltip: Tooltip,
+    grid: Grid,
+    x_axis: Axis,
+    y_axis: Axis,
+    series: Vec<Series>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Series {
+    Bar(Box<Bar>),
+    Line(Box<Line>),
+}
+
+impl ChartOption {
+    /// A chart with a scrolling legend below it and an axis tooltip.
+    pub fn new(x_axis: Axis, y_axis: Axis) -> Self {
+        ChartOption {
+            background_color: "transparent",
+            legend: Legend::new().type_(LegendType::Scroll).top("bottom"),
+            tooltip: Tooltip::new().trigger(Trigger::Axis),
+            grid: Grid::new()
+                .left("3%")
+                .right("4%")
+                .top("8%")
+                .bottom("18%")
+                .contain_label(true),
+            x_axis,
+            y_axis,
+            series: Vec::new(),
+        }
+    }
+
+    pub fn bar(mut self, bar: Bar) -> Self {
+        self.series.push(Series::Bar(Box::new(bar)));
+        self
+    }
+
+    pub fn line(mut self, line: Line) -> Self {
+        self.series.push(Series::Line(Box::new(line)));
+        self
+    }
+}
+
+fn option_of(chart: &ChartOption) -> Option<JsValue> {
+    let json = serde_json::to_string(chart).ok()?;
+    js_sys::JSON::parse(&json).ok()
+}
+
+/// Renders `chart` into the element with `id` the first time, then updates
+/// the same instance in place. Does nothing before ECharts has loaded.
+/// `replace` drops series the new option no longer has (a merge keeps them).
+pub fn draw(
+    handle: StoredValue<Option<DrawnChart>, LocalStorage>,
+    id: &str,
+    chart: &ChartOption,
+    replace: bool,
+) {
+    if !loaded() {
+        return;
+    }
+    let Some(option) = option_of(chart) else {
+        return;
+    };
+    let updated = handle.with_value(|drawn| {
+        drawn
+            .as_ref()
+            .map(|drawn| drawn.instance.set_option(option.clone(), replace).is_ok())
+    });
+    if updated.is_some() {
+        return;
+    }
+    let Some(element) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+    else {
+        return;
+    };
+    // ECharts' dark theme in a dark page (the system setting at the chart's creation).
+    let theme = if prefers_dark() {
+        JsValue::from_str("dark")
+    } else {
+        JsValue::UNDEFINED
+    };
+    let Ok(instance) = init(&element, theme) else {
+        return;
+    };
+    if instance.set_option(option, true).is_err() {
+        instance.dispose();
+        return;
+    }
+    let size = follow_size(&instance, &element);
+    handle.set_value(Some(DrawnChart {
+        instance,
+        _size: size,
+    }));
+}
