@@ -117,6 +117,11 @@ pub struct RequestRecord {
     pub cache_hit: bool,
     pub comments: u64,
     pub outcome: Outcome,
+    /// Time the request waited inside the browser before it was sent
+    /// (Resource Timing `requestStart - startTime`), where the browser tells.
+    pub browser_queue_ms: Option<f64>,
+    /// The protocol the request used (`h2`, `http/1.1`), where the browser tells.
+    pub protocol: Option<String>,
 }
 
 impl RequestRecord {
@@ -157,6 +162,8 @@ impl RequestRecorder {
                 cache_hit: false,
                 comments: 0,
                 outcome: Outcome::EndedEarly,
+                browser_queue_ms: None,
+                protocol: None,
             },
             last_content_at: None,
             finished_at: None,

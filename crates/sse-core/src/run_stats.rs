@@ -128,6 +128,11 @@ pub struct RunStats {
     pub by_resilience_layer: BTreeMap<String, u64>,
     failures: BTreeMap<String, FailureGroup>,
     pub series: WindowSeries,
+    /// Time requests waited inside the browser before being sent (all requests
+    /// whose Resource Timing entry the browser exposed).
+    pub browser_queue: Distribution,
+    /// Protocol (`h2`, `http/1.1`) -> requests, where the browser told.
+    pub by_protocol: BTreeMap<String, u64>,
 }
 
 /// Default chart window: 1 s, at most 600 windows before they are merged.
@@ -159,6 +164,8 @@ impl RunStats {
             by_resilience_layer: BTreeMap::new(),
             failures: BTreeMap::new(),
             series: WindowSeries::new(width_ms, max_windows),
+            browser_queue: Distribution::new(),
+            by_protocol: BTreeMap::new(),
         }
     }
 
@@ -178,6 +185,12 @@ impl RunStats {
             .clone()
             .unwrap_or_else(|| "none".to_owned());
         *self.by_resilience_layer.entry(layer).or_default() += 1;
+        if let Some(queue) = record.browser_queue_ms {
+            self.browser_queue.record(queue);
+        }
+        if let Some(protocol) = &record.protocol {
+            *self.by_protocol.entry(protocol.clone()).or_default() += 1;
+        }
 
         let window = self
             .series

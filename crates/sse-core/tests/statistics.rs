@@ -120,6 +120,8 @@ fn record(
         cache_hit: false,
         comments: 0,
         outcome,
+        browser_queue_ms: Some(e2e_ms / 100.0),
+        protocol: Some("h2".into()),
     }
 }
 

@@ -1,0 +1,503 @@
+//! A load-test run as it is kept and shared: a summary (stored in the
+//! browser's history and compared side by side), per-request rows, and the
+//! JSON and CSV exports built from them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::distribution::{Distribution, Summary};
+use crate::load_plan::LoadPlan;
+use crate::recorder::RequestRecord;
+use crate::run_stats::RunStats;
+
+/// Runs kept in the browser's history.
+pub const HISTORY_RUNS: usize = 10;
+
+/// One metric's figures, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct MetricFigures {
+    pub count: u64,
+    pub min: Option<f64>,
+    pub mean: Option<f64>,
+    pub max: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
+}
+
+impl From<Summary> for MetricFigures {
+    fn from(s: Summary) -> Self {
+        Self {
+            count: s.count,
+            min: s.min,
+            mean: s.mean,
+            max: s.max,
+            p50: s.p50,
+            p90: s.p90,
+            p95: s.p95,
+            p99: s.p99,
+        }
+    }
+}
+
+impl MetricFigures {
+    fn of(distribution: &Distribution) -> Self {
+        distribution.summary().into()
+    }
+}
+
+/// A failure kind in a summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureFigures {
+    pub kind: String,
+    pub status: Option<u16>,
+    pub count: u64,
+    pub first_message: String,
+}
+
+/// What was run, and how it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Wall-clock start, ms since the Unix epoch (also the run's id).
+    pub started_at_ms: f64,
+    pub api_base: String,
+    pub provider: Option<String>,
+    pub model: String,
+    pub prompt_chars: u64,
+    pub concurrency: u32,
+    pub planned: u64,
+    pub timeout_ms: u64,
+    /// Whether the run was stopped before every request was sent.
+    pub stopped: bool,
+    pub wall_ms: f64,
+    pub requests: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub aborted: u64,
+    pub output_tokens: u64,
+    pub cache_hits: u64,
+    pub requests_per_s: Option<f64>,
+    pub tokens_per_s: Option<f64>,
+    pub e2e: MetricFigures,
+    pub ttft: MetricFigures,
+    pub itl: MetricFigures,
+    pub tpot: MetricFigures,
+    pub browser_queue: MetricFigures,
+    pub by_protocol: BTreeMap<String, u64>,
+    pub by_status: BTreeMap<u16, u64>,
+    pub by_resilience_layer: BTreeMap<String, u64>,
+    pub failures: Vec<FailureFigures>,
+}
+
+/// Facts about a run that the statistics do not hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunContext<'a> {
+    pub started_at_ms: f64,
+    pub api_base: &'a str,
+    pub plan: &'a LoadPlan,
+    pub stopped: bool,
+}
+
+impl RunSummary {
+    pub fn new(context: &RunContext<'_>, stats: &RunStats) -> Self {
+        let plan = context.plan;
+        Self {
+            started_at_ms: context.started_at_ms,
+            api_base: context.api_base.to_owned(),
+            provider: plan.request.provider.clone(),
+            model: plan.request.model.clone(),
+            prompt_chars: plan.request.query.chars().count() as u64,
+            concurrency: plan.concurrency,
+            planned: plan.total,
+            timeout_ms: plan.timeout_ms,
+            stopped: context.stopped,
+            wall_ms: stats.wall_ms(None),
+            requests: stats.requests,
+            completed: stats.completed,
+            failed: stats.failed,
+            aborted: stats.aborted,
+            output_tokens: stats.output_tokens,
+            cache_hits: stats.cache_hits,
+            requests_per_s: stats.requests_per_s(None),
+            tokens_per_s: stats.tokens_per_s(None),
+            e2e: MetricFigures::of(&stats.e2e),
+            ttft: MetricFigures::of(&stats.ttft),
+            itl: MetricFigures::of(&stats.itl),
+            tpot: MetricFigures::of(&stats.tpot),
+            browser_queue: MetricFigures::of(&stats.browser_queue),
+            by_protocol: stats.by_protocol.clone(),
+            by_status: stats.by_status.clone(),
+            by_resilience_layer: stats.by_resilience_layer.clone(),
+            failures: stats
+                .failure_groups()
+                .into_iter()
+                .map(|g| FailureFigures {
+                    kind: g.kind,
+                    status: g.status,
+                    count: g.count,
+                    first_message: g.first_message,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One request as exported. Times in ms; `sent_ms` from the run's start.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestRow {
+    pub index: u64,
+    pub sent_ms: f64,
+    pub outcome: &'static str,
+    pub failure_kind: Option<String>,
+    pub message: Option<String>,
+    pub status: Option<u16>,
+    pub ttft_ms: Option<f64>,
+    pub e2e_ms: f64,
+    pub tpot_ms: Option<f64>,
+    pub itl_mean_ms: Option<f64>,
+    pub chunks: u64,
+    pub output_chars: u64,
+    pub output_tokens: u64,
+    pub cache_hit: bool,
+    pub pings: u64,
+    pub resilience_layer: Option<String>,
+    pub thread_id: Option<String>,
+    pub browser_queue_ms: Option<f64>,
+    pub protocol: Option<String>,
+}
+
+impl RequestRow {
+    pub fn new(index: u64, run_started_ms: f64, record: &RequestRecord) -> Self {
+        let gaps = &record.inter_chunk_gaps_ms;
+        Self {
+            index,
+            sent_ms: record.sent_at_ms - run_started_ms,
+            outcome: record.outcome.key(),
+            failure_kind: record.outcome.failure_kind(),
+            message: (record.outcome.is_failure()).then(|| record.outcome.message()),
+            status: record.status,
+            ttft_ms: record.ttft_ms,
+            e2e_ms: record.e2e_ms,
+            tpot_ms: record.tpot_ms(),
+            itl_mean_ms: (!gaps.is_empty()).then(|| gaps.iter().sum::<f64>() / gaps.len() as f64),
+            chunks: record.chunk_count,
+            output_chars: record.output_chars,
+            output_tokens: record.output_tokens,
+            cache_hit: record.cache_hit,
+            pings: record.comments,
+            resilience_layer: record.resilience_layer.clone(),
+            thread_id: record.thread_id.clone(),
+            browser_queue_ms: record.browser_queue_ms,
+            protocol: record.protocol.clone(),
+        }
+    }
+}
+
+/// The JSON export: the summary and every request.
+pub fn to_json(summary: &RunSummary, rows: &[RequestRow]) -> String {
+    #[derive(Serialize)]
+    struct Export<'a> {
+        format: &'static str,
+        summary: &'a RunSummary,
+        requests: &'a [RequestRow],
+    }
+    serde_json::to_string_pretty(&Export {
+        format: "sse-dashboard-load-test/1",
+        summary,
+        requests: rows,
+    })
+    .unwrap_or_else(|e| format!("{{\"error\":\"cannot export: {e}\"}}"))
+}
+
+const CSV_HEADER: &str = "index,sent_ms,outcome,failure_kind,message,status,ttft_ms,e2e_ms,tpot_ms,itl_mean_ms,chunks,output_chars,output_tokens,cache_hit,pings,resilience_layer,thread_id,browser_queue_ms,protocol";
+
+/// A CSV field, quoted when it has to be (RFC 4180), and never read as a
+/// formula by a spreadsheet.
+fn csv_text(value: &str) -> String {
+    let value = match value.chars().next() {
+        Some('=' | '+' | '-' | '@') => format!("'{value}"),
+        _ => value.to_owned(),
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+fn csv_number(value: Option<f64>) -> String {
+    value
+        .filter(|v| v.is_finite())
+        .map(|v| format!("{:.3}", v))
+        .unwrap_or_default()
+}
+
+/// The CSV export: one row per request, then the summary as `# key,value` lines.
+pub fn to_csv(summary: &RunSummary, rows: &[RequestRow]) -> String {
+    let mut out = String::with_capacity(64 + rows.len() * 160);
+    out.push_str(CSV_HEADER);
+    out.push('\n');
+    for r in rows {
+        let fields = [
+            r.index.to_string(),
+            csv_number(Some(r.sent_ms)),
+            r.outcome.to_owned(),
+            csv_text(r.failure_kind.as_deref().unwrap_or("")),
+            csv_text(r.message.as_deref().unwrap_or("")),
+            r.status.map(|s| s.to_string()).unwrap_or_default(),
+            csv_number(r.ttft_ms),
+            csv_number(Some(r.e2e_ms)),
+            csv_number(r.tpot_ms),
+            csv_number(r.itl_mean_ms),
+            r.chunks.to_string(),
+            r.output_chars.to_string(),
+            r.output_tokens.to_string(),
+            r.cache_hit.to_string(),
+            r.pings.to_string(),
+            csv_text(r.resilience_layer.as_deref().unwrap_or("")),
+            csv_text(r.thread_id.as_deref().unwrap_or("")),
+            csv_number(r.browser_queue_ms),
+            csv_text(r.protocol.as_deref().unwrap_or("")),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    let figures = [
+        ("requests", summary.requests as f64),
+        ("completed", summary.completed as f64),
+        ("failed", summary.failed as f64),
+        ("aborted", summary.aborted as f64),
+        ("output_tokens", summary.output_tokens as f64),
+        ("wall_ms", summary.wall_ms),
+    ];
+    for (key, value) in figures {
+        out.push_str(&format!("# {key},{}\n", csv_number(Some(value))));
+    }
+    for (name, m) in [
+        ("e2e", &summary.e2e),
+        ("ttft", &summary.ttft),
+        ("itl", &summary.itl),
+        ("tpot", &summary.tpot),
+    ] {
+        for (p, v) in [
+            ("p50", m.p50),
+            ("p90", m.p90),
+            ("p95", m.p95),
+            ("p99", m.p99),
+        ] {
+            out.push_str(&format!("# {name}_{p}_ms,{}\n", csv_number(v)));
+        }
+    }
+    out
+}
+
+/// The last runs, newest first, as kept in the browser's storage.
+pub fn history_from_json(text: Option<&str>) -> Vec<RunSummary> {
+    // A damaged or older entry is dropped, not an error: it is only a history.
+    text.and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(t).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .take(HISTORY_RUNS)
+        .collect()
+}
+
+/// `history` with `run` added first, bounded.
+pub fn history_with(mut history: Vec<RunSummary>, run: RunSummary) -> Vec<RunSummary> {
+    history.retain(|r| r.started_at_ms != run.started_at_ms);
+    history.insert(0, run);
+    history.truncate(HISTORY_RUNS);
+    history
+}
+
+pub fn history_to_json(history: &[RunSummary]) -> String {
+    serde_json::to_string(history).unwrap_or_else(|_| "[]".into())
+}
+
+/// One line of a side-by-side comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComparisonRow {
+    pub label: &'static str,
+    /// `ms`, `/s` or empty for counts.
+    pub unit: &'static str,
+    pub a: Option<f64>,
+    pub b: Option<f64>,
+    /// (b - a) / a in percent, when both exist and a is not zero.
+    pub change_percent: Option<f64>,
+}
+
+/// Runs `a` and `b` side by side.
+pub fn compare(a: &RunSummary, b: &RunSummary) -> Vec<ComparisonRow> {
+    let row = |label, unit, f: &dyn Fn(&RunSummary) -> Option<f64>| {
+        let (va, vb) = (f(a), f(b));
+        ComparisonRow {
+            label,
+            unit,
+            a: va,
+            b: vb,
+            change_percent: match (va, vb) {
+                (Some(x), Some(y)) if x != 0.0 => Some((y - x) / x * 100.0),
+                _ => None,
+            },
+        }
+    };
+    vec![
+        row("Concurrency", "", &|r| Some(f64::from(r.concurrency))),
+        row("Requests", "", &|r| Some(r.requests as f64)),
+        row("Completed", "", &|r| Some(r.completed as f64)),
+        row("Failed", "", &|r| Some(r.failed as f64)),
+        row("Requests/s", "/s", &|r| r.requests_per_s),
+        row("Tokens/s", "/s", &|r| r.tokens_per_s),
+        row("E2E p50", "ms", &|r| r.e2e.p50),
+        row("E2E p95", "ms", &|r| r.e2e.p95),
+        row("E2E p99", "ms", &|r| r.e2e.p99),
+        row("TTFT p50", "ms", &|r| r.ttft.p50),
+        row("TTFT p95", "ms", &|r| r.ttft.p95),
+        row("TTFT p99", "ms", &|r| r.ttft.p99),
+        row("ITL p50", "ms", &|r| r.itl.p50),
+        row("ITL p99", "ms", &|r| r.itl.p99),
+        row("TPOT p50", "ms", &|r| r.tpot.p50),
+        row("Browser queue p95", "ms", &|r| r.browser_queue.p95),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load_plan::LoadForm;
+    use crate::recorder::RequestRecorder;
+    use crate::stream::{ChunkData, ErrorData, StreamEvent};
+
+    fn chunk(text: &str) -> StreamEvent {
+        StreamEvent::Chunk(ChunkData {
+            content: text.into(),
+            chunk_index: None,
+            finish_reason: None,
+            cached: false,
+        })
+    }
+
+    fn sample() -> (RunSummary, Vec<RequestRow>) {
+        let plan = LoadForm::default().plan().expect("valid");
+        let mut stats = RunStats::new(1_000.0);
+        let mut ok = RequestRecorder::new(1_000.0);
+        ok.on_headers(1_002.0, 200, Some("1-Direct".into()), Some("t-1".into()));
+        ok.on_event(1_050.0, &chunk("Hello, "));
+        ok.on_event(1_090.0, &chunk("world"));
+        ok.on_event(1_100.0, &StreamEvent::Done);
+        let mut ok = ok.finish_stream_end(1_101.0);
+        ok.browser_queue_ms = Some(0.5);
+        ok.protocol = Some("h2".into());
+        let mut failed = RequestRecorder::new(1_010.0);
+        failed.on_headers(1_012.0, 200, Some("3-Queue-Failover".into()), None);
+        failed.on_event(
+            1_200.0,
+            &StreamEvent::Error(ErrorData {
+                error: "Queue timeout - server busy".into(),
+                message: Some("waited, \"too long\"".into()),
+                thread_id: None,
+            }),
+        );
+        let failed = failed.finish_stream_end(1_201.0);
+        let rows: Vec<RequestRow> = [&ok, &failed]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RequestRow::new(i as u64, 1_000.0, r))
+            .collect();
+        stats.add(&ok);
+        stats.add(&failed);
+        let context = RunContext {
+            started_at_ms: 1.7e12,
+            api_base: "/api/v1",
+            plan: &plan,
+            stopped: false,
+        };
+        (RunSummary::new(&context, &stats), rows)
+    }
+
+    #[test]
+    fn summary_holds_the_run_figures() {
+        let (summary, rows) = sample();
+        assert_eq!(
+            (summary.requests, summary.completed, summary.failed),
+            (2, 1, 1)
+        );
+        assert_eq!(summary.ttft.p50, Some(50.0));
+        assert_eq!(summary.e2e.p99, Some(100.0));
+        assert_eq!(summary.itl.count, 1);
+        assert_eq!(summary.output_tokens, 3, "12 characters");
+        assert_eq!(summary.failures[0].kind, "Queue timeout - server busy");
+        assert_eq!(summary.by_resilience_layer["3-Queue-Failover"], 1);
+        assert_eq!(summary.by_protocol["h2"], 1);
+        assert_eq!(rows[1].outcome, "stream_error");
+        assert_eq!(rows[0].itl_mean_ms, Some(40.0));
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting_and_ends_with_the_summary() {
+        let (summary, rows) = sample();
+        let csv = to_csv(&summary, &rows);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], CSV_HEADER);
+        assert_eq!(lines[0].split(',').count(), 19);
+        assert!(
+            lines[1].starts_with("0,0.000,completed,,,200,50.000,100.000,"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].contains(
+                ",\"error event Queue timeout - server busy: waited, \"\"too long\"\"\","
+            ),
+            "{}",
+            lines[2]
+        );
+        assert!(csv.contains("# e2e_p50_ms,100.000\n"));
+        assert_eq!(csv_text("=cmd()"), "'=cmd()");
+    }
+
+    #[test]
+    fn json_export_has_the_summary_and_every_request() {
+        let (summary, rows) = sample();
+        let json: serde_json::Value =
+            serde_json::from_str(&to_json(&summary, &rows)).expect("json");
+        assert_eq!(json["format"], "sse-dashboard-load-test/1");
+        assert_eq!(json["requests"].as_array().map(Vec::len), Some(2));
+        assert_eq!(json["summary"]["completed"], 1);
+        assert_eq!(json["requests"][0]["thread_id"], "t-1");
+    }
+
+    #[test]
+    fn history_is_bounded_newest_first_and_survives_damage() {
+        let (summary, _) = sample();
+        let mut history = Vec::new();
+        for i in 0..12 {
+            let mut run = summary.clone();
+            run.started_at_ms = f64::from(i);
+            history = history_with(history, run);
+        }
+        assert_eq!(history.len(), HISTORY_RUNS);
+        assert_eq!(history[0].started_at_ms, 11.0);
+        let text = history_to_json(&history);
+        assert_eq!(history_from_json(Some(&text)), history);
+        let damaged = format!("[{{\"nonsense\":1}},{}]", &text[1..text.len() - 1]);
+        assert_eq!(history_from_json(Some(&damaged)).len(), HISTORY_RUNS);
+        assert!(history_from_json(Some("not json")).is_empty());
+        assert!(history_from_json(None).is_empty());
+    }
+
+    #[test]
+    fn comparison_gives_the_change_in_percent() {
+        let (a, _) = sample();
+        let mut b = a.clone();
+        b.e2e.p50 = Some(150.0);
+        b.ttft.p50 = None;
+        let rows = compare(&a, &b);
+        let e2e = rows.iter().find(|r| r.label == "E2E p50").expect("row");
+        assert_eq!(e2e.change_percent, Some(50.0));
+        let ttft = rows.iter().find(|r| r.label == "TTFT p50").expect("row");
+        assert_eq!((ttft.b, ttft.change_percent), (None, None));
+    }
+}
