@@ -5,12 +5,13 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_net::http::{Request, RequestBuilder};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use sse_core::api_error::ApiErrorBody;
 use sse_core::config::{ConfigUpdate, ConfigUpdateAnswer, ServiceConfig};
 use sse_core::dashboard_settings::DashboardSettings;
 use sse_core::execution_stats::ExecutionStats;
 use sse_core::health::{HealthCheckFailure, HealthReport};
+use sse_core::stream::StreamRequest;
 
 /// Time limit of one health check.
 pub const HEALTH_TIMEOUT_MS: u32 = 3_000;
@@ -143,6 +144,46 @@ impl ApiClient {
             .and_then(|w| serde_json::from_value(w).ok())
             .unwrap_or_default();
         Ok(ConfigAnswer { answer, warnings })
+    }
+}
+
+impl ApiClient {
+    /// The URL of `POST /stream` for one load-test request. `tag` makes each
+    /// request's URL unique (the service ignores the query), so that the
+    /// browser's Resource Timing entry of that request can be found.
+    pub fn stream_url(&self, tag: &str) -> String {
+        format!("{}?lt={tag}", self.url("stream"))
+    }
+
+    /// The URL of the health check (its Resource Timing entries tell the protocol).
+    pub fn health_url(&self) -> String {
+        self.url("health")
+    }
+
+    /// `POST /stream` to `url` (from [`Self::stream_url`]): the answer with its
+    /// body unread, for the caller to read as a stream. No time limit here:
+    /// the caller aborts through `signal`.
+    pub async fn open_stream(
+        &self,
+        url: &str,
+        request: &StreamRequest,
+        user: Option<&str>,
+        signal: &web_sys::AbortSignal,
+    ) -> Result<Response, String> {
+        let json = serde_json::to_string(request).map_err(|e| e.to_string())?;
+        let mut builder = Request::post(url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "text/event-stream")
+            .abort_signal(Some(signal));
+        if let Some(user) = user {
+            builder = builder.header("X-User-ID", user);
+        }
+        builder
+            .body(json)
+            .map_err(|e| e.to_string())?
+            .send()
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 

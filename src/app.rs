@@ -108,8 +108,8 @@ pub fn App() -> impl IntoView {
         </Show>
         <main class="app-main">
             <MetricsChart />
-            <ConfigPanel />
             <LoadTester />
+            <ConfigPanel />
         </main>
     }
 }

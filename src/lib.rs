@@ -7,6 +7,7 @@ pub mod api;
 pub mod app;
 pub mod config_panel;
 pub mod echarts;
+pub mod load_engine;
 pub mod load_tester;
 pub mod metrics_chart;
 pub mod panel;

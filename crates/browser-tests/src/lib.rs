@@ -114,6 +114,61 @@ impl Drop for InProcessBackend {
     }
 }
 
+/// The reference backend as its own process (the `sse-backend` binary), for
+/// tests that must kill it the way a crash would: every open stream is cut.
+pub struct ProcessBackend {
+    process: dashboard_ops::process::Supervised,
+    addr: SocketAddr,
+    _logs: tempfile::TempDir,
+}
+
+impl ProcessBackend {
+    /// Builds the binary if needed (debug profile), then starts it with `envs`.
+    pub fn start(envs: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let root = project_root()?;
+        let binary = root.join("target").join("debug").join("sse-backend");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "sse-backend",
+                "--bin",
+                "sse-backend",
+            ])
+            .current_dir(&root)
+            .status()?;
+        anyhow::ensure!(built.success(), "cannot build sse-backend");
+        let addr = localhost(dashboard_ops::process::free_local_port()?);
+        let logs = tempfile::Builder::new().prefix("sse-backend-").tempdir()?;
+        let mut command = std::process::Command::new(&binary);
+        command.arg("--listen").arg(addr.to_string());
+        command.envs(envs.iter().copied());
+        let process = dashboard_ops::process::Supervised::spawn_listening(
+            "sse-backend",
+            command,
+            &logs.path().join("backend.log"),
+            addr,
+            Duration::from_secs(20),
+        )?;
+        Ok(Self {
+            process,
+            addr,
+            _logs: logs,
+        })
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// SIGKILL: the process ends at once, its connections with it.
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+}
+
 /// The dashboard behind nginx, pointed at `backend_origin`.
 pub fn start_dashboard(backend_origin: &str) -> anyhow::Result<Nginx> {
     Nginx::start(

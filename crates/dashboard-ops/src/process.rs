@@ -103,6 +103,16 @@ impl Supervised {
         }
     }
 
+    /// SIGKILL to the group at once, as a crash would end it: no clean-up.
+    pub fn kill(&mut self) {
+        if self.exited().is_some() {
+            return;
+        }
+        // SAFETY: a plain syscall on a process group we created.
+        unsafe { libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+
     /// SIGTERM to the group, then SIGKILL after `grace`.
     pub fn stop(&mut self, grace: Duration) {
         if self.exited().is_some() {

@@ -224,6 +224,11 @@ impl RequestRecorder {
     }
 
     /// An event that could not be parsed or decoded; the request will count as failed.
+    /// Output characters received so far (for live counters).
+    pub fn output_chars(&self) -> u64 {
+        self.record.output_chars
+    }
+
     pub fn on_malformed(&mut self, message: String) {
         self.malformed.get_or_insert(message);
     }
