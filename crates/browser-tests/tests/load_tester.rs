@@ -209,7 +209,7 @@ async fn the_form_refuses_absurd_values_with_a_message() -> anyhow::Result<()> {
     assert_eq!(eval(&browser, disabled).await?, true);
     // A number field holds what a number input accepts: "1e9" is one, not a whole count.
     fill(&browser, "lt-total", "1e9").await?;
-    fill(&browser, "lt-concurrency", "4").await?;").await?);
+    fill(&browser, "lt-concurrency", "4").await?;
     assert_eq!(
         browser.text_of("lt-error-total").await?,
         "Total requests must be a whole number from 1 to 100000; \"1e9\" is not."
