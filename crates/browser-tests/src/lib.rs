@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use dashboard_ops::local_stack::{find_project_root, Nginx};
+use dashboard_ops::local_stack::{find_project_root, Nginx, TlsListener};
 use dashboard_ops::process::{find_program, free_local_port, Supervised};
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
 use fantoccini::{Client, Locator};
@@ -169,6 +169,21 @@ impl ProcessBackend {
     }
 }
 
+/// The dashboard behind nginx with its TLS + HTTP/2 listener too (a
+/// self-signed certificate, which the test browser accepts).
+pub fn start_dashboard_tls(backend_origin: &str) -> anyhow::Result<Nginx> {
+    Nginx::start_with_tls(
+        &project_root()?,
+        &dist_dir()?,
+        localhost(free_local_port()?),
+        backend_origin,
+        Some(TlsListener {
+            listen: localhost(free_local_port()?),
+            certificate: None,
+        }),
+    )
+}
+
 /// The dashboard behind nginx, pointed at `backend_origin`.
 pub fn start_dashboard(backend_origin: &str) -> anyhow::Result<Nginx> {
     Nginx::start(
@@ -303,6 +318,8 @@ impl Browser {
             }),
         );
         caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+        // The TLS tests' nginx has a self-signed certificate made at its start.
+        caps.insert("acceptInsecureCerts".into(), json!(true));
         let client = Client::with_capabilities_and_connector(
             &format!("http://127.0.0.1:{port}"),
             &caps,

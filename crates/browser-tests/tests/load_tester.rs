@@ -421,3 +421,90 @@ async fn overload_answers_and_stream_errors_are_failures_of_their_kind() -> anyh
     browser.assert_clean(&[]).await?;
     browser.close().await
 }
+
+#[tokio::test]
+async fn fifty_streams_run_at_once_over_http2_through_the_projects_nginx() -> anyhow::Result<()> {
+    // Streams of about 2 s: long enough for all 50 to overlap.
+    let backend = InProcessBackend::start_with(Settings {
+        fake: FakeLlmSettings {
+            ttft_min_ms: 50,
+            ttft_max_ms: 100,
+            gap_min_ms: 20,
+            gap_max_ms: 30,
+            answer_min_chars: 300,
+            answer_max_chars: 400,
+            ..FakeLlmSettings::realistic()
+        },
+        enable_caching: false,
+        ..Settings::default()
+    })
+    .await?;
+    let nginx = browser_tests::start_dashboard_tls(&backend.origin())?;
+    let https = nginx.tls_url().expect("TLS is on");
+    let mut browser = Browser::launch().await?;
+    browser.goto(&format!("{https}/")).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    plan(&browser, 50, 50).await?;
+    // The page knows the protocol from its health checks: no HTTP/1.1 warning.
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=lt-protocol-warning]') === null",
+            WAIT,
+            "the page still warns about HTTP/1.1 over HTTP/2",
+        )
+        .await?;
+    browser.click("lt-start").await?;
+    wait_finished(&browser).await?;
+
+    let server = load_stats(&backend.origin()).await?;
+    assert_eq!(server["peak_active_streams"], 50, "{server}");
+    assert_eq!(server["totals_by_outcome"]["completed"], 50, "{server}");
+    assert_eq!(count(&browser, "lt-completed").await?, 50);
+    assert_eq!(browser.text_of("lt-protocol").await?, "h2: 50");
+    // The browser held nothing back: its own wait is tiny next to a stream.
+    let wait_p95: f64 = value(&browser, "lt-queue-p95").await?.parse()?;
+    let e2e_p50: f64 = value(&browser, "lt-e2e-p50").await?.parse()?;
+    assert!(
+        wait_p95 < e2e_p50 / 4.0,
+        "browser wait p95 {wait_p95} ms, e2e p50 {e2e_p50} ms"
+    );
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn over_http1_the_browser_queues_beyond_six_and_the_page_says_so() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(Settings {
+        fake: slow(),
+        enable_caching: false,
+        ..Settings::default()
+    })
+    .await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    plan(&browser, 12, 12).await?;
+    browser.wait_for_testid("lt-protocol-warning", WAIT).await?;
+    browser.click("lt-start").await?;
+    wait_finished(&browser).await?;
+    let server = load_stats(&backend.origin()).await?;
+    assert_eq!(
+        server["peak_active_streams"], 6,
+        "the browser's cap, measured at the server: {server}"
+    );
+    assert_eq!(browser.text_of("lt-protocol").await?, "http/1.1: 12");
+    // Half the requests waited inside the browser for a whole stream.
+    let wait_max: f64 = value(&browser, "lt-queue-max").await?.parse()?;
+    let ttft_min: f64 = value(&browser, "lt-ttft-min").await?.parse()?;
+    assert!(wait_max > 1_000.0, "browser wait max {wait_max} ms");
+    assert!(browser
+        .text_of("lt-protocol-warning")
+        .await?
+        .contains("measured browser wait"));
+    assert!(ttft_min > 0.0);
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}

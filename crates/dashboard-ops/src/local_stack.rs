@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use crate::nginx_conf::NginxSettings;
+use crate::nginx_conf::{NginxSettings, TlsSettings, TLS_INCLUDE_DIR};
 use crate::process::{find_program, Supervised};
 
 /// How long a service may take to start listening.
@@ -28,12 +28,48 @@ pub fn find_project_root(start: &Path) -> anyhow::Result<PathBuf> {
         })
 }
 
-/// nginx serving `dist` on `listen` and proxying `/api/` to `backend_url`.
+/// The optional TLS + HTTP/2 listener.
+#[derive(Debug, Clone)]
+pub struct TlsListener {
+    pub listen: SocketAddr,
+    /// PEM certificate and key; `None`: a self-signed one is made at start.
+    pub certificate: Option<(PathBuf, PathBuf)>,
+}
+
+/// Makes a self-signed certificate for `localhost` and `127.0.0.1` in `dir`
+/// with the `openssl` program: (certificate, key).
+pub fn self_signed_certificate(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let openssl = find_program("openssl").context("openssl is not installed: run scripts/setup")?;
+    let (certificate, key) = (dir.join("self-signed.crt"), dir.join("self-signed.key"));
+    let output = Command::new(openssl)
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .output()
+        .context("cannot run openssl")?;
+    if !output.status.success() {
+        bail!(
+            "openssl could not make a certificate:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok((certificate, key))
+}
+
+/// nginx serving `dist` on `listen` (and on a TLS + HTTP/2 listener when
+/// asked) and proxying `/api/` to `backend_url`.
 pub struct Nginx {
     // Field order matters: the process stops before its runtime dir is removed.
     process: Supervised,
     runtime: tempfile::TempDir,
     listen: SocketAddr,
+    tls_listen: Option<SocketAddr>,
 }
 
 impl Nginx {
@@ -43,6 +79,17 @@ impl Nginx {
         dist: &Path,
         listen: SocketAddr,
         backend_url: &str,
+    ) -> anyhow::Result<Self> {
+        Self::start_with_tls(project_root, dist, listen, backend_url, None)
+    }
+
+    /// As [`Self::start`], plus the TLS + HTTP/2 listener of `<project>/nginx-tls.conf`.
+    pub fn start_with_tls(
+        project_root: &Path,
+        dist: &Path,
+        listen: SocketAddr,
+        backend_url: &str,
+        tls: Option<TlsListener>,
     ) -> anyhow::Result<Self> {
         if !dist.join("index.html").is_file() {
             bail!(
@@ -68,6 +115,24 @@ impl Nginx {
             .with_context(|| format!("cannot read {}", template_path.display()))?;
         let config_path = runtime.path().join("nginx.conf");
         std::fs::write(&config_path, settings.render(&template)?)?;
+        if let Some(tls) = &tls {
+            let (certificate, key) = match &tls.certificate {
+                Some(pair) => pair.clone(),
+                None => self_signed_certificate(runtime.path())?,
+            };
+            let tls_template_path = project_root.join("nginx-tls.conf");
+            let tls_template = std::fs::read_to_string(&tls_template_path)
+                .with_context(|| format!("cannot read {}", tls_template_path.display()))?;
+            let rendered = TlsSettings {
+                listen: tls.listen.to_string(),
+                certificate: certificate.display().to_string(),
+                key: key.display().to_string(),
+            }
+            .render(&tls_template)?;
+            let include_dir = runtime.path().join(TLS_INCLUDE_DIR);
+            std::fs::create_dir_all(&include_dir)?;
+            std::fs::write(include_dir.join("listener.conf"), rendered)?;
+        }
 
         // Run as root (CI and containers), workers would otherwise drop to `nobody`,
         // who may not read a checkout under /root.
@@ -87,19 +152,29 @@ impl Nginx {
             .arg(&config_path)
             .args(["-g", globals]);
         let mut process = Supervised::spawn("nginx", command, &runtime.path().join("nginx.out"))?;
-        if let Err(error) = process.wait_for_port(listen, START_TIMEOUT) {
-            let log = std::fs::read_to_string(runtime.path().join("error.log")).unwrap_or_default();
-            bail!("{error}\nnginx error.log:\n{log}");
+        let tls_listen = tls.map(|t| t.listen);
+        for port in std::iter::once(listen).chain(tls_listen) {
+            if let Err(error) = process.wait_for_port(port, START_TIMEOUT) {
+                let log =
+                    std::fs::read_to_string(runtime.path().join("error.log")).unwrap_or_default();
+                bail!("{error}\nnginx error.log:\n{log}");
+            }
         }
         Ok(Self {
             process,
             runtime,
             listen,
+            tls_listen,
         })
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.listen)
+    }
+
+    /// The HTTPS (HTTP/2) address, when TLS is on.
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls_listen.map(|a| format!("https://{a}"))
     }
 
     pub fn runtime_dir(&self) -> &Path {

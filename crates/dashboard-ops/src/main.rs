@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use dashboard_ops::local_stack::{find_project_root, Backend, Nginx};
+use dashboard_ops::local_stack::{find_project_root, Backend, Nginx, TlsListener};
 
 /// Manages the performance dashboard's lifecycle.
 #[derive(Debug, Parser)]
@@ -43,6 +43,16 @@ struct StartArgs {
     /// The built bundle (default: <project>/dist).
     #[arg(long)]
     dist: Option<PathBuf>,
+    /// Also serve HTTPS with HTTP/2 here, e.g. 127.0.0.1:3443: load tests at a
+    /// concurrency above 6 need it (browsers send 6 at a time over HTTP/1.1).
+    #[arg(long)]
+    tls_listen: Option<SocketAddr>,
+    /// PEM certificate for --tls-listen (default: a self-signed one made at start).
+    #[arg(long, requires_all = ["tls_key", "tls_listen"])]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,9 +83,16 @@ fn start(args: StartArgs) -> anyhow::Result<()> {
             (Some(backend), origin)
         }
     };
-    let mut nginx = Nginx::start(&project, &dist, args.listen, &backend_url)?;
+    let tls = args.tls_listen.map(|listen| TlsListener {
+        listen,
+        certificate: args.tls_cert.zip(args.tls_key),
+    });
+    let mut nginx = Nginx::start_with_tls(&project, &dist, args.listen, &backend_url, tls)?;
 
     println!("Dashboard:  {}/", nginx.url());
+    if let Some(url) = nginx.tls_url() {
+        println!("HTTPS:      {url}/  (HTTP/2: use it for load tests above 6 concurrent requests)");
+    }
     println!("API:        {}/api/v1 -> {backend_url}/api/v1", nginx.url());
     println!("Press Ctrl-C to stop.");
 

@@ -14,6 +14,38 @@ pub const PLACEHOLDERS: [&str; 4] = [
     "NGINX_RUNTIME_DIR",
 ];
 
+/// The placeholders of nginx-tls.conf (the optional TLS + HTTP/2 listener).
+pub const TLS_PLACEHOLDERS: [&str; 3] = ["TLS_LISTEN", "TLS_CERTIFICATE", "TLS_CERTIFICATE_KEY"];
+
+/// Where the rendered nginx-tls.conf goes, under the runtime dir (nginx.conf
+/// includes `tls/*.conf`).
+pub const TLS_INCLUDE_DIR: &str = "tls";
+
+/// The TLS listener's settings.
+#[derive(Debug, Clone)]
+pub struct TlsSettings {
+    /// `listen` argument, e.g. `127.0.0.1:3443`.
+    pub listen: String,
+    /// PEM certificate (chain) file.
+    pub certificate: String,
+    /// PEM private key file.
+    pub key: String,
+}
+
+impl TlsSettings {
+    /// Renders nginx-tls.conf.
+    pub fn render(&self, template: &str) -> Result<String, RenderError> {
+        render(
+            template,
+            &BTreeMap::from([
+                ("TLS_LISTEN", self.listen.as_str()),
+                ("TLS_CERTIFICATE", self.certificate.as_str()),
+                ("TLS_CERTIFICATE_KEY", self.key.as_str()),
+            ]),
+        )
+    }
+}
+
 /// Values for every placeholder.
 #[derive(Debug, Clone)]
 pub struct NginxSettings {
@@ -38,7 +70,7 @@ impl std::fmt::Display for RenderError {
         match self {
             Self::UnknownPlaceholder(name) => write!(
                 f,
-                "nginx.conf uses the placeholder ${{{name}}}, which is not one of {PLACEHOLDERS:?}"
+                "the template uses the placeholder ${{{name}}}, which is not one of {PLACEHOLDERS:?} (nginx.conf) or {TLS_PLACEHOLDERS:?} (nginx-tls.conf)"
             ),
             Self::Unterminated { offset } => {
                 write!(f, "nginx.conf has an unterminated \"${{\" at byte {offset}")
@@ -61,25 +93,29 @@ impl NginxSettings {
 
     /// Replaces every `${NAME}` in `template`.
     pub fn render(&self, template: &str) -> Result<String, RenderError> {
-        let values = self.values();
-        let mut out = String::with_capacity(template.len());
-        let mut rest = template;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let end = after.find('}').ok_or(RenderError::Unterminated {
-                offset: template.len() - rest.len() + start,
-            })?;
-            let name = &after[..end];
-            let value = values
-                .get(name)
-                .ok_or_else(|| RenderError::UnknownPlaceholder(name.to_owned()))?;
-            out.push_str(value);
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
-        Ok(out)
+        render(template, &self.values())
     }
+}
+
+/// Replaces every `${NAME}` in `template` with its value.
+fn render(template: &str, values: &BTreeMap<&'static str, &str>) -> Result<String, RenderError> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or(RenderError::Unterminated {
+            offset: template.len() - rest.len() + start,
+        })?;
+        let name = &after[..end];
+        let value = values
+            .get(name)
+            .ok_or_else(|| RenderError::UnknownPlaceholder(name.to_owned()))?;
+        out.push_str(value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -128,5 +164,24 @@ mod tests {
         for name in PLACEHOLDERS {
             assert!(template.contains(&format!("${{{name}}}")), "{name} unused");
         }
+    }
+
+    #[test]
+    fn the_tls_template_uses_its_placeholders_and_speaks_http2() {
+        let template = include_str!("../../../nginx-tls.conf");
+        let tls = TlsSettings {
+            listen: "127.0.0.1:3443".into(),
+            certificate: "/c.pem".into(),
+            key: "/k.pem".into(),
+        };
+        let rendered = tls.render(template).expect("renders");
+        assert!(rendered.contains("listen 127.0.0.1:3443 ssl http2;"));
+        assert!(rendered.contains("ssl_certificate_key /k.pem;"));
+        for name in TLS_PLACEHOLDERS {
+            assert!(template.contains(&format!("${{{name}}}")), "{name} unused");
+        }
+        // nginx.conf's placeholders are not known here, and the reverse.
+        assert!(tls.render("${DASHBOARD_ROOT}").is_err());
+        assert!(settings().render("${TLS_LISTEN}").is_err());
     }
 }
