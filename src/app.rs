@@ -8,7 +8,7 @@ use sse_core::dashboard_settings::{validate_api_base, DashboardSettings};
 
 use crate::api::{load_runtime_settings, ApiClient};
 use crate::config_panel::ConfigPanel;
-use crate::load_tester::LoadTester;
+use crate::load_tester_slot::LoadTesterSlot;
 use crate::metrics_chart::MetricsChart;
 use crate::status_indicator::StatusIndicator;
 
@@ -108,7 +108,7 @@ pub fn App() -> impl IntoView {
         </Show>
         <main class="app-main">
             <MetricsChart />
-            <LoadTester />
+            <LoadTesterSlot />
             <ConfigPanel />
         </main>
     }

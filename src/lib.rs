@@ -9,6 +9,7 @@ pub mod config_panel;
 pub mod echarts;
 pub mod load_engine;
 pub mod load_tester;
+pub mod load_tester_slot;
 pub mod metrics_chart;
 pub mod panel;
 pub mod panic_report;

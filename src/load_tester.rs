@@ -1,4 +1,5 @@
-//! The load tester: the form, the live view of a run (updated once per
+//! The load tester (a module of its own, see `src/bin/load_tester.rs`, shown
+//! inside the dashboard's load tester panel): the form, the live view of a run (updated once per
 //! animation frame, never per chunk), the results with their definitions,
 //! exports, and the last runs side by side. The engine is in `load_engine`;
 //! validation, statistics and exports are in the core crate.
@@ -27,7 +28,6 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::app::shared;
 use crate::echarts::{self, ChartOption, DrawnChart};
 use crate::load_engine::{self, Phase, SharedRun};
-use crate::panel::Panel;
 
 const HISTORY_KEY: &str = "dashboard.load_runs";
 const LATENCY_CHART: &str = "lt-latency-chart";
@@ -344,7 +344,7 @@ pub fn LoadTester() -> impl IntoView {
     let state = move || live.with(|l| l.as_ref().map_or("idle", |l| l.phase.word()));
 
     view! {
-        <Panel testid="load-tester" title="Load tester">
+        <div class="load-tester">
             <form class="load-form" on:submit=|ev| ev.prevent_default() data-testid="lt-form">
                 <label class="wide">
                     "Prompt"
@@ -483,7 +483,7 @@ pub fn LoadTester() -> impl IntoView {
                 {move || results.get().map(|summary| view! { <Results summary exports /> })}
             </Show>
             <History history compare_a compare_b />
-        </Panel>
+        </div>
     }
 }
 

@@ -47,8 +47,16 @@ async fn fill(browser: &Browser, testid: &str, text: &str) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn plan(browser: &Browser, concurrency: u32, total: u64) -> anyhow::Result<()> {
+/// Opens the load tester (its module loads on demand) and waits for its form.
+async fn open_load_tester(browser: &Browser) -> anyhow::Result<()> {
+    browser.wait_for_testid("lt-open", WAIT).await?;
+    browser.click("lt-open").await?;
     browser.wait_for_testid("lt-start", WAIT).await?;
+    Ok(())
+}
+
+async fn plan(browser: &Browser, concurrency: u32, total: u64) -> anyhow::Result<()> {
+    open_load_tester(browser).await?;
     fill(browser, "lt-concurrency", &concurrency.to_string()).await?;
     fill(browser, "lt-total", &total.to_string()).await
 }

@@ -1,0 +1,250 @@
+//! Benchmarks of the load tester in headless Chromium, through the project's
+//! nginx.conf over TLS + HTTP/2, against the reference backend (in this
+//! process, on 127.0.0.1). Each figure is printed beside its baseline,
+//! measured in the same run:
+//!
+//! - fidelity: the load tester's per-request TTFT and E2E against the
+//!   backend's own timings of the same requests (matched by thread id), at
+//!   concurrency 50. Target: median difference < 5 ms.
+//! - capacity: chunk events per second the dashboard consumes at concurrency
+//!   50 with the zero-delay fake profile while its live view updates, against
+//!   a minimal plain-JS reader of the same streams in a blank page of the same
+//!   origin. Target: ratio >= 0.8.
+//!
+//! The pages are driven through WebDriver only to start a run and to read its
+//! result at the end (one poll a second); nothing that slows a page (CDP
+//! network events, console capture of every event) is on while measuring.
+//!
+//! Run: `./scripts/build-bundle && cargo bench -p browser-tests --bench load_tester`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use browser_tests::{eval, start_dashboard_tls, Browser, InProcessBackend};
+use fantoccini::Locator;
+use serde_json::Value;
+use sse_backend::settings::{FakeLlmSettings, Settings};
+
+const WAIT: Duration = Duration::from_secs(120);
+const CONCURRENCY: u32 = 50;
+const ROUNDS: usize = 3;
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+async fn fill(browser: &Browser, testid: &str, text: &str) -> anyhow::Result<()> {
+    let input = browser
+        .client()
+        .find(Locator::Css(&format!("[data-testid={testid}]")))
+        .await?;
+    input.clear().await?;
+    input.send_keys(text).await?;
+    Ok(())
+}
+
+/// Runs the load tester once; the run's JSON export.
+async fn dashboard_run(browser: &Browser, total: u64) -> anyhow::Result<Value> {
+    fill(browser, "lt-concurrency", &CONCURRENCY.to_string()).await?;
+    fill(browser, "lt-total", &total.to_string()).await?;
+    browser.click("lt-start").await?;
+    // Started, then finished: read once a second, no faster.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let state = eval(
+            browser,
+            "return document.querySelector('[data-testid=lt-state]').dataset.state;",
+        )
+        .await?;
+        if state == "finished" {
+            break;
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "the run did not finish");
+    }
+    let text = eval(
+        browser,
+        "return fetch(document.querySelector('[data-testid=lt-export-json]').href).then(r => r.text());",
+    )
+    .await?;
+    serde_json::from_str(text.as_str().context("no export")?).context("export is not JSON")
+}
+
+/// The minimal plain-JS reader: `total` POST /stream at concurrency 50 in the
+/// page it runs in, counting chunk events; (events, wall ms).
+const PLAIN_READER: &str = r#"
+const [total, concurrency, body] = arguments;
+let next = 0, events = 0;
+const decoder = new TextDecoder();
+async function worker() {
+  while (next < total) {
+    next++;
+    const response = await fetch('/api/v1/stream', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const reader = response.body.getReader();
+    let tail = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const text = tail + decoder.decode(value, { stream: true });
+      let at = 0;
+      while ((at = text.indexOf('event: chunk', at)) !== -1) { events++; at += 12; }
+      tail = text.slice(-11);
+    }
+  }
+}
+const started = performance.now();
+return Promise.all(Array.from({ length: concurrency }, worker)).then(() => [events, performance.now() - started]);
+"#;
+
+async fn plain_run(browser: &Browser, total: u64) -> anyhow::Result<(f64, f64)> {
+    let body = serde_json::json!({ "query": "capacity", "model": "gpt-3.5-turbo", "provider": "fake" }).to_string();
+    let result = browser
+        .client()
+        .execute(PLAIN_READER, vec![total.into(), CONCURRENCY.into(), body.into()])
+        .await?;
+    let pair: (f64, f64) = serde_json::from_value(result)?;
+    Ok(pair)
+}
+
+fn chunk_events(export: &Value) -> f64 {
+    export["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["chunks"].as_f64().unwrap_or(0.0))
+        .sum()
+}
+
+async fn fidelity() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(Settings {
+        fake: FakeLlmSettings {
+            ttft_min_ms: 50,
+            ttft_max_ms: 150,
+            gap_min_ms: 10,
+            gap_max_ms: 30,
+            answer_min_chars: 200,
+            answer_max_chars: 400,
+            ..FakeLlmSettings::realistic()
+        },
+        enable_caching: false,
+        ..Settings::default()
+    })
+    .await?;
+    let nginx = start_dashboard_tls(&backend.origin())?;
+    let browser = Browser::launch().await?;
+    browser
+        .goto(&format!("{}/", nginx.tls_url().context("TLS")?))
+        .await?;
+    browser.click("lt-open").await?;
+    browser.wait_for_testid("lt-start", WAIT).await?;
+    let total = u64::from(CONCURRENCY) * ROUNDS as u64;
+    let export = dashboard_run(&browser, total).await?;
+    let server: Value = reqwest::get(backend.api("admin/load-stats?requests=true"))
+        .await?
+        .json()
+        .await?;
+    let mut ttft_diff = Vec::new();
+    let mut e2e_diff = Vec::new();
+    let mut server_e2e = Vec::new();
+    for row in export["requests"].as_array().into_iter().flatten() {
+        let Some(id) = row["thread_id"].as_str() else { continue };
+        let Some(s) = server["requests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["thread_id"] == id)
+        else {
+            continue;
+        };
+        let accepted = s["accepted_at_ms"].as_f64().unwrap_or_default();
+        if let (Some(client), Some(first)) = (row["ttft_ms"].as_f64(), s["first_chunk_at_ms"].as_f64()) {
+            ttft_diff.push(client - (first - accepted));
+        }
+        let finished = s["finished_at_ms"].as_f64().unwrap_or_default();
+        e2e_diff.push(row["e2e_ms"].as_f64().unwrap_or_default() - (finished - accepted));
+        server_e2e.push(finished - accepted);
+    }
+    anyhow::ensure!(ttft_diff.len() as u64 == total, "matched {} of {total} requests", ttft_diff.len());
+    let protocol = export["summary"]["by_protocol"].to_string();
+    println!("fidelity: {total} requests at concurrency {CONCURRENCY} over {protocol}, each matched to the backend's own timing by thread id");
+    println!("  baseline (backend): e2e median {:.1} ms", median(&mut server_e2e));
+    for (name, diffs) in [("TTFT", &mut ttft_diff), ("E2E", &mut e2e_diff)] {
+        diffs.sort_by(f64::total_cmp);
+        println!(
+            "  {name} load tester - backend: median {:+.2} ms, p99 {:+.2} ms, min {:+.2} ms, max {:+.2} ms  (target: median < 5 ms)",
+            percentile(diffs, 50.0),
+            percentile(diffs, 99.0),
+            diffs[0],
+            diffs[diffs.len() - 1]
+        );
+    }
+    browser.close().await
+}
+
+async fn capacity() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(Settings {
+        fake: FakeLlmSettings {
+            ttft_min_ms: 0,
+            ttft_max_ms: 0,
+            gap_min_ms: 0,
+            gap_max_ms: 0,
+            answer_min_chars: 3_000,
+            answer_max_chars: 3_000,
+            ..FakeLlmSettings::realistic()
+        },
+        enable_caching: false,
+        ..Settings::default()
+    })
+    .await?;
+    let nginx = start_dashboard_tls(&backend.origin())?;
+    let https = nginx.tls_url().context("TLS")?;
+    let dashboard = Browser::launch().await?;
+    dashboard.goto(&format!("{https}/")).await?;
+    dashboard.click("lt-open").await?;
+    dashboard.wait_for_testid("lt-start", WAIT).await?;
+    let plain = Browser::launch().await?;
+    // A blank page of the same origin (nginx's own /health), for the same-origin fetches.
+    plain.goto(&format!("{https}/health")).await?;
+    let total = u64::from(CONCURRENCY) * 2;
+    let mut ours = Vec::new();
+    let mut baseline = Vec::new();
+    for round in 0..ROUNDS {
+        let (events, wall) = plain_run(&plain, total).await?;
+        baseline.push(events / (wall / 1000.0));
+        let export = dashboard_run(&dashboard, total).await?;
+        let wall = export["summary"]["wall_ms"].as_f64().unwrap_or(f64::NAN);
+        ours.push(chunk_events(&export) / (wall / 1000.0));
+        println!(
+            "  round {}: plain JS {:.0} events/s, dashboard {:.0} events/s ({:.0} events in {:.0} ms)",
+            round + 1,
+            baseline[round],
+            ours[round],
+            chunk_events(&export),
+            wall
+        );
+    }
+    let (ours, baseline) = (median(&mut ours), median(&mut baseline));
+    println!("capacity: {total} zero-delay streams of 3,000 characters at concurrency {CONCURRENCY}, {ROUNDS} rounds each, alternating");
+    println!("  baseline (plain JS reader, blank page): median {baseline:.0} chunk events/s");
+    println!("  dashboard load tester (live view on):   median {ours:.0} chunk events/s");
+    println!("  ratio {:.2}  (target >= 0.8)", ours / baseline);
+    dashboard.close().await?;
+    plain.close().await
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        fidelity().await?;
+        capacity().await
+    })
+}
