@@ -26,7 +26,14 @@ use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 
 const WAIT: Duration = Duration::from_secs(120);
-const CONCURRENCY: u32 = 50;
+/// Concurrency of both benchmarks (`BENCH_CONCURRENCY` overrides it, to see
+/// how a figure depends on it).
+fn concurrency() -> u32 {
+    std::env::var("BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50)
+}
 const ROUNDS: usize = 3;
 
 fn median(values: &mut [f64]) -> f64 {
@@ -52,7 +59,7 @@ async fn fill(browser: &Browser, testid: &str, text: &str) -> anyhow::Result<()>
 
 /// Runs the load tester once; the run's JSON export.
 async fn dashboard_run(browser: &Browser, total: u64) -> anyhow::Result<Value> {
-    fill(browser, "lt-concurrency", &CONCURRENCY.to_string()).await?;
+    fill(browser, "lt-concurrency", &concurrency().to_string()).await?;
     fill(browser, "lt-total", &total.to_string()).await?;
     browser.click("lt-start").await?;
     // Started, then finished: read once a second, no faster.
@@ -67,7 +74,10 @@ async fn dashboard_run(browser: &Browser, total: u64) -> anyhow::Result<Value> {
         if state == "finished" {
             break;
         }
-        anyhow::ensure!(std::time::Instant::now() < deadline, "the run did not finish");
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the run did not finish"
+        );
     }
     let text = eval(
         browser,
@@ -77,40 +87,87 @@ async fn dashboard_run(browser: &Browser, total: u64) -> anyhow::Result<Value> {
     serde_json::from_str(text.as_str().context("no export")?).context("export is not JSON")
 }
 
-/// The minimal plain-JS reader: `total` POST /stream at concurrency 50 in the
-/// page it runs in, counting chunk events; (events, wall ms).
+/// The minimal plain-JS reader: `total` POST /stream at the given concurrency
+/// in the page it runs in, counting chunk events and timing each request the
+/// way the load tester does (TTFT at the first read holding a content chunk,
+/// E2E at the end of the body); (events, wall ms, [thread id, ttft, e2e] per request).
 const PLAIN_READER: &str = r#"
 const [total, concurrency, body] = arguments;
 let next = 0, events = 0;
+const rows = [];
 const decoder = new TextDecoder();
 async function worker() {
   while (next < total) {
     next++;
-    const response = await fetch('/api/v1/stream', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const sent = performance.now();
+    const response = await fetch('/api/v1/stream?plain=' + next, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
     const reader = response.body.getReader();
-    let tail = '';
+    let tail = '', ttft = null;
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       const text = tail + decoder.decode(value, { stream: true });
       let at = 0;
-      while ((at = text.indexOf('event: chunk', at)) !== -1) { events++; at += 12; }
+      while ((at = text.indexOf('event: chunk', at)) !== -1) { events++; at += 12; if (ttft === null) ttft = performance.now() - sent; }
       tail = text.slice(-11);
     }
+    rows.push([response.headers.get('x-thread-id'), ttft, performance.now() - sent]);
   }
 }
 const started = performance.now();
-return Promise.all(Array.from({ length: concurrency }, worker)).then(() => [events, performance.now() - started]);
+return Promise.all(Array.from({ length: concurrency }, worker)).then(() => [events, performance.now() - started, rows]);
 "#;
 
-async fn plain_run(browser: &Browser, total: u64) -> anyhow::Result<(f64, f64)> {
-    let body = serde_json::json!({ "query": "capacity", "model": "gpt-3.5-turbo", "provider": "fake" }).to_string();
+type PlainRow = (Option<String>, Option<f64>, f64);
+
+async fn plain_run(browser: &Browser, total: u64) -> anyhow::Result<(f64, f64, Vec<PlainRow>)> {
+    let body =
+        serde_json::json!({ "query": "capacity", "model": "gpt-3.5-turbo", "provider": "fake" })
+            .to_string();
     let result = browser
         .client()
-        .execute(PLAIN_READER, vec![total.into(), CONCURRENCY.into(), body.into()])
+        .execute(
+            PLAIN_READER,
+            vec![total.into(), concurrency().into(), body.into()],
+        )
         .await?;
-    let pair: (f64, f64) = serde_json::from_value(result)?;
-    Ok(pair)
+    Ok(serde_json::from_value(result)?)
+}
+
+/// Per request (client TTFT - server TTFT, client E2E - server E2E), matched by thread id.
+fn differences(
+    rows: impl Iterator<Item = (String, Option<f64>, f64)>,
+    server: &Value,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut ttft = Vec::new();
+    let mut e2e = Vec::new();
+    for (id, client_ttft, client_e2e) in rows {
+        let Some(s) = server["requests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["thread_id"] == id.as_str())
+        else {
+            continue;
+        };
+        let accepted = s["accepted_at_ms"].as_f64().unwrap_or_default();
+        if let (Some(client), Some(first)) = (client_ttft, s["first_chunk_at_ms"].as_f64()) {
+            ttft.push(client - (first - accepted));
+        }
+        let finished = s["finished_at_ms"].as_f64().unwrap_or_default();
+        e2e.push(client_e2e - (finished - accepted));
+    }
+    (ttft, e2e)
+}
+
+fn describe(diffs: &mut [f64]) -> String {
+    diffs.sort_by(f64::total_cmp);
+    format!(
+        "median {:+.2} ms, p99 {:+.2} ms (n = {})",
+        percentile(diffs, 50.0),
+        percentile(diffs, 99.0),
+        diffs.len()
+    )
 }
 
 fn chunk_events(export: &Value) -> f64 {
@@ -138,54 +195,71 @@ async fn fidelity() -> anyhow::Result<()> {
     })
     .await?;
     let nginx = start_dashboard_tls(&backend.origin())?;
+    let https = nginx.tls_url().context("TLS")?;
     let browser = Browser::launch().await?;
-    browser
-        .goto(&format!("{}/", nginx.tls_url().context("TLS")?))
-        .await?;
+    browser.goto(&format!("{https}/")).await?;
     browser.click("lt-open").await?;
     browser.wait_for_testid("lt-start", WAIT).await?;
-    let total = u64::from(CONCURRENCY) * ROUNDS as u64;
+    let plain = Browser::launch().await?;
+    plain.goto(&format!("{https}/health")).await?;
+    let total = u64::from(concurrency()) * ROUNDS as u64;
+
     let export = dashboard_run(&browser, total).await?;
     let server: Value = reqwest::get(backend.api("admin/load-stats?requests=true"))
         .await?
         .json()
         .await?;
-    let mut ttft_diff = Vec::new();
-    let mut e2e_diff = Vec::new();
-    let mut server_e2e = Vec::new();
-    for row in export["requests"].as_array().into_iter().flatten() {
-        let Some(id) = row["thread_id"].as_str() else { continue };
-        let Some(s) = server["requests"]
-            .as_array()
+    let rows = export["requests"].as_array().cloned().unwrap_or_default();
+    let (mut ttft, mut e2e) = differences(
+        rows.iter().map(|r| {
+            (
+                r["thread_id"].as_str().unwrap_or_default().to_owned(),
+                r["ttft_ms"].as_f64(),
+                r["e2e_ms"].as_f64().unwrap_or_default(),
+            )
+        }),
+        &server,
+    );
+    anyhow::ensure!(
+        ttft.len() as u64 == total,
+        "matched {} of {total} requests",
+        ttft.len()
+    );
+
+    let (_, _, plain_rows) = plain_run(&plain, total).await?;
+    let server: Value = reqwest::get(backend.api("admin/load-stats?requests=true"))
+        .await?
+        .json()
+        .await?;
+    let (mut plain_ttft, mut plain_e2e) = differences(
+        plain_rows
             .into_iter()
-            .flatten()
-            .find(|s| s["thread_id"] == id)
-        else {
-            continue;
-        };
-        let accepted = s["accepted_at_ms"].as_f64().unwrap_or_default();
-        if let (Some(client), Some(first)) = (row["ttft_ms"].as_f64(), s["first_chunk_at_ms"].as_f64()) {
-            ttft_diff.push(client - (first - accepted));
-        }
-        let finished = s["finished_at_ms"].as_f64().unwrap_or_default();
-        e2e_diff.push(row["e2e_ms"].as_f64().unwrap_or_default() - (finished - accepted));
-        server_e2e.push(finished - accepted);
-    }
-    anyhow::ensure!(ttft_diff.len() as u64 == total, "matched {} of {total} requests", ttft_diff.len());
-    let protocol = export["summary"]["by_protocol"].to_string();
-    println!("fidelity: {total} requests at concurrency {CONCURRENCY} over {protocol}, each matched to the backend's own timing by thread id");
-    println!("  baseline (backend): e2e median {:.1} ms", median(&mut server_e2e));
-    for (name, diffs) in [("TTFT", &mut ttft_diff), ("E2E", &mut e2e_diff)] {
-        diffs.sort_by(f64::total_cmp);
-        println!(
-            "  {name} load tester - backend: median {:+.2} ms, p99 {:+.2} ms, min {:+.2} ms, max {:+.2} ms  (target: median < 5 ms)",
-            percentile(diffs, 50.0),
-            percentile(diffs, 99.0),
-            diffs[0],
-            diffs[diffs.len() - 1]
-        );
-    }
-    browser.close().await
+            .map(|(id, t, e)| (id.unwrap_or_default(), t, e)),
+        &server,
+    );
+    println!(
+        "fidelity: {total} requests at concurrency {} over {}, each matched to the backend's own timing by thread id",
+        concurrency(),
+        export["summary"]["by_protocol"]
+    );
+    println!(
+        "  TTFT, load tester - backend:       {}  (target: median < 5 ms)",
+        describe(&mut ttft)
+    );
+    println!(
+        "  TTFT, plain JS reader - backend:   {}  (baseline: the browser and network alone)",
+        describe(&mut plain_ttft)
+    );
+    println!(
+        "  E2E,  load tester - backend:       {}",
+        describe(&mut e2e)
+    );
+    println!(
+        "  E2E,  plain JS reader - backend:   {}",
+        describe(&mut plain_e2e)
+    );
+    browser.close().await?;
+    plain.close().await
 }
 
 async fn capacity() -> anyhow::Result<()> {
@@ -195,8 +269,8 @@ async fn capacity() -> anyhow::Result<()> {
             ttft_max_ms: 0,
             gap_min_ms: 0,
             gap_max_ms: 0,
-            answer_min_chars: 3_000,
-            answer_max_chars: 3_000,
+            answer_min_chars: 30_000,
+            answer_max_chars: 30_000,
             ..FakeLlmSettings::realistic()
         },
         enable_caching: false,
@@ -212,11 +286,11 @@ async fn capacity() -> anyhow::Result<()> {
     let plain = Browser::launch().await?;
     // A blank page of the same origin (nginx's own /health), for the same-origin fetches.
     plain.goto(&format!("{https}/health")).await?;
-    let total = u64::from(CONCURRENCY) * 2;
+    let total = u64::from(concurrency()) * 2;
     let mut ours = Vec::new();
     let mut baseline = Vec::new();
     for round in 0..ROUNDS {
-        let (events, wall) = plain_run(&plain, total).await?;
+        let (events, wall, _) = plain_run(&plain, total).await?;
         baseline.push(events / (wall / 1000.0));
         let export = dashboard_run(&dashboard, total).await?;
         let wall = export["summary"]["wall_ms"].as_f64().unwrap_or(f64::NAN);
@@ -231,7 +305,7 @@ async fn capacity() -> anyhow::Result<()> {
         );
     }
     let (ours, baseline) = (median(&mut ours), median(&mut baseline));
-    println!("capacity: {total} zero-delay streams of 3,000 characters at concurrency {CONCURRENCY}, {ROUNDS} rounds each, alternating");
+    println!("capacity: {total} zero-delay streams of 30,000 characters at concurrency {}, {ROUNDS} rounds each, alternating", concurrency());
     println!("  baseline (plain JS reader, blank page): median {baseline:.0} chunk events/s");
     println!("  dashboard load tester (live view on):   median {ours:.0} chunk events/s");
     println!("  ratio {:.2}  (target >= 0.8)", ours / baseline);
