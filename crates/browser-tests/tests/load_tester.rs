@@ -516,3 +516,87 @@ async fn over_http1_the_browser_queues_beyond_six_and_the_page_says_so() -> anyh
     browser.assert_clean(&[]).await?;
     browser.close().await
 }
+
+#[tokio::test]
+async fn a_hung_stream_fails_at_the_timeout() -> anyhow::Result<()> {
+    // The first chunk comes after 10 s; the load tester gives each request 1 s.
+    let backend = InProcessBackend::start_with(Settings {
+        fake: FakeLlmSettings {
+            ttft_min_ms: 10_000,
+            ttft_max_ms: 10_000,
+            ..fast()
+        },
+        enable_caching: false,
+        ..Settings::default()
+    })
+    .await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    plan(&browser, 2, 2).await?;
+    fill(&browser, "lt-timeout", "1").await?;
+    browser.click("lt-start").await?;
+    wait_finished(&browser).await?;
+    assert_eq!(
+        failures(&browser).await?,
+        [("timed_out".into(), String::new(), 2)]
+    );
+    assert!(browser
+        .text_of("lt-failures")
+        .await?
+        .contains("no end of stream within 1000 ms"));
+    let elapsed: f64 = value(&browser, "lt-elapsed").await?.parse()?;
+    assert!(
+        elapsed < 5_000.0,
+        "the timeout ended the run, after {elapsed} ms"
+    );
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn screenshots_of_a_finished_run_in_both_themes() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(Settings {
+        fake: FakeLlmSettings {
+            ttft_min_ms: 30,
+            ttft_max_ms: 120,
+            gap_min_ms: 5,
+            gap_max_ms: 15,
+            answer_min_chars: 100,
+            answer_max_chars: 300,
+            ..FakeLlmSettings::realistic()
+        },
+        enable_caching: false,
+        // Five a minute per user: some 429s, so that failures show too.
+        rate_limit_per_minute: Some(5),
+        ..Settings::default()
+    })
+    .await?;
+    let nginx = browser_tests::start_dashboard(&backend.origin())?;
+    let mut browser = Browser::launch().await?;
+    for scheme in ["light", "dark"] {
+        browser.emulate_color_scheme(scheme).await?;
+        browser.goto(&format!("{}/", nginx.url())).await?;
+        plan(&browser, 6, 40).await?;
+        browser.click("lt-start").await?;
+        wait_finished(&browser).await?;
+        browser
+            .wait_until(
+                "document.querySelector('#lt-latency-chart canvas') !== null",
+                WAIT,
+                "the latency chart was never drawn",
+            )
+            .await?;
+        eval(
+            &browser,
+            "document.querySelector('[data-testid=load-tester]').scrollIntoView(); return null;",
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_millis(800)).await; // chart animation
+        let path = browser.screenshot(&format!("load-tester-{scheme}")).await?;
+        assert!(
+            std::fs::metadata(&path)?.len() > 10_000,
+            "{path:?} looks empty"
+        );
+    }
+    browser.assert_clean(&["/api/v1/stream"]).await?;
+    browser.close().await
+}
