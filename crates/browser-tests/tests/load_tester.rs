@@ -600,3 +600,54 @@ async fn screenshots_of_a_finished_run_in_both_themes() -> anyhow::Result<()> {
     browser.assert_clean(&["/api/v1/stream"]).await?;
     browser.close().await
 }
+
+#[tokio::test]
+async fn runs_are_kept_across_reloads_and_compared_side_by_side() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(Settings {
+        fake: fast(),
+        enable_caching: false,
+        ..Settings::default()
+    })
+    .await?;
+    let (nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    plan(&browser, 2, 4).await?;
+    browser.click("lt-start").await?;
+    wait_finished(&browser).await?;
+    fill(&browser, "lt-concurrency", "4").await?;
+    fill(&browser, "lt-total", "8").await?;
+    browser.click("lt-start").await?;
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=lt-completed]')?.dataset.value === '8'",
+            WAIT,
+            "the second run did not finish",
+        )
+        .await?;
+    wait_finished(&browser).await?;
+
+    // A new page: the history comes back from localStorage.
+    browser.goto(&format!("{}/", nginx.url())).await?;
+    open_load_tester(&browser).await?;
+    browser.wait_for_testid("lt-compare", WAIT).await?;
+    let rows = eval(
+        &browser,
+        "return Object.fromEntries([...document.querySelectorAll('[data-testid=lt-compare-row]')].map(tr =>
+            [tr.dataset.label, [...tr.querySelectorAll('td')].slice(0, 2).map(td => td.dataset.value)]));",
+    )
+    .await?;
+    // A is the older run, B the newer.
+    assert_eq!(rows["Concurrency"], serde_json::json!(["2", "4"]), "{rows}");
+    assert_eq!(rows["Completed"], serde_json::json!(["4", "8"]), "{rows}");
+    assert!(
+        rows["E2E p50"][0].as_str().is_some_and(|v| !v.is_empty()),
+        "{rows}"
+    );
+    let options = eval(
+        &browser,
+        "return document.querySelectorAll('[data-testid=lt-compare-a] option').length;",
+    )
+    .await?;
+    assert_eq!(options, 2);
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
