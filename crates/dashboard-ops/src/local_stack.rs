@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use crate::nginx_conf::{NginxSettings, TlsSettings, TLS_INCLUDE_DIR};
+use crate::nginx_conf::{
+    backend_address, NginxSettings, TlsSettings, DEFAULT_CSP_CONNECT_SRC, TLS_INCLUDE_DIR,
+};
 use crate::process::{find_program, Supervised};
 
 /// How long a service may take to start listening.
@@ -107,7 +109,8 @@ impl Nginx {
         let settings = NginxSettings {
             listen: listen.to_string(),
             root: dist.display().to_string(),
-            backend_url: backend_url.trim_end_matches('/').to_owned(),
+            backend_address: backend_address(backend_url).map_err(anyhow::Error::msg)?,
+            csp_connect_src: DEFAULT_CSP_CONNECT_SRC.to_owned(),
             runtime_dir: runtime.path().display().to_string(),
         };
         let template_path = project_root.join("nginx.conf");

@@ -7,12 +7,39 @@
 use std::collections::BTreeMap;
 
 /// The placeholders nginx.conf may contain; rendering fails on any other.
-pub const PLACEHOLDERS: [&str; 4] = [
+pub const PLACEHOLDERS: [&str; 5] = [
     "DASHBOARD_LISTEN",
     "DASHBOARD_ROOT",
-    "BACKEND_URL",
+    "BACKEND_ADDRESS",
     "NGINX_RUNTIME_DIR",
+    "CSP_CONNECT_SRC",
 ];
+
+/// What the page may connect to by default: its own origin (the API behind
+/// `/api/`) and the `blob:` URLs of its own exports.
+pub const DEFAULT_CSP_CONNECT_SRC: &str = "'self' blob:";
+
+/// `host:port` of an `http://host[:port][/]` backend URL (nginx talks plain
+/// HTTP to the service inside the network; the port defaults to 80).
+pub fn backend_address(url: &str) -> Result<String, String> {
+    let rest = url.trim().strip_prefix("http://").ok_or_else(|| {
+        format!("the backend URL {url:?} must start with http:// (e.g. http://127.0.0.1:8000)")
+    })?;
+    let host_port = rest.strip_suffix('/').unwrap_or(rest);
+    if host_port.is_empty() || host_port.contains(['/', '?', '#', '@', ' ']) {
+        return Err(format!(
+            "the backend URL {url:?} must be an origin only, like http://sse-nginx:80 (the dashboard adds /api/v1)"
+        ));
+    }
+    let has_port = host_port
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+    Ok(if has_port {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:80")
+    })
+}
 
 /// The placeholders of nginx-tls.conf (the optional TLS + HTTP/2 listener).
 pub const TLS_PLACEHOLDERS: [&str; 3] = ["TLS_LISTEN", "TLS_CERTIFICATE", "TLS_CERTIFICATE_KEY"];
@@ -53,10 +80,12 @@ pub struct NginxSettings {
     pub listen: String,
     /// Directory with the built bundle (trunk's `dist/`).
     pub root: String,
-    /// Origin of the SSE service, without a path: `http://127.0.0.1:8000`.
-    pub backend_url: String,
+    /// `host:port` of the SSE service (see [`backend_address`]).
+    pub backend_address: String,
     /// Writable directory for the pid file, logs and temporary files.
     pub runtime_dir: String,
+    /// The CSP `connect-src` sources (see [`DEFAULT_CSP_CONNECT_SRC`]).
+    pub csp_connect_src: String,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -86,7 +115,8 @@ impl NginxSettings {
         BTreeMap::from([
             ("DASHBOARD_LISTEN", self.listen.as_str()),
             ("DASHBOARD_ROOT", self.root.as_str()),
-            ("BACKEND_URL", self.backend_url.as_str()),
+            ("BACKEND_ADDRESS", self.backend_address.as_str()),
+            ("CSP_CONNECT_SRC", self.csp_connect_src.as_str()),
             ("NGINX_RUNTIME_DIR", self.runtime_dir.as_str()),
         ])
     }
@@ -126,7 +156,8 @@ mod tests {
         NginxSettings {
             listen: "127.0.0.1:3001".into(),
             root: "/srv/dist".into(),
-            backend_url: "http://127.0.0.1:8000".into(),
+            backend_address: "127.0.0.1:8000".into(),
+            csp_connect_src: DEFAULT_CSP_CONNECT_SRC.into(),
             runtime_dir: "/tmp/run".into(),
         }
     }
@@ -134,12 +165,35 @@ mod tests {
     #[test]
     fn replaces_placeholders_and_keeps_nginx_variables() {
         let out = settings()
-            .render("listen ${DASHBOARD_LISTEN}; proxy_pass ${BACKEND_URL}; add_header X $host;")
+            .render("listen ${DASHBOARD_LISTEN}; server ${BACKEND_ADDRESS}; add_header X $host;")
             .expect("renders");
         assert_eq!(
             out,
-            "listen 127.0.0.1:3001; proxy_pass http://127.0.0.1:8000; add_header X $host;"
+            "listen 127.0.0.1:3001; server 127.0.0.1:8000; add_header X $host;"
         );
+    }
+
+    #[test]
+    fn backend_urls_become_addresses_and_bad_ones_say_why() {
+        assert_eq!(
+            backend_address("http://127.0.0.1:8000").as_deref(),
+            Ok("127.0.0.1:8000")
+        );
+        assert_eq!(
+            backend_address("http://sse-nginx/").as_deref(),
+            Ok("sse-nginx:80")
+        );
+        assert_eq!(
+            backend_address(" http://[::1]:9000 ").as_deref(),
+            Ok("[::1]:9000")
+        );
+        assert!(backend_address("https://x:1")
+            .unwrap_err()
+            .contains("http://"));
+        assert!(backend_address("http://x:1/api/v1")
+            .unwrap_err()
+            .contains("origin only"));
+        assert!(backend_address("http://").is_err());
     }
 
     #[test]

@@ -1,0 +1,28 @@
+// Moves the inline <script type="module"> that trunk writes into dist/index.html
+// (it starts the WASM app) into a content-hashed file of its own, so that the
+// Content-Security-Policy in nginx.conf can allow scripts from 'self' only,
+// without 'unsafe-inline'. Run by scripts/build-bundle after `trunk build`.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+
+const index = 'dist/index.html';
+const inline = /<script type="module">([\s\S]*?)<\/script>/;
+let html = readFileSync(index, 'utf8');
+const found = html.match(inline);
+if (!found) {
+  console.error(`${index} has no inline module script to move out`);
+  process.exit(1);
+}
+const code = found[1].trim() + '\n';
+const name = `start-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.js`;
+const integrity = `sha384-${createHash('sha384').update(code).digest('base64')}`;
+writeFileSync(`dist/${name}`, code);
+html = html.replace(
+  inline,
+  `<script type="module" src="/${name}" integrity="${integrity}" crossorigin="anonymous"></script>`,
+);
+if (/<script(?![^>]*\ssrc=)[^>]*>/.test(html)) {
+  console.error(`${index} still has an inline script: the CSP would block it`);
+  process.exit(1);
+}
+writeFileSync(index, html);
