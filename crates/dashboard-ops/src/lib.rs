@@ -3,6 +3,9 @@
 //! project's nginx, plus the reference backend). The run command and the browser
 //! tests both use this, so what the tests exercise is what a person runs.
 
+pub mod docker;
+pub mod http_check;
 pub mod local_stack;
+pub mod local_state;
 pub mod nginx_conf;
 pub mod process;
