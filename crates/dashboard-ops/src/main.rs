@@ -17,7 +17,7 @@ use dashboard_ops::local_state::LocalState;
 /// --local on this machine (the release bundle behind the project's nginx.conf in
 /// a local nginx, plus the reference backend).
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Cli {
     #[command(subcommand)]
     command: Verb,
