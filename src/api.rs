@@ -194,6 +194,16 @@ pub struct ConfigAnswer {
     pub warnings: Vec<String>,
 }
 
+/// A JavaScript error (an `Error`, a string, or anything else) as a sentence.
+pub fn describe_js_error(error: &wasm_bindgen::JsValue) -> String {
+    use wasm_bindgen::JsCast;
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
 /// Loads `config.json` (served next to index.html); defaults when absent.
 pub async fn load_runtime_settings() -> (DashboardSettings, Vec<String>) {
     match send(Request::get("config.json"), None, REQUEST_TIMEOUT_MS).await {

@@ -17,10 +17,10 @@ use sse_core::run_report::{RequestRow, RunContext, RunSummary};
 use sse_core::run_stats::RunStats;
 use sse_core::sse::{SseLimits, SseParser};
 use sse_core::stream::{StreamEvent, StreamRequest};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::api::ApiClient;
+use crate::api::{describe_js_error, ApiClient};
 
 /// Resource Timing entries kept during a run (the browser's default is 250);
 /// requests beyond it have no browser queue time.
@@ -352,7 +352,7 @@ async fn one_request(
     let ending = loop {
         let read = match JsFuture::from(reader.read()).await {
             Ok(read) => read,
-            Err(error) => break Some(interrupted(describe(&error))),
+            Err(error) => break Some(interrupted(describe_js_error(&error))),
         };
         let done = js_sys::Reflect::get(&read, &"done".into())
             .ok()
@@ -398,13 +398,4 @@ fn feed(
         Ok(Err(error)) => recorder.on_malformed(error.to_string()),
         Err(error) => recorder.on_malformed(error.to_string()),
     }
-}
-
-/// A JS error as a sentence.
-fn describe(error: &JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "unknown error".into())
 }

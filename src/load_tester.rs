@@ -12,14 +12,14 @@ use charming::datatype::DataPoint;
 use charming::element::AxisType;
 use charming::series::Line;
 use leptos::prelude::*;
+use sse_core::distribution::Summary;
 use sse_core::format;
 use sse_core::load_plan::{
     browser_caps_concurrency, may_cost_money, model_suggestions, FormProblem, LoadForm,
     HTTP1_CONNECTIONS_PER_HOST, MAX_CONCURRENCY, PROVIDERS,
 };
 use sse_core::run_report::{
-    compare, history_from_json, history_to_json, history_with, to_csv, to_json, MetricFigures,
-    RunSummary,
+    compare, history_from_json, history_to_json, history_with, to_csv, to_json, RunSummary,
 };
 use sse_core::run_stats::Window;
 use wasm_bindgen::closure::Closure;
@@ -496,7 +496,7 @@ fn FormError(testid: &'static str, error: Signal<Option<String>>) -> impl IntoVi
     }
 }
 
-fn metric_rows(summary: &RunSummary) -> [(&'static str, &'static str, MetricFigures); 5] {
+fn metric_rows(summary: &RunSummary) -> [(&'static str, &'static str, Summary); 5] {
     [
         ("e2e", "E2E latency", summary.e2e),
         ("ttft", "TTFT", summary.ttft),

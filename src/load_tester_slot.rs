@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::api::describe_js_error;
 use crate::app::shared;
 use crate::panel::Panel;
 
@@ -19,14 +20,6 @@ const MOUNT_POINT: &str = "load-tester-root";
 extern "C" {
     #[wasm_bindgen(catch)]
     fn import_module(url: &str) -> Result<js_sys::Promise, JsValue>;
-}
-
-fn describe(error: &JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "unknown error".into())
 }
 
 fn call(module: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
@@ -41,24 +34,24 @@ async fn load(api_base: String, admin_token: Option<String>) -> Result<JsValue, 
         .and_then(|d| d.base_uri().ok().flatten())
         .ok_or("the page has no base URL")?;
     let url = web_sys::Url::new_with_base(MODULE_JS, &base)
-        .map_err(|e| describe(&e))?
+        .map_err(|e| describe_js_error(&e))?
         .href();
-    let module = JsFuture::from(import_module(&url).map_err(|e| describe(&e))?)
+    let module = JsFuture::from(import_module(&url).map_err(|e| describe_js_error(&e))?)
         .await
-        .map_err(|e| format!("cannot load {MODULE_JS}: {}", describe(&e)))?;
+        .map_err(|e| format!("cannot load {MODULE_JS}: {}", describe_js_error(&e)))?;
     let init: js_sys::Promise = call(&module, "default", &[])
         .and_then(|p| p.dyn_into())
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| describe_js_error(&e))?;
     JsFuture::from(init)
         .await
-        .map_err(|e| format!("cannot start the load tester: {}", describe(&e)))?;
+        .map_err(|e| format!("cannot start the load tester: {}", describe_js_error(&e)))?;
     let token = admin_token.map_or(JsValue::UNDEFINED, |t| JsValue::from_str(&t));
     call(
         &module,
         "mount",
         &[MOUNT_POINT.into(), api_base.into(), token],
     )
-    .map_err(|e| describe(&e))?;
+    .map_err(|e| describe_js_error(&e))?;
     Ok(module)
 }
 

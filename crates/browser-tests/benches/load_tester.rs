@@ -179,29 +179,59 @@ fn chunk_events(export: &Value) -> f64 {
         .sum()
 }
 
+/// The stack both benchmarks measure: the reference backend with `fake`
+/// timing (no cache), the project's nginx with TLS + HTTP/2, the dashboard
+/// with its load tester open, and a blank page of the same origin (nginx's own
+/// /health) for the plain-JS reader.
+struct Bench {
+    backend: InProcessBackend,
+    _nginx: dashboard_ops::local_stack::Nginx,
+    dashboard: Browser,
+    plain: Browser,
+}
+
+impl Bench {
+    async fn start(fake: FakeLlmSettings) -> anyhow::Result<Self> {
+        let backend = InProcessBackend::start_with(Settings {
+            fake,
+            enable_caching: false,
+            ..Settings::default()
+        })
+        .await?;
+        let nginx = start_dashboard_tls(&backend.origin())?;
+        let https = nginx.tls_url().context("TLS")?;
+        let dashboard = Browser::launch().await?;
+        dashboard.goto(&format!("{https}/")).await?;
+        dashboard.click("lt-open").await?;
+        dashboard.wait_for_testid("lt-start", WAIT).await?;
+        let plain = Browser::launch().await?;
+        plain.goto(&format!("{https}/health")).await?;
+        Ok(Self {
+            backend,
+            _nginx: nginx,
+            dashboard,
+            plain,
+        })
+    }
+}
+
 async fn fidelity() -> anyhow::Result<()> {
-    let backend = InProcessBackend::start_with(Settings {
-        fake: FakeLlmSettings {
-            ttft_min_ms: 50,
-            ttft_max_ms: 150,
-            gap_min_ms: 10,
-            gap_max_ms: 30,
-            answer_min_chars: 200,
-            answer_max_chars: 400,
-            ..FakeLlmSettings::realistic()
-        },
-        enable_caching: false,
-        ..Settings::default()
+    // Bound whole: nginx must live as long as the measurement.
+    let Bench {
+        backend,
+        _nginx,
+        dashboard: browser,
+        plain,
+    } = Bench::start(FakeLlmSettings {
+        ttft_min_ms: 50,
+        ttft_max_ms: 150,
+        gap_min_ms: 10,
+        gap_max_ms: 30,
+        answer_min_chars: 200,
+        answer_max_chars: 400,
+        ..FakeLlmSettings::realistic()
     })
     .await?;
-    let nginx = start_dashboard_tls(&backend.origin())?;
-    let https = nginx.tls_url().context("TLS")?;
-    let browser = Browser::launch().await?;
-    browser.goto(&format!("{https}/")).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
-    let plain = Browser::launch().await?;
-    plain.goto(&format!("{https}/health")).await?;
     let total = u64::from(concurrency()) * ROUNDS as u64;
 
     let export = dashboard_run(&browser, total).await?;
@@ -263,29 +293,21 @@ async fn fidelity() -> anyhow::Result<()> {
 }
 
 async fn capacity() -> anyhow::Result<()> {
-    let backend = InProcessBackend::start_with(Settings {
-        fake: FakeLlmSettings {
-            ttft_min_ms: 0,
-            ttft_max_ms: 0,
-            gap_min_ms: 0,
-            gap_max_ms: 0,
-            answer_min_chars: 30_000,
-            answer_max_chars: 30_000,
-            ..FakeLlmSettings::realistic()
-        },
-        enable_caching: false,
-        ..Settings::default()
+    let Bench {
+        backend: _backend,
+        _nginx,
+        dashboard,
+        plain,
+    } = Bench::start(FakeLlmSettings {
+        ttft_min_ms: 0,
+        ttft_max_ms: 0,
+        gap_min_ms: 0,
+        gap_max_ms: 0,
+        answer_min_chars: 30_000,
+        answer_max_chars: 30_000,
+        ..FakeLlmSettings::realistic()
     })
     .await?;
-    let nginx = start_dashboard_tls(&backend.origin())?;
-    let https = nginx.tls_url().context("TLS")?;
-    let dashboard = Browser::launch().await?;
-    dashboard.goto(&format!("{https}/")).await?;
-    dashboard.click("lt-open").await?;
-    dashboard.wait_for_testid("lt-start", WAIT).await?;
-    let plain = Browser::launch().await?;
-    // A blank page of the same origin (nginx's own /health), for the same-origin fetches.
-    plain.goto(&format!("{https}/health")).await?;
     let total = u64::from(concurrency()) * 2;
     let mut ours = Vec::new();
     let mut baseline = Vec::new();

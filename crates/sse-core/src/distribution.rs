@@ -178,8 +178,9 @@ impl Distribution {
     }
 }
 
-/// The summary the dashboard shows for one metric.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// The summary the dashboard shows for one metric (also what a run's
+/// export and history keep of it).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub count: u64,
     pub min: Option<f64>,

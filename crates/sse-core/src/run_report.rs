@@ -6,47 +6,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::distribution::{Distribution, Summary};
+use crate::distribution::Summary;
 use crate::load_plan::LoadPlan;
 use crate::recorder::RequestRecord;
 use crate::run_stats::RunStats;
 
 /// Runs kept in the browser's history.
 pub const HISTORY_RUNS: usize = 10;
-
-/// One metric's figures, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct MetricFigures {
-    pub count: u64,
-    pub min: Option<f64>,
-    pub mean: Option<f64>,
-    pub max: Option<f64>,
-    pub p50: Option<f64>,
-    pub p90: Option<f64>,
-    pub p95: Option<f64>,
-    pub p99: Option<f64>,
-}
-
-impl From<Summary> for MetricFigures {
-    fn from(s: Summary) -> Self {
-        Self {
-            count: s.count,
-            min: s.min,
-            mean: s.mean,
-            max: s.max,
-            p50: s.p50,
-            p90: s.p90,
-            p95: s.p95,
-            p99: s.p99,
-        }
-    }
-}
-
-impl MetricFigures {
-    fn of(distribution: &Distribution) -> Self {
-        distribution.summary().into()
-    }
-}
 
 /// A failure kind in a summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,11 +46,11 @@ pub struct RunSummary {
     pub cache_hits: u64,
     pub requests_per_s: Option<f64>,
     pub tokens_per_s: Option<f64>,
-    pub e2e: MetricFigures,
-    pub ttft: MetricFigures,
-    pub itl: MetricFigures,
-    pub tpot: MetricFigures,
-    pub browser_queue: MetricFigures,
+    pub e2e: Summary,
+    pub ttft: Summary,
+    pub itl: Summary,
+    pub tpot: Summary,
+    pub browser_queue: Summary,
     pub by_protocol: BTreeMap<String, u64>,
     pub by_status: BTreeMap<u16, u64>,
     pub by_resilience_layer: BTreeMap<String, u64>,
@@ -122,11 +88,11 @@ impl RunSummary {
             cache_hits: stats.cache_hits,
             requests_per_s: stats.requests_per_s(None),
             tokens_per_s: stats.tokens_per_s(None),
-            e2e: MetricFigures::of(&stats.e2e),
-            ttft: MetricFigures::of(&stats.ttft),
-            itl: MetricFigures::of(&stats.itl),
-            tpot: MetricFigures::of(&stats.tpot),
-            browser_queue: MetricFigures::of(&stats.browser_queue),
+            e2e: stats.e2e.summary(),
+            ttft: stats.ttft.summary(),
+            itl: stats.itl.summary(),
+            tpot: stats.tpot.summary(),
+            browser_queue: stats.browser_queue.summary(),
             by_protocol: stats.by_protocol.clone(),
             by_status: stats.by_status.clone(),
             by_resilience_layer: stats.by_resilience_layer.clone(),
