@@ -58,7 +58,11 @@ fn try_get(url: &str, timeout: Duration) -> Result<(u16, String), String> {
     stream
         .set_write_timeout(Some(left))
         .map_err(|e| e.to_string())?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n\r\n")
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
         .map_err(|e| format!("cannot send to {authority}: {e}"))?;
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).map_err(|e| {
@@ -94,8 +98,14 @@ mod tests {
                 "503 Service Unavailable\r\n\r\nbusy",
             ] {
                 let (mut socket, _) = listener.accept().expect("accept");
-                let mut request = [0u8; 1024];
-                let _ = socket.read(&mut request);
+                // The whole request first: answering early would cut the client's write.
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n")
+                    && socket.read(&mut byte).is_ok_and(|n| n == 1)
+                {
+                    request.push(byte[0]);
+                }
                 let _ = write!(socket, "HTTP/1.1 {answer}");
             }
         });
