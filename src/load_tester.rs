@@ -189,7 +189,6 @@ pub fn LoadTester() -> impl IntoView {
     let run = StoredValue::new_local(None::<SharedRun>);
     let live = RwSignal::new(None::<Live>);
     let results = RwSignal::new(None::<RunSummary>);
-    let windows = RwSignal::new(Vec::<Window>::new());
     let exports = RwSignal::new(Exports::default());
     let history = RwSignal::new(history_from_json(
         local_storage()
@@ -231,7 +230,13 @@ pub fn LoadTester() -> impl IntoView {
 
     let refresh_results = move |r: &load_engine::Run| {
         results.set(Some(r.summary()));
-        windows.set(r.stats.series.windows().to_vec());
+        // Drawn from the run's windows in place: no copy of their samples.
+        echarts::draw(
+            chart,
+            LATENCY_CHART,
+            &latency_chart(r.stats.series.windows()),
+            true,
+        );
     };
     let finish = move || {
         let Some(current) = run.get_value() else {
@@ -278,7 +283,7 @@ pub fn LoadTester() -> impl IntoView {
         exports.get_untracked().revoke();
         exports.set(Exports::default());
         results.set(None);
-        windows.set(Vec::new());
+        echarts::draw(chart, LATENCY_CHART, &latency_chart(&[]), true);
         let current = load_engine::start(plan, shared.api.get_untracked(), finish);
         live.set(Some(Live::of(&current.borrow())));
         run.set_value(Some(current.clone()));
@@ -310,14 +315,6 @@ pub fn LoadTester() -> impl IntoView {
             live.set(Some(Live::of(&current.borrow())));
         }
     };
-
-    Effect::new(move |_| {
-        windows.with(|w| {
-            if !w.is_empty() {
-                echarts::draw(chart, LATENCY_CHART, &latency_chart(w), true);
-            }
-        });
-    });
 
     // Number boxes are not written back from the form: while a person types
     // "1e3", the box reads "" at "1e", and writing that back would erase it.
