@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use browser_tests::{eval, start_dashboard_tls, Browser, InProcessBackend};
-use fantoccini::Locator;
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 
@@ -47,20 +46,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len()) - 1]
 }
 
-async fn fill(browser: &Browser, testid: &str, text: &str) -> anyhow::Result<()> {
-    let input = browser
-        .client()
-        .find(Locator::Css(&format!("[data-testid={testid}]")))
-        .await?;
-    input.clear().await?;
-    input.send_keys(text).await?;
-    Ok(())
-}
-
 /// Runs the load tester once; the run's JSON export.
 async fn dashboard_run(browser: &Browser, total: u64) -> anyhow::Result<Value> {
-    fill(browser, "lt-concurrency", &concurrency().to_string()).await?;
-    fill(browser, "lt-total", &total.to_string()).await?;
+    browser
+        .fill("lt-concurrency", &concurrency().to_string())
+        .await?;
+    browser.fill("lt-total", &total.to_string()).await?;
     browser.click("lt-start").await?;
     // Started, then finished: read once a second, no faster.
     let deadline = std::time::Instant::now() + WAIT;

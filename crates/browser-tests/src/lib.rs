@@ -506,6 +506,16 @@ impl Browser {
         Ok(())
     }
 
+    /// Replaces the text of the input with `data-testid`, typing it as a person would.
+    pub async fn fill(&self, testid: &str, text: &str) -> anyhow::Result<()> {
+        let input = self
+            .wait_for_testid(testid, Duration::from_secs(10))
+            .await?;
+        input.clear().await?;
+        input.send_keys(text).await?;
+        Ok(())
+    }
+
     /// The panic recorded by the page's panic hook, if any.
     pub async fn page_panic(&self) -> anyhow::Result<Option<String>> {
         let value = self

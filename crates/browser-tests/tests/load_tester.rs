@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use browser_tests::{eval, open_dashboard, Browser, InProcessBackend, ProcessBackend};
-use fantoccini::Locator;
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 
@@ -37,16 +36,6 @@ fn slow() -> FakeLlmSettings {
     }
 }
 
-async fn fill(browser: &Browser, testid: &str, text: &str) -> anyhow::Result<()> {
-    let input = browser
-        .client()
-        .find(Locator::Css(&format!("[data-testid={testid}]")))
-        .await?;
-    input.clear().await?;
-    input.send_keys(text).await?;
-    Ok(())
-}
-
 /// Opens the load tester (its module loads on demand) and waits for its form.
 async fn open_load_tester(browser: &Browser) -> anyhow::Result<()> {
     browser.wait_for_testid("lt-open", WAIT).await?;
@@ -57,8 +46,10 @@ async fn open_load_tester(browser: &Browser) -> anyhow::Result<()> {
 
 async fn plan(browser: &Browser, concurrency: u32, total: u64) -> anyhow::Result<()> {
     open_load_tester(browser).await?;
-    fill(browser, "lt-concurrency", &concurrency.to_string()).await?;
-    fill(browser, "lt-total", &total.to_string()).await
+    browser
+        .fill("lt-concurrency", &concurrency.to_string())
+        .await?;
+    browser.fill("lt-total", &total.to_string()).await
 }
 
 async fn value(browser: &Browser, testid: &str) -> anyhow::Result<String> {
@@ -190,7 +181,7 @@ async fn counts_equal_the_backends_totals_and_the_run_exports() -> anyhow::Resul
         .await?
             == true
     );
-    fill(&browser, "lt-concurrency", "20").await?;
+    browser.fill("lt-concurrency", "20").await?;
     browser.wait_for_testid("lt-protocol-warning", WAIT).await?;
     assert!(browser
         .text_of("lt-protocol-warning")
@@ -216,20 +207,20 @@ async fn the_form_refuses_absurd_values_with_a_message() -> anyhow::Result<()> {
     let disabled = "return document.querySelector('[data-testid=lt-start]').disabled;";
     assert_eq!(eval(&browser, disabled).await?, true);
     // A number field holds what a number input accepts: "1e9" is one, not a whole count.
-    fill(&browser, "lt-total", "1e9").await?;
-    fill(&browser, "lt-concurrency", "4").await?;
+    browser.fill("lt-total", "1e9").await?;
+    browser.fill("lt-concurrency", "4").await?;
     assert_eq!(
         browser.text_of("lt-error-total").await?,
         "Total requests must be a whole number from 1 to 100000; \"1e9\" is not."
     );
     assert_eq!(eval(&browser, disabled).await?, true);
-    fill(&browser, "lt-total", "10").await?;
-    fill(&browser, "lt-model", " ").await?;
+    browser.fill("lt-total", "10").await?;
+    browser.fill("lt-model", " ").await?;
     assert_eq!(
         browser.text_of("lt-error-model").await?,
         "The model must not be blank."
     );
-    fill(&browser, "lt-model", "gpt-3.5-turbo").await?;
+    browser.fill("lt-model", "gpt-3.5-turbo").await?;
     assert_eq!(eval(&browser, disabled).await?, false);
     assert_eq!(
         load_stats(&backend.origin()).await?["totals_by_outcome"],
@@ -340,7 +331,7 @@ async fn run_and_collect(
     let (nginx, browser) = open_dashboard(&backend.origin()).await?;
     plan(&browser, concurrency, total).await?;
     if let Some(provider) = provider {
-        fill(&browser, "lt-provider", provider).await?;
+        browser.fill("lt-provider", provider).await?;
     }
     if !user_per_worker {
         browser.click("lt-user-per-worker").await?;
@@ -532,7 +523,7 @@ async fn a_hung_stream_fails_at_the_timeout() -> anyhow::Result<()> {
     .await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
     plan(&browser, 2, 2).await?;
-    fill(&browser, "lt-timeout", "1").await?;
+    browser.fill("lt-timeout", "1").await?;
     browser.click("lt-start").await?;
     wait_finished(&browser).await?;
     assert_eq!(
@@ -613,8 +604,8 @@ async fn runs_are_kept_across_reloads_and_compared_side_by_side() -> anyhow::Res
     plan(&browser, 2, 4).await?;
     browser.click("lt-start").await?;
     wait_finished(&browser).await?;
-    fill(&browser, "lt-concurrency", "4").await?;
-    fill(&browser, "lt-total", "8").await?;
+    browser.fill("lt-concurrency", "4").await?;
+    browser.fill("lt-total", "8").await?;
     browser.click("lt-start").await?;
     browser
         .wait_until(
