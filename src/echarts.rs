@@ -82,11 +82,19 @@ fn follow_size(instance: &Instance, element: &web_sys::Element) -> Option<SizeFo
     })
 }
 
+/// Series colours that read on the light and on the dark background alike
+/// (ECharts' default palette has a dark slate third colour that all but
+/// vanishes on the dark theme).
+const PALETTE: [&str; 8] = [
+    "#5b8ff9", "#5ad8a6", "#f6bd16", "#e8684a", "#6dc8ec", "#9270ca", "#ff9d4d", "#ff99c3",
+];
+
 /// A cartesian chart: one category axis, one value axis, bars or lines.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChartOption {
     background_color: &'static str,
+    color: [&'static str; 8],
     legend: Legend,
     tooltip: Tooltip,
     grid: Grid,
@@ -107,6 +115,7 @@ impl ChartOption {
     pub fn new(x_axis: Axis, y_axis: Axis) -> Self {
         ChartOption {
             background_color: "transparent",
+            color: PALETTE,
             legend: Legend::new().type_(LegendType::Scroll).top("bottom"),
             tooltip: Tooltip::new().trigger(Trigger::Axis),
             grid: Grid::new()
