@@ -72,12 +72,12 @@ struct Live {
     requests_per_s: Option<f64>,
     tokens_per_s: Option<f64>,
     protocol: Option<String>,
-    queue_p50: Option<f64>,
 }
 
 impl Live {
     fn of(run: &load_engine::Run) -> Self {
         let elapsed_ms = run.elapsed_ms();
+        let tokens = run.live_tokens();
         let per_s = |n: u64| (elapsed_ms > 0.0).then(|| n as f64 / (elapsed_ms / 1000.0));
         Self {
             phase: run.phase,
@@ -87,17 +87,16 @@ impl Live {
             completed: run.stats.completed,
             failed: run.stats.failed,
             aborted: run.stats.aborted,
-            tokens: run.live_tokens(),
+            tokens,
             elapsed_ms,
             requests_per_s: per_s(run.stats.completed),
-            tokens_per_s: per_s(run.live_tokens()),
+            tokens_per_s: per_s(tokens),
             protocol: run
                 .stats
                 .by_protocol
                 .iter()
                 .max_by_key(|(_, n)| **n)
                 .map(|(p, _)| p.clone()),
-            queue_p50: run.stats.browser_queue.percentile(50.0),
         }
     }
 }
@@ -228,8 +227,10 @@ pub fn LoadTester() -> impl IntoView {
     };
     let capped = move || browser_caps_concurrency(protocol().as_deref(), concurrency());
 
-    let refresh_results = move |r: &load_engine::Run| {
-        results.set(Some(r.summary()));
+    // Percentiles sort their samples: once a second here, never per frame.
+    let refresh_results = move |r: &load_engine::Run| -> RunSummary {
+        let summary = r.summary();
+        results.set(Some(summary.clone()));
         // Drawn from the run's windows in place: no copy of their samples.
         echarts::draw(
             chart,
@@ -237,6 +238,7 @@ pub fn LoadTester() -> impl IntoView {
             &latency_chart(r.stats.series.windows()),
             true,
         );
+        summary
     };
     let finish = move || {
         let Some(current) = run.get_value() else {
@@ -244,8 +246,7 @@ pub fn LoadTester() -> impl IntoView {
         };
         let r = current.borrow();
         live.set(Some(Live::of(&r)));
-        refresh_results(&r);
-        let summary = r.summary();
+        let summary = refresh_results(&r);
         let name = format!("load-test-{}", summary.started_at_ms as u64);
         let previous = exports.get_untracked();
         previous.revoke();
@@ -435,7 +436,7 @@ pub fn LoadTester() -> impl IntoView {
                         "The API is reached over {}: the browser sends at most {HTTP1_CONNECTIONS_PER_HOST} requests at a time to one host, so at concurrency {} the others wait inside the browser and their latency includes that wait{}. Open the dashboard over HTTPS (HTTP/2) for true concurrency (README: \"Why HTTP/2\").",
                         protocol().map_or_else(|| "HTTP/1.1 (or a protocol the browser does not report)".to_owned(), |p| p.to_uppercase()),
                         concurrency(),
-                        live.with(|l| l.as_ref().and_then(|l| l.queue_p50)).map(|q| format!(" (measured browser wait p50: {})", format::duration_ms(Some(q)))).unwrap_or_default(),
+                        results.with(|r| r.as_ref().and_then(|r| r.browser_queue.p50)).map(|q| format!(" (measured browser wait p50: {})", format::duration_ms(Some(q)))).unwrap_or_default(),
                     )}
                 </p>
             </Show>
