@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Headers, Request, RequestBuilder, Response};
 use sse_core::api_error::ApiErrorBody;
 use sse_core::config::{ConfigUpdate, ConfigUpdateAnswer, ServiceConfig};
 use sse_core::dashboard_settings::DashboardSettings;
@@ -22,9 +22,16 @@ pub const REQUEST_TIMEOUT_MS: u32 = 8_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     Network(String),
-    Timeout { after_ms: u32 },
-    Http { status: u16, body: ApiErrorBody },
+    Timeout {
+        after_ms: u32,
+    },
+    Http {
+        status: u16,
+        body: ApiErrorBody,
+    },
     Decode(String),
+    /// The browser refused to build the request (a header value it cannot carry).
+    Request(String),
 }
 
 impl std::fmt::Display for ApiError {
@@ -44,6 +51,7 @@ impl std::fmt::Display for ApiError {
                 write!(f, "The service answered HTTP {status}: {}", body.summary())
             }
             Self::Decode(detail) => write!(f, "The service's answer could not be read: {detail}"),
+            Self::Request(detail) => write!(f, "The request was not sent: {detail}"),
         }
     }
 }
@@ -55,6 +63,7 @@ impl From<ApiError> for HealthCheckFailure {
             ApiError::Timeout { after_ms } => Self::Timeout { after_ms },
             ApiError::Http { status, .. } => Self::HttpStatus { status },
             ApiError::Decode(detail) => Self::InvalidBody(detail),
+            ApiError::Request(detail) => Self::Network(detail),
         }
     }
 }
@@ -88,38 +97,36 @@ impl ApiClient {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
     }
 
-    fn admin(&self, request: RequestBuilder) -> RequestBuilder {
-        match &self.admin_token {
-            Some(token) => request.header("Authorization", &format!("Bearer {token}")),
-            None => request,
-        }
+    /// The headers of an admin request: the token, when there is one.
+    fn admin_headers(&self) -> Vec<(&'static str, String)> {
+        self.admin_token
+            .iter()
+            .map(|token| ("Authorization", format!("Bearer {token}")))
+            .collect()
     }
 
     /// `GET /health`.
     pub async fn health(&self) -> Result<HealthReport, HealthCheckFailure> {
-        let body = send(Request::get(&self.url("health")), None, HEALTH_TIMEOUT_MS).await?;
+        let request = with_headers(Request::get(&self.url("health")), &[])?;
+        let body = send(request, None, HEALTH_TIMEOUT_MS).await?;
         serde_json::from_str(&body).map_err(|e| HealthCheckFailure::InvalidBody(e.to_string()))
+    }
+
+    /// `GET` of an admin route, with the token.
+    async fn admin_get(&self, path: &str) -> Result<String, ApiError> {
+        let request = with_headers(Request::get(&self.url(path)), &self.admin_headers())?;
+        send(request, None, REQUEST_TIMEOUT_MS).await
     }
 
     /// `GET /admin/execution-stats` (either shape).
     pub async fn execution_stats(&self) -> Result<ExecutionStats, ApiError> {
-        let body = send(
-            self.admin(Request::get(&self.url("admin/execution-stats"))),
-            None,
-            REQUEST_TIMEOUT_MS,
-        )
-        .await?;
+        let body = self.admin_get("admin/execution-stats").await?;
         ExecutionStats::parse(&body).map_err(|e| ApiError::Decode(e.0))
     }
 
     /// `GET /admin/config`.
     pub async fn config(&self) -> Result<ServiceConfig, ApiError> {
-        let body = send(
-            self.admin(Request::get(&self.url("admin/config"))),
-            None,
-            REQUEST_TIMEOUT_MS,
-        )
-        .await?;
+        let body = self.admin_get("admin/config").await?;
         serde_json::from_str(&body).map_err(|e| ApiError::Decode(e.to_string()))
     }
 
@@ -131,9 +138,9 @@ impl ApiClient {
 
     /// `PUT /admin/config` with a body the person wrote.
     pub async fn update_config_raw(&self, json: String) -> Result<ConfigAnswer, ApiError> {
-        let request = self
-            .admin(Request::put(&self.url("admin/config")))
-            .header("Content-Type", "application/json");
+        let mut headers = self.admin_headers();
+        headers.push(("Content-Type", "application/json".into()));
+        let request = with_headers(Request::put(&self.url("admin/config")), &headers)?;
         let body = send(request, Some(json), REQUEST_TIMEOUT_MS).await?;
         let answer: ConfigUpdateAnswer =
             serde_json::from_str(&body).map_err(|e| ApiError::Decode(e.to_string()))?;
@@ -171,14 +178,16 @@ impl ApiClient {
         signal: &web_sys::AbortSignal,
     ) -> Result<Response, String> {
         let json = serde_json::to_string(request).map_err(|e| e.to_string())?;
-        let mut builder = Request::post(url)
-            .header("Content-Type", "application/json")
-            .header("Accept", "text/event-stream")
-            .abort_signal(Some(signal));
+        let mut headers = vec![
+            ("Content-Type", "application/json".to_owned()),
+            ("Accept", "text/event-stream".to_owned()),
+        ];
         if let Some(user) = user {
-            builder = builder.header("X-User-ID", user);
+            headers.push(("X-User-ID", user.to_owned()));
         }
-        builder
+        with_headers(Request::post(url), &headers)
+            .map_err(|e| e.to_string())?
+            .abort_signal(Some(signal))
             .body(json)
             .map_err(|e| e.to_string())?
             .send()
@@ -202,6 +211,27 @@ pub fn describe_js_error(error: &wasm_bindgen::JsValue) -> String {
         .map(|e| String::from(e.message()))
         .or_else(|| error.as_string())
         .unwrap_or_else(|| "unknown error".into())
+}
+
+/// `request` with `headers`, built through the browser's `Headers.set`, which
+/// refuses a value it cannot carry (outside Latin-1, a line break): that becomes
+/// an [`ApiError::Request`] naming the header, never an exception thrown out of
+/// the WASM (gloo-net's own `header()` throws, which stops the caller's task).
+fn with_headers(
+    request: RequestBuilder,
+    headers: &[(&str, String)],
+) -> Result<RequestBuilder, ApiError> {
+    let raw = web_sys::Headers::new()
+        .map_err(|e| ApiError::Request(format!("no headers object: {}", describe_js_error(&e))))?;
+    for (name, value) in headers {
+        raw.set(name, value).map_err(|e| {
+            ApiError::Request(format!(
+                "the browser refused the {name} header ({})",
+                describe_js_error(&e)
+            ))
+        })?;
+    }
+    Ok(request.headers(Headers::from_raw(raw)))
 }
 
 /// Loads `config.json` (served next to index.html); defaults when absent.

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sse_core::dashboard_settings::{validate_api_base, DashboardSettings};
+use sse_core::dashboard_settings::{validate_admin_token, validate_api_base, DashboardSettings};
 
 use crate::api::{load_runtime_settings, ApiClient};
 use crate::config_panel::ConfigPanel;
@@ -21,6 +21,9 @@ pub struct Shared {
     pub connections: RwSignal<u64>,
     /// Problems with config.json or stored settings, shown under the header.
     pub notices: RwSignal<Vec<String>>,
+    /// Whether config.json and this browser's saved settings have been read:
+    /// nothing polls before, so that no request goes out with defaults.
+    pub settings_loaded: RwSignal<bool>,
 }
 
 impl Shared {
@@ -31,6 +34,7 @@ impl Shared {
             api: Memo::new(move |_| settings.with(ApiClient::from_settings)),
             connections: RwSignal::new(0),
             notices: RwSignal::new(Vec::new()),
+            settings_loaded: RwSignal::new(false),
         }
     }
 }
@@ -79,10 +83,17 @@ fn load_settings(shared: Shared) {
             }
         }
         if let Some(token) = stored(STORED_ADMIN_TOKEN) {
-            settings.admin_token = Some(token);
+            match validate_admin_token(&token) {
+                Ok(token) if !token.is_empty() => settings.admin_token = Some(token),
+                Ok(_) => {}
+                Err(message) => notices.push(format!(
+                    "Saved admin token not used: {message} Enter it again in Settings."
+                )),
+            }
         }
         shared.settings.set(settings);
         shared.notices.set(notices);
+        shared.settings_loaded.set(true);
     });
 }
 
@@ -95,7 +106,9 @@ pub fn App() -> impl IntoView {
         <header class="app-header" data-testid="app-header">
             <h1>"SSE Performance Dashboard"</h1>
             <div class="header-tools">
-                <StatusIndicator />
+                <Show when=move || shared.settings_loaded.get() fallback=StatusBeforeSettings>
+                    <StatusIndicator />
+                </Show>
                 <SettingsMenu />
             </div>
         </header>
@@ -107,10 +120,24 @@ pub fn App() -> impl IntoView {
             </ul>
         </Show>
         <main class="app-main">
-            <MetricsChart />
-            <LoadTesterSlot />
-            <ConfigPanel />
+            // The panels start polling once the settings are known.
+            <Show when=move || shared.settings_loaded.get()>
+                <MetricsChart />
+                <LoadTesterSlot />
+                <ConfigPanel />
+            </Show>
         </main>
+    }
+}
+
+/// The indicator while config.json and the saved settings are read (no check yet).
+#[component]
+fn StatusBeforeSettings() -> impl IntoView {
+    view! {
+        <div class="status-indicator" data-testid="status-indicator" data-state="checking" role="status">
+            <span class="status-dot" aria-hidden="true"></span>
+            <span class="status-label">"Checking"</span>
+        </div>
     }
 }
 
@@ -130,10 +157,12 @@ fn SettingsMenu() -> impl IntoView {
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match validate_api_base(&base_input.get_untracked()) {
-            Err(problem) => message.set(Some(problem)),
-            Ok(base) => {
-                let token = token_input.get_untracked().trim().to_owned();
+        let checked = validate_api_base(&base_input.get_untracked())
+            .and_then(|base| Ok((base, validate_admin_token(&token_input.get_untracked())?)));
+        match checked {
+            // Nothing is saved: the settings in use stay as they were.
+            Err(problem) => message.set(Some(format!("Not saved. {problem}"))),
+            Ok((base, token)) => {
                 store(STORED_API_BASE, Some(&base));
                 store(
                     STORED_ADMIN_TOKEN,
@@ -170,7 +199,7 @@ fn SettingsMenu() -> impl IntoView {
                     />
                 </label>
                 <label>
-                    "Admin token (sent as Bearer on /admin requests)"
+                    "Admin token (sent as Bearer on /admin requests; visible ASCII only)"
                     <input
                         type="password"
                         autocomplete="off"
@@ -183,7 +212,7 @@ fn SettingsMenu() -> impl IntoView {
                     <button type="submit" data-testid="settings-save">"Save"</button>
                     <button type="button" on:click=reset>"Reset to defaults"</button>
                 </div>
-                <p class="settings-message" role="status">{move || message.get()}</p>
+                <p class="settings-message" role="status" data-testid="settings-message">{move || message.get()}</p>
                 <p class="settings-current">
                     "In use: " <code>{move || shared.api.with(|a| a.base().to_owned())}</code>
                 </p>

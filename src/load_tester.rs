@@ -629,7 +629,7 @@ fn History(
     let cell = |v: Option<f64>, unit: &str| match unit {
         "ms" => format::duration_ms(v),
         "/s" => format::rate(v),
-        _ => v.map_or_else(|| format::ABSENT.to_owned(), |v| format::count(v as u64)),
+        _ => format::count_of(v),
     };
     view! {
         <details class="history" data-testid="lt-history" open=move || history.with(|h| h.len() >= 2)>

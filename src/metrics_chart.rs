@@ -119,6 +119,7 @@ pub fn MetricsChart() -> impl IntoView {
     let lines = StoredValue::new_local(None::<DrawnChart>);
 
     use_poller(
+        shared.api,
         move || shared.settings.with_untracked(|s| s.stats_poll_ms),
         move || {
             let api = shared.api.get_untracked();
@@ -185,6 +186,24 @@ pub fn MetricsChart() -> impl IntoView {
             (None, None) => "Loading…".to_owned(),
         }
     };
+    // What the last answer held that is no measurement, in one sentence.
+    let ignored = move || {
+        stats.with(|s| {
+            let Some(s) = s.as_ref().filter(|s| !s.ignored.is_empty()) else {
+                return String::new();
+            };
+            const SHOWN: usize = 5;
+            let mut text = format!(
+                "Left out of the last answer: {}",
+                s.ignored[..s.ignored.len().min(SHOWN)].join("; ")
+            );
+            if s.ignored.len() > SHOWN {
+                text.push_str(&format!("; and {} more", s.ignored.len() - SHOWN));
+            }
+            text.push('.');
+            text
+        })
+    };
     let summary = move || {
         stats.with(|s| {
             s.as_ref().map(|s| {
@@ -225,6 +244,9 @@ pub fn MetricsChart() -> impl IntoView {
                     "Log scale"
                 </label>
             </div>
+            <p class="stats-ignored" data-testid="stats-ignored" role="note" hidden=move || ignored().is_empty()>
+                {move || ignored()}
+            </p>
             <Show when=move || summary().is_some()>
                 {move || summary().map(|(requests, ran, stages, slowest)| view! {
                     <dl class="summary">

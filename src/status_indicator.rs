@@ -1,12 +1,19 @@
 //! The backend status indicator in the header: polls `/health` and shows
 //! Checking / Connected / Degraded / Disconnected, the last check time and the
-//! service's version; the reason is on hover.
+//! service's version; the reason is on hover. What the service says (version,
+//! error text) is shown bounded and without bidi controls: it is not ours.
 
 use leptos::prelude::*;
+use sse_core::format::display_text;
 use sse_core::health::ConnectionState;
 
 use crate::app::shared;
 use crate::poller::use_poller;
+
+/// Characters of the version shown in the header (the tooltip has more).
+const VERSION_CHARS: usize = 24;
+/// Characters of the tooltip.
+const TOOLTIP_CHARS: usize = 300;
 
 #[component]
 pub fn StatusIndicator() -> impl IntoView {
@@ -15,6 +22,7 @@ pub fn StatusIndicator() -> impl IntoView {
     let last_check = RwSignal::new(None::<String>);
 
     use_poller(
+        shared.api,
         move || shared.settings.with_untracked(|s| s.health_poll_ms),
         move || {
             // After a failure, say that we are trying again rather than keep "Disconnected".
@@ -42,7 +50,7 @@ pub fn StatusIndicator() -> impl IntoView {
     );
 
     let details = move || {
-        state.with(|s| match s {
+        let text = state.with(|s| match s {
             ConnectionState::Checking => "Checking the SSE service's /health".to_owned(),
             ConnectionState::Connected { version } => {
                 format!(
@@ -56,7 +64,8 @@ pub fn StatusIndicator() -> impl IntoView {
             ConnectionState::Disconnected { reason } => {
                 format!("Cannot reach the SSE service: {reason}")
             }
-        })
+        });
+        display_text(&text, TOOLTIP_CHARS)
     };
     let version = move || {
         state.with(|s| match s {
@@ -64,7 +73,7 @@ pub fn StatusIndicator() -> impl IntoView {
             | ConnectionState::Degraded {
                 version: Some(v), ..
             } => {
-                format!("v{v}")
+                format!("v{}", display_text(v, VERSION_CHARS))
             }
             _ => String::new(),
         })

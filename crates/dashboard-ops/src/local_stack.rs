@@ -106,9 +106,30 @@ impl Nginx {
         let dist = dist
             .canonicalize()
             .with_context(|| format!("cannot resolve {}", dist.display()))?;
+        // Started as root (CI, containers), nginx's workers run as an unprivileged
+        // user, as in the image; one who cannot read the bundle where it is (a
+        // checkout under /root) is served a copy in the runtime folder.
+        let worker_user = unprivileged_worker_user();
+        let served = match worker_user {
+            Some(_) => {
+                open_to_workers(runtime.path())?;
+                if readable_by_others(&dist) {
+                    dist
+                } else {
+                    let copy = runtime.path().join("dist");
+                    copy_tree(&dist, &copy)?;
+                    copy
+                }
+            }
+            None => dist,
+        };
+        let globals = match worker_user {
+            Some(user) => format!("daemon off; user {user};"),
+            None => "daemon off;".to_owned(),
+        };
         let settings = NginxSettings {
             listen: listen.to_string(),
-            root: dist.display().to_string(),
+            root: served.display().to_string(),
             backend_address: backend_address(backend_url).map_err(anyhow::Error::msg)?,
             csp_connect_src: DEFAULT_CSP_CONNECT_SRC.to_owned(),
             runtime_dir: runtime.path().display().to_string(),
@@ -137,14 +158,6 @@ impl Nginx {
             std::fs::write(include_dir.join("listener.conf"), rendered)?;
         }
 
-        // Run as root (CI and containers), workers would otherwise drop to `nobody`,
-        // who may not read a checkout under /root.
-        // SAFETY: geteuid has no preconditions.
-        let globals = if unsafe { libc::geteuid() } == 0 {
-            "daemon off; user root;"
-        } else {
-            "daemon off;"
-        };
         let mut command = Command::new(nginx);
         command
             .arg("-p")
@@ -153,7 +166,8 @@ impl Nginx {
             .arg(runtime.path().join("error.log"))
             .arg("-c")
             .arg(&config_path)
-            .args(["-g", globals]);
+            .arg("-g")
+            .arg(&globals);
         let mut process = Supervised::spawn("nginx", command, &runtime.path().join("nginx.out"))?;
         let tls_listen = tls.map(|t| t.listen);
         for port in std::iter::once(listen).chain(tls_listen) {
@@ -192,6 +206,70 @@ impl Nginx {
     pub fn process(&mut self) -> &mut Supervised {
         &mut self.process
     }
+}
+
+/// The user and group nginx's workers run as when nginx is started as root:
+/// `nobody` and Debian's `nogroup` (or a group `nobody` elsewhere). `None` when
+/// not root: the workers then run as the starting user.
+pub fn unprivileged_worker_user() -> Option<&'static str> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    let groups = std::fs::read_to_string("/etc/group").unwrap_or_default();
+    let has_nogroup = groups.lines().any(|l| l.starts_with("nogroup:"));
+    Some(if has_nogroup {
+        "nobody nogroup"
+    } else {
+        "nobody nobody"
+    })
+}
+
+/// Lets the workers into the runtime folder (a temporary folder is 0700), where
+/// nginx makes its temporary-file folders for them.
+fn open_to_workers(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("cannot open {} to nginx's workers", dir.display()))
+}
+
+/// Whether any user may read `dir`'s files: every folder from the root down
+/// to it can be entered by others, and its files are readable by others.
+fn readable_by_others(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.permissions().mode());
+    fn tree_open(dir: &Path, mode: &dyn Fn(&Path) -> u32) -> bool {
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().all(|e| {
+                let path = e.path();
+                if path.is_dir() {
+                    mode(&path) & 0o005 == 0o005 && tree_open(&path, mode)
+                } else {
+                    mode(&path) & 0o004 != 0
+                }
+            })
+        })
+    }
+    dir.ancestors().all(|a| mode(a) & 0o001 != 0) && mode(dir) & 0o004 != 0 && tree_open(dir, &mode)
+}
+
+/// Copies the bundle (files and folders) with permissions every user can read.
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(to)?;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755))?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644))?;
+        }
+    }
+    Ok(())
 }
 
 /// The reference backend started from its binary.

@@ -38,15 +38,26 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         ))
 }
 
+/// Whether `given` is `expected`, in time that does not depend on where they
+/// differ (only on their lengths), so that a token cannot be guessed byte by byte.
+pub fn token_matches(given: Option<&[u8]>, expected: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    given.is_some_and(|given| bool::from(given.ct_eq(expected)))
+}
+
 /// With `ADMIN_TOKEN` set, every admin route needs `Authorization: Bearer <token>`.
 async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    if let Some(token) = &app.settings.admin_token {
+    if let Some(token) = app
+        .settings
+        .admin_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+        if !token_matches(given, token.as_bytes()) {
             let mut response = (
                 StatusCode::UNAUTHORIZED,
                 Json(json!({"detail": "Admin routes need Authorization: Bearer <ADMIN_TOKEN>"})),

@@ -54,7 +54,46 @@ pub struct Admission {
     next_ticket: AtomicU64,
     redis: Option<Arc<RedisStore>>,
     redis_key: String,
-    recent: Mutex<HashMap<String, VecDeque<Instant>>>,
+    recent: Mutex<RecentRequests>,
+}
+
+/// Most users the rate limiter follows at once. Beyond it (this many distinct
+/// users within one minute), a new user is refused until entries expire: the
+/// map must not grow with a flood of made-up ids.
+pub const MAX_RATE_LIMITED_USERS: usize = 50_000;
+/// The rate limiter's window.
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Each user's request times within the last window.
+#[derive(Debug, Default)]
+struct RecentRequests {
+    by_user: HashMap<String, VecDeque<Instant>>,
+    /// When the map was last swept of users idle for a whole window.
+    swept: Option<Instant>,
+}
+
+impl RecentRequests {
+    /// Drops users with no request in the window (they carry nothing); at most
+    /// once a second, or at once when the map is full.
+    fn sweep(&mut self, now: Instant) {
+        let full = self.by_user.len() >= MAX_RATE_LIMITED_USERS;
+        if !full
+            && self
+                .swept
+                .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
+        {
+            return;
+        }
+        self.swept = Some(now);
+        self.by_user.retain(|_, times| {
+            times
+                .back()
+                .is_some_and(|t| now.duration_since(*t) < RATE_WINDOW)
+        });
+        if self.by_user.capacity() > 2 * self.by_user.len().max(1024) {
+            self.by_user.shrink_to_fit();
+        }
+    }
 }
 
 /// A stream slot; dropping it frees the slot and hands it to the next waiter.
@@ -317,11 +356,15 @@ impl Admission {
             return Ok(());
         };
         let now = Instant::now();
-        let window = Duration::from_secs(60);
+        let window = RATE_WINDOW;
         let Ok(mut recent) = self.recent.lock() else {
             return Ok(());
         };
-        let times = recent.entry(user.to_owned()).or_default();
+        recent.sweep(now);
+        if !recent.by_user.contains_key(user) && recent.by_user.len() >= MAX_RATE_LIMITED_USERS {
+            return Err(1);
+        }
+        let times = recent.by_user.entry(user.to_owned()).or_default();
         while times
             .front()
             .is_some_and(|t| now.duration_since(*t) >= window)
@@ -343,6 +386,43 @@ mod tests {
     use super::*;
 
     const LOCAL: QueueBackend = QueueBackend::InProcess;
+
+    #[test]
+    fn the_rate_limiter_forgets_users_idle_for_a_window_and_stays_bounded() {
+        let now = Instant::now();
+        let Some(old) = now.checked_sub(RATE_WINDOW + Duration::from_secs(1)) else {
+            return; // a machine up for less than a minute cannot make an old instant
+        };
+        let mut recent = RecentRequests::default();
+        for i in 0..1_000 {
+            recent
+                .by_user
+                .insert(format!("gone-{i}"), VecDeque::from([old]));
+        }
+        recent
+            .by_user
+            .insert("active".into(), VecDeque::from([old, now]));
+        recent.sweep(now);
+        assert_eq!(recent.by_user.len(), 1, "only the active user is kept");
+        assert!(recent.by_user.contains_key("active"));
+
+        // A full map refuses newcomers, but not users it already follows.
+        let admission = Admission::new(10, 10, 10, Some(100), None);
+        {
+            let mut recent = admission.recent.lock().expect("lock");
+            for i in 0..MAX_RATE_LIMITED_USERS {
+                recent
+                    .by_user
+                    .insert(format!("u{i}"), VecDeque::from([now]));
+            }
+        }
+        assert_eq!(admission.check_rate("newcomer"), Err(1));
+        assert_eq!(admission.check_rate("u7"), Ok(()));
+        assert_eq!(
+            admission.recent.lock().expect("lock").by_user.len(),
+            MAX_RATE_LIMITED_USERS
+        );
+    }
 
     #[tokio::test]
     async fn limits_per_user_and_global_and_queue_delivery() {

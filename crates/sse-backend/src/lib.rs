@@ -11,17 +11,17 @@ pub mod fake_llm;
 pub mod health;
 pub mod load_stats;
 pub mod provider;
+pub mod server;
 pub mod settings;
 pub mod sse_format;
 pub mod stage_timings;
 pub mod streaming;
 pub mod validation;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use axum::http::{header, HeaderName, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{get, post};
 use axum::Router;
 use sse_core::config::{QueueType, ServiceConfig};
@@ -92,9 +92,18 @@ impl App {
 
 /// The whole application, ready to serve.
 pub fn router(app: Arc<App>) -> Router {
-    // Any origin, with credentials (the origin is mirrored, as `*` forbids credentials).
+    // Only the origins given (`--cors-origins`): a page elsewhere may neither read
+    // the admin routes nor change the configuration from a visitor's browser.
+    let origins: Vec<HeaderValue> = app
+        .settings
+        .cors_origins
+        .iter()
+        .map(|o| o.trim().trim_end_matches('/'))
+        .filter(|o| !o.is_empty() && *o != "*")
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::mirror_request())
+        .allow_origin(AllowOrigin::list(origins))
         .allow_credentials(true)
         .allow_methods([
             Method::GET,
@@ -161,11 +170,10 @@ pub async fn serve_app(
         shutdown.await;
         token.cancel();
     });
-    let stopped = app.shutdown.clone().cancelled_owned();
-    axum::serve(
-        listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stopped)
-    .await
+    let limits = server::Timeouts {
+        header_read: app.settings.header_read_timeout(),
+        idle: app.settings.idle_timeout(),
+    };
+    let stopped = app.shutdown.clone();
+    server::serve(listener, router(app), limits, stopped).await
 }

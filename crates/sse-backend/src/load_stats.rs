@@ -20,6 +20,8 @@ pub enum ServerOutcome {
     QueueTimeout,
     ClientDisconnected,
     ShutDown,
+    Rejected400,
+    Rejected415,
     Rejected422,
     Rejected429,
     Rejected503,

@@ -47,6 +47,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
+    // Warnings first: the "listening" line ends what a supervisor waits for.
+    for warning in args.settings.startup_warnings() {
+        eprintln!("{warning}");
+    }
     eprintln!(
         "sse-backend {} listening on http://{local}/api/v1",
         sse_backend::SERVICE_VERSION

@@ -116,9 +116,29 @@ pub struct Settings {
     /// Requests per minute per user; beyond it 429 with Retry-After. Off when absent.
     #[arg(long, env = "RATE_LIMIT_PER_MINUTE")]
     pub rate_limit_per_minute: Option<u32>,
-    /// When set, /admin/* requires `Authorization: Bearer <token>`.
-    #[arg(long, env = "ADMIN_TOKEN")]
+    /// When set, /admin/* requires `Authorization: Bearer <token>` (compared in
+    /// constant time). Without it the admin routes are open: keep the service on
+    /// 127.0.0.1 or behind a proxy that guards them.
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Origins (e.g. http://127.0.0.1:3001) whose pages may call the API from the
+    /// browser (CORS, with credentials); comma-separated. None by default: the
+    /// dashboard calls it through its own nginx, from the same origin.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Addresses of proxies (e.g. 127.0.0.1 for the dashboard's nginx) whose
+    /// X-Forwarded-For names the client; comma-separated. From any other peer
+    /// the header is ignored. None by default.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A new connection must send a whole request head within this time, ms.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
+    /// A connection with no request in flight is closed after this time, ms.
+    /// Longer than nginx's upstream keepalive_timeout (60 s), so that a proxy
+    /// never sends a request on a connection the service is closing.
+    #[arg(long, env = "IDLE_TIMEOUT_MS", default_value_t = 75_000)]
+    pub idle_timeout_ms: u64,
     /// Shape of /admin/execution-stats (to test clients against both service versions).
     #[arg(long, env = "STATS_SHAPE", value_enum, default_value_t = StatsShape::Wrapped)]
     pub stats_shape: StatsShape,
@@ -157,6 +177,10 @@ impl Default for Settings {
             queue_ping_ms: 15_000,
             rate_limit_per_minute: None,
             admin_token: None,
+            cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 75_000,
             stats_shape: StatsShape::Wrapped,
             stats_p90: true,
             openai_base_url: "https://api.openai.com/v1".into(),
@@ -178,5 +202,31 @@ impl Settings {
 
     pub fn cache_ttl(&self) -> Duration {
         Duration::from_secs(self.cache_ttl_secs)
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms.max(1))
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms.max(1))
+    }
+
+    /// What an operator should know before the service takes requests.
+    pub fn startup_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.admin_token.as_deref().is_none_or(str::is_empty) {
+            warnings.push(
+                "warning: ADMIN_TOKEN is not set: /admin/* (configuration, statistics) is open to anyone who can reach this address. Set ADMIN_TOKEN (or --admin-token) unless only trusted clients can connect."
+                    .to_owned(),
+            );
+        }
+        if self.cors_origins.iter().any(|o| o.trim() == "*") {
+            warnings.push(
+                "warning: CORS_ORIGINS has \"*\", which is not honoured (it would let any web page use the API with the visitor's credentials); list the origins instead."
+                    .to_owned(),
+            );
+        }
+        warnings
     }
 }

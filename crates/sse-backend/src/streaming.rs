@@ -6,7 +6,7 @@
 //! the rest runs in a task that writes the event stream.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -31,14 +31,67 @@ use crate::App;
 const DIRECT: &str = "1-Direct";
 const QUEUED: &str = "3-Queue-Failover";
 
-/// The user a request counts against: `X-User-ID`, else the client's IP.
-fn user_of(headers: &HeaderMap, peer: SocketAddr) -> String {
-    headers
-        .get("x-user-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
+/// Longest `X-User-ID` accepted: every user is an entry in the limiter's and the
+/// load statistics' maps, so its size must be bounded.
+pub const MAX_USER_ID_BYTES: usize = 128;
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the
+/// nearest address in `X-Forwarded-For` that is not one of the trusted proxies.
+pub fn client_ip(headers: &HeaderMap, peer: IpAddr, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for hop in forwarded.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            // An address we cannot read: the chain before it cannot be trusted.
+            Err(_) => break,
+        }
+    }
+    peer
+}
+
+/// The user a request counts against: `X-User-ID`, else the client's address;
+/// `Err` with why when the header is unusable.
+fn user_of(headers: &HeaderMap, client: IpAddr) -> Result<String, String> {
+    let Some(value) = headers.get("x-user-id").filter(|v| !v.is_empty()) else {
+        return Ok(client.to_string());
+    };
+    if value.len() > MAX_USER_ID_BYTES {
+        return Err(format!(
+            "X-User-ID is {} bytes long; at most {MAX_USER_ID_BYTES} are accepted",
+            value.len()
+        ));
+    }
+    value
+        .to_str()
         .map(str::to_owned)
-        .unwrap_or_else(|| peer.ip().to_string())
+        .map_err(|_| "X-User-ID must be visible ASCII".to_owned())
+}
+
+fn bad_request(message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": "invalid_user_id", "message": message})),
+    )
+        .into_response()
+}
+
+/// Whether the request says its body is JSON (`application/json`, parameters
+/// allowed). A form a foreign page posts without a preflight cannot say so.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 fn sse_response(thread_id: &str, layer: &'static str, body: mpsc::Receiver<Bytes>) -> Response {
@@ -70,7 +123,22 @@ pub async fn stream(
 ) -> Response {
     let accepted_at_ms = now_ms();
     let thread_id = uuid::Uuid::new_v4().to_string();
-    let user = user_of(&headers, peer);
+    if !is_json(&headers) {
+        app.load.rejected(ServerOutcome::Rejected415);
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Json(json!({"detail": "POST /stream takes a JSON body: send Content-Type: application/json"})),
+        )
+            .into_response();
+    }
+    let client = client_ip(&headers, peer.ip(), &app.settings.trusted_proxies);
+    let user = match user_of(&headers, client) {
+        Ok(user) => user,
+        Err(message) => {
+            app.load.rejected(ServerOutcome::Rejected400);
+            return bad_request(message);
+        }
+    };
 
     // Stage 1: validation.
     let request = match app.timings.time(Stage::Validation, || validate(&body)) {

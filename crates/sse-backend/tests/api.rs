@@ -526,8 +526,12 @@ async fn admin_token_guards_admin_routes_only() {
 }
 
 #[tokio::test]
-async fn cors_allows_any_origin_with_credentials_and_exposes_the_thread_id() {
-    let server = Server::start(fast_settings()).await;
+async fn cors_allows_a_configured_origin_with_credentials_and_exposes_the_thread_id() {
+    let server = Server::start(Settings {
+        cors_origins: vec!["http://localhost:3001".into(), "http://example.test".into()],
+        ..fast_settings()
+    })
+    .await;
     let response = reqwest::Client::new()
         .request(reqwest::Method::OPTIONS, server.url("stream"))
         .header("origin", "http://localhost:3001")

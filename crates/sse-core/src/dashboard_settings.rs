@@ -19,7 +19,9 @@ pub struct DashboardSettings {
     pub api_base: String,
     pub health_poll_ms: u32,
     pub stats_poll_ms: u32,
-    /// Sent as `Authorization: Bearer` on admin requests when present.
+    /// Sent as `Authorization: Bearer` on admin requests when present. Only from
+    /// this browser's Settings (checked by [`validate_admin_token`]), never from
+    /// config.json, which is public.
     pub admin_token: Option<String>,
 }
 
@@ -42,8 +44,42 @@ struct RuntimeFile {
     health_poll_ms: Option<serde_json::Value>,
     #[serde(default)]
     stats_poll_ms: Option<serde_json::Value>,
+    /// No longer honoured (config.json is public); only noticed, to say so.
     #[serde(default)]
-    admin_token: Option<String>,
+    admin_token: Option<serde_json::Value>,
+}
+
+/// Longest admin token accepted (a header line has to carry it).
+pub const MAX_ADMIN_TOKEN_CHARS: usize = 4_096;
+
+/// Checks an admin token a person typed or a browser kept: visible ASCII only
+/// (`!` to `~`), since an HTTP header cannot carry anything else and a browser
+/// refuses the whole request when it meets, say, a pasted en dash.
+pub fn validate_admin_token(input: &str) -> Result<String, String> {
+    let token = input.trim();
+    if token.chars().count() > MAX_ADMIN_TOKEN_CHARS {
+        return Err(format!(
+            "The admin token is longer than {MAX_ADMIN_TOKEN_CHARS} characters."
+        ));
+    }
+    if let Some((position, c)) = token
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_graphic())
+    {
+        let shown = if c.is_whitespace() {
+            "a space".to_owned()
+        } else if c.is_control() {
+            format!("U+{:04X}", u32::from(c))
+        } else {
+            format!("\"{c}\" (U+{:04X})", u32::from(c))
+        };
+        return Err(format!(
+            "The admin token has {shown} at position {}: a token may hold only visible ASCII characters (letters, digits and ! to ~), no spaces. Was it pasted with a typographic dash or quote?",
+            position + 1
+        ));
+    }
+    Ok(token.to_owned())
 }
 
 /// Checks an API base a person typed or a file gave; returns it without a trailing `/`.
@@ -125,8 +161,14 @@ impl DashboardSettings {
                 DEFAULT_STATS_POLL_MS,
                 &mut warnings,
             ),
-            admin_token: file.admin_token.filter(|t| !t.trim().is_empty()),
+            admin_token: None,
         };
+        if file.admin_token.is_some() {
+            warnings.push(
+                "config.json has an \"admin_token\": it is ignored, because anyone who can open the dashboard can read that file. Remove it from config.json and enter the token in Settings (it stays in this browser)."
+                    .into(),
+            );
+        }
         (settings, warnings)
     }
 }
@@ -156,6 +198,40 @@ mod tests {
     }
 
     #[test]
+    fn a_token_in_config_json_is_ignored_with_a_notice() {
+        let (settings, warnings) =
+            DashboardSettings::from_runtime_json(r#"{"admin_token":"s3cret"}"#);
+        assert_eq!(settings.admin_token, None);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("ignored"), "{warnings:?}");
+    }
+
+    #[test]
+    fn admin_tokens_are_visible_ascii_only() {
+        assert_eq!(
+            validate_admin_token(" abc-DEF_1.~! "),
+            Ok("abc-DEF_1.~!".into())
+        );
+        let dash = validate_admin_token("abc\u{2013}def").unwrap_err();
+        assert!(
+            dash.contains("U+2013") && dash.contains("position 4"),
+            "{dash}"
+        );
+        assert!(validate_admin_token("ab cd")
+            .unwrap_err()
+            .contains("a space"));
+        assert!(validate_admin_token("ab\u{0}cd")
+            .unwrap_err()
+            .contains("U+0000"));
+        assert!(
+            validate_admin_token("caf\u{e9}").is_err(),
+            "Latin-1 but not ASCII"
+        );
+        assert!(validate_admin_token(&"x".repeat(MAX_ADMIN_TOKEN_CHARS + 1)).is_err());
+        assert_eq!(validate_admin_token(""), Ok(String::new()));
+    }
+
+    #[test]
     fn runtime_file_values_are_checked_and_replaced_with_a_message() {
         let (settings, warnings) = DashboardSettings::from_runtime_json(
             r#"{"api_base":"http://127.0.0.1:8000/api/v1","health_poll_ms":2000,"stats_poll_ms":5,"admin_token":" "}"#,
@@ -164,8 +240,9 @@ mod tests {
         assert_eq!(settings.health_poll_ms, 2_000);
         assert_eq!(settings.stats_poll_ms, DEFAULT_STATS_POLL_MS);
         assert_eq!(settings.admin_token, None);
-        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].contains("stats_poll_ms 5"), "{warnings:?}");
+        assert!(warnings[1].contains("admin_token"), "{warnings:?}");
         let (settings, warnings) = DashboardSettings::from_runtime_json("not json");
         assert_eq!(settings, DashboardSettings::default());
         assert_eq!(warnings.len(), 1);

@@ -4,12 +4,24 @@
 /// What is shown where a value is absent.
 pub const ABSENT: &str = "—";
 
+/// Beyond this a number has no exact integer form in an f64 (2^53): such a value
+/// is shown in scientific notation and called out of range, never as a saturated
+/// integer.
+pub const LARGEST_EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// A value too large to be a measurement, as `1.00e300 ms (out of range)`.
+fn out_of_range(value: f64, unit: &str) -> String {
+    format!("{value:.2e}{unit} (out of range)")
+}
+
 /// A duration in milliseconds: `420 µs`, `12.3 ms`, `1.23 s`, `2 min 05 s`.
 pub fn duration_ms(value: Option<f64>) -> String {
     let Some(ms) = value.filter(|v| v.is_finite() && *v >= 0.0) else {
         return ABSENT.to_owned();
     };
-    if ms == 0.0 {
+    if ms > LARGEST_EXACT {
+        out_of_range(ms, " ms")
+    } else if ms == 0.0 {
         "0 ms".to_owned()
     } else if ms < 1.0 {
         format!("{:.0} µs", ms * 1000.0)
@@ -38,10 +50,65 @@ pub fn count(value: u64) -> String {
     out
 }
 
+/// A count that arrived as a number (a JSON value, a sum of figures): `12,345`,
+/// absent when it is no count (negative, NaN), out of range when too large.
+pub fn count_of(value: Option<f64>) -> String {
+    match value.filter(|v| v.is_finite() && *v >= 0.0) {
+        None => ABSENT.to_owned(),
+        Some(v) if v > LARGEST_EXACT => out_of_range(v, ""),
+        Some(v) => count(v.round() as u64),
+    }
+}
+
+/// Characters that change the direction of the text around them (an RTL override
+/// makes "gnp.exe" read "exe.png"): never shown.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text that came from a service, made safe to show: control and bidi characters
+/// removed, white space runs folded to one space, and at most `max_chars`
+/// characters (an ellipsis marks the cut).
+pub fn display_text(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut shown = 0;
+    let mut pending_space = false;
+    for c in text.chars() {
+        if is_bidi_control(c) || (c.is_control() && !c.is_whitespace()) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = shown > 0;
+            continue;
+        }
+        let needed = usize::from(pending_space) + 1;
+        if shown + needed > max_chars {
+            // Keep room for the ellipsis within the bound.
+            while shown >= max_chars && out.pop().is_some() {
+                shown -= 1;
+            }
+            if out.ends_with(' ') {
+                out.pop();
+            }
+            out.push('…');
+            return out;
+        }
+        if pending_space {
+            out.push(' ');
+            shown += 1;
+            pending_space = false;
+        }
+        out.push(c);
+        shown += 1;
+    }
+    out
+}
+
 /// A rate per second: `1,234/s`, `12.5/s`, `0.25/s`.
 pub fn rate(value: Option<f64>) -> String {
     match value.filter(|v| v.is_finite() && *v >= 0.0) {
         None => ABSENT.to_owned(),
+        Some(v) if v > LARGEST_EXACT => out_of_range(v, "/s"),
         Some(v) if v >= 100.0 => format!("{}/s", count(v.round() as u64)),
         Some(v) if v >= 10.0 => format!("{v:.1}/s"),
         Some(v) => format!("{v:.2}/s"),
@@ -78,6 +145,33 @@ mod tests {
         assert_eq!(duration_ms(Some(123.44)), "123.4 ms");
         assert_eq!(duration_ms(Some(11_454.49)), "11.45 s");
         assert_eq!(duration_ms(Some(125_000.0)), "2 min 05 s");
+    }
+
+    #[test]
+    fn values_beyond_exact_integers_are_out_of_range_not_saturated() {
+        assert_eq!(duration_ms(Some(1e300)), "1.00e300 ms (out of range)");
+        assert_eq!(rate(Some(1e308)), "1.00e308/s (out of range)");
+        assert_eq!(count_of(Some(1e20)), "1.00e20 (out of range)");
+        assert_eq!(count_of(Some(-3.0)), ABSENT);
+        assert_eq!(count_of(Some(1234.0)), "1,234");
+        // The largest exact value is still a plain figure.
+        assert!(!duration_ms(Some(LARGEST_EXACT)).contains("range"));
+        assert!(!rate(Some(1e15)).contains("range"));
+    }
+
+    #[test]
+    fn service_text_is_bounded_and_loses_bidi_and_control_characters() {
+        assert_eq!(display_text("1.0.0", 32), "1.0.0");
+        assert_eq!(display_text("abc\u{202E}gnp.exe", 32), "abcgnp.exe");
+        assert_eq!(display_text("a\u{2066}b\u{200F}c\u{0007}d", 32), "abcd");
+        assert_eq!(display_text("  two\n\t words  ", 32), "two words");
+        let long = "x".repeat(1_000_000);
+        let shown = display_text(&long, 40);
+        assert_eq!(shown.chars().count(), 40);
+        assert!(shown.ends_with('…'));
+        assert_eq!(display_text("abcdef", 3), "ab…");
+        assert_eq!(display_text("abc", 3), "abc");
+        assert_eq!(display_text("ab cd", 4), "ab…");
     }
 
     #[test]

@@ -183,7 +183,8 @@ const CSV_HEADER: &str = "index,sent_ms,outcome,failure_kind,message,status,ttft
 /// formula by a spreadsheet.
 fn csv_text(value: &str) -> String {
     let value = match value.chars().next() {
-        Some('=' | '+' | '-' | '@') => format!("'{value}"),
+        // OWASP's list: a spreadsheet also starts a formula after a leading TAB or CR.
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
         _ => value.to_owned(),
     };
     if value.contains([',', '"', '\n', '\r']) {
@@ -422,6 +423,14 @@ mod tests {
         );
         assert!(csv.contains("# e2e_p50_ms,100.000\n"));
         assert_eq!(csv_text("=cmd()"), "'=cmd()");
+        for lead in ["+", "-", "@", "\t", "\r"] {
+            let cell = csv_text(&format!("{lead}=HYPERLINK(\"x\")"));
+            assert!(
+                cell.starts_with('\'') || cell.starts_with("\"'"),
+                "{lead:?}: {cell:?}"
+            );
+        }
+        assert_eq!(csv_text("plain text"), "plain text");
     }
 
     #[test]
