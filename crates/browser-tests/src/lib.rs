@@ -566,3 +566,145 @@ impl Browser {
 pub async fn eval(browser: &Browser, script: &str) -> anyhow::Result<Value> {
     Ok(browser.client().execute(script, vec![]).await?)
 }
+
+/// A service that answers fixed bodies on a real socket: what a broken or
+/// hostile upstream sends (a 1 MB version string, numbers beyond f64, a formula
+/// in an error message), which our reference backend never would. Each answer
+/// is HTTP/1.1 with `Connection: close`; unknown paths are 404.
+pub struct HostileService {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// One fixed answer: status, content type, body.
+#[derive(Debug, Clone)]
+pub struct FixedAnswer {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+impl FixedAnswer {
+    pub fn json(body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status: 200,
+            content_type: "application/json",
+            body: body.into(),
+        }
+    }
+
+    pub fn event_stream(body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status: 200,
+            content_type: "text/event-stream; charset=utf-8",
+            body: body.into(),
+        }
+    }
+}
+
+impl HostileService {
+    /// Serves `routes` (path without the query -> answer) until dropped.
+    pub async fn start(routes: Vec<(&'static str, FixedAnswer)>) -> anyhow::Result<Self> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let routes = std::sync::Arc::new(routes);
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let routes = std::sync::Arc::clone(&routes);
+                tokio::spawn(async move {
+                    // The head, then as much body as Content-Length says.
+                    let mut request = Vec::new();
+                    let mut buffer = [0_u8; 8192];
+                    let head_end = loop {
+                        match socket.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buffer[..n]),
+                        }
+                        if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break end + 4;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&request[..head_end]).to_string();
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            let (name, value) = l.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    while request.len() < head_end + length {
+                        match socket.read(&mut buffer).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => request.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let path = head
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or("/")
+                        .split('?')
+                        .next()
+                        .unwrap_or("/")
+                        .to_owned();
+                    let answer = routes
+                        .iter()
+                        .find(|(route, _)| *route == path)
+                        .map(|(_, answer)| answer.clone())
+                        .unwrap_or(FixedAnswer {
+                            status: 404,
+                            content_type: "application/json",
+                            body: b"{\"detail\":\"Not Found\"}".to_vec(),
+                        });
+                    let head = format!(
+                        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+                        answer.status,
+                        answer.content_type,
+                        answer.body.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(&answer.body).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        Ok(Self { addr, task })
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for HostileService {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The dashboard behind nginx with its own `config.json` (written into a copy
+/// of the bundle, without the stale pre-compressed copy), pointed at `backend_origin`.
+pub fn start_dashboard_with_config(
+    backend_origin: &str,
+    config_json: &str,
+) -> anyhow::Result<(Nginx, tempfile::TempDir)> {
+    let copy = tempfile::Builder::new()
+        .prefix("dashboard-dist-")
+        .tempdir()?;
+    for entry in std::fs::read_dir(dist_dir()?)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), copy.path().join(entry.file_name()))?;
+        }
+    }
+    let _ = std::fs::remove_file(copy.path().join("config.json.gz"));
+    std::fs::write(copy.path().join("config.json"), config_json)?;
+    let nginx = Nginx::start(
+        &project_root()?,
+        copy.path(),
+        localhost(free_local_port()?),
+        backend_origin,
+    )?;
+    Ok((nginx, copy))
+}

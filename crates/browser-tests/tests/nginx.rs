@@ -204,3 +204,106 @@ async fn event_streams_pass_through_unbuffered_and_uncompressed() -> anyhow::Res
     }
     Ok(())
 }
+
+/// The first number after `name` in a /proc status text.
+fn field(status: &str, name: &str) -> Option<u32> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The real user id in a /proc status text.
+fn uid_field(status: &str) -> Option<u32> {
+    field(status, "Uid:")
+}
+
+/// The real user id of each process whose parent is `parent`.
+fn children_uids(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("status")).ok())
+        .filter(|status| field(status, "PPid:") == Some(parent))
+        .filter_map(|status| uid_field(&status))
+        .collect()
+}
+
+/// The uid of `nobody` in /etc/passwd.
+fn nobody_uid() -> Option<u32> {
+    std::fs::read_to_string("/etc/passwd")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("nobody:"))?
+        .split(':')
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+#[tokio::test]
+async fn workers_run_as_an_unprivileged_user_and_still_serve_the_bundle() -> anyhow::Result<()> {
+    let mut nginx = start_dashboard("http://127.0.0.1:9")?;
+    let master = nginx.process().pid();
+    let workers = children_uids(master);
+    assert!(!workers.is_empty(), "no worker of nginx {master}");
+    let me = uid_field(&std::fs::read_to_string("/proc/self/status")?).expect("own uid");
+    // Started as root, the workers are nobody; otherwise whoever started nginx.
+    let expected = if me == 0 {
+        nobody_uid().expect("a nobody user")
+    } else {
+        me
+    };
+    assert!(
+        workers.iter().all(|uid| *uid == expected),
+        "workers run as {workers:?}, expected {expected} (nginx started by {me})"
+    );
+    // The workers can read what they serve (a copy when the checkout is closed to them).
+    let http = client();
+    let index = http.get(format!("{}/", nginx.url())).send().await?;
+    assert_eq!(index.status(), 200);
+    let wasm = http
+        .get(format!("{}/{}", nginx.url(), bundle_file("_bg.wasm")?))
+        .send()
+        .await?;
+    assert_eq!(wasm.status(), 200);
+    Ok(())
+}
+
+#[tokio::test]
+async fn hsts_only_over_tls_and_a_permissions_policy_everywhere() -> anyhow::Result<()> {
+    let nginx = start_dashboard_tls("http://127.0.0.1:9")?;
+    let http = client();
+    let plain = http.get(format!("{}/", nginx.url())).send().await?;
+    let tls_url = nginx.tls_url().expect("TLS listener");
+    let secure = http.get(format!("{tls_url}/")).send().await?;
+    let secure_error = http.get(format!("{tls_url}/api/v1/health")).send().await?;
+    assert_eq!(header(&plain, "strict-transport-security"), "");
+    assert_eq!(
+        header(&secure, "strict-transport-security"),
+        "max-age=31536000"
+    );
+    assert_eq!(
+        header(&secure_error, "strict-transport-security"),
+        "max-age=31536000",
+        "on errors too (502: no backend)"
+    );
+    for answer in [&plain, &secure, &secure_error] {
+        let policy = header(answer, "permissions-policy");
+        for feature in [
+            "camera=()",
+            "microphone=()",
+            "geolocation=()",
+            "usb=()",
+            "payment=()",
+        ] {
+            assert!(
+                policy.contains(feature),
+                "{feature} missing from {policy:?}"
+            );
+        }
+    }
+    Ok(())
+}

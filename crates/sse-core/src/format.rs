@@ -10,8 +10,20 @@ pub const ABSENT: &str = "—";
 pub const LARGEST_EXACT: f64 = 9_007_199_254_740_992.0;
 
 /// A value too large to be a measurement, as `1.00e300 ms (out of range)`.
+/// (Written with the fixed-point formatter: `{:e}` would add f64's exponent
+/// formatting to the WASM bundle for this one message.)
 fn out_of_range(value: f64, unit: &str) -> String {
-    format!("{value:.2e}{unit} (out of range)")
+    let (mut mantissa, mut exponent) = (value, 0_u32);
+    while mantissa >= 10.0 {
+        mantissa /= 10.0;
+        exponent += 1;
+    }
+    // Rounding may carry to 10.00.
+    if format!("{mantissa:.2}") == "10.00" {
+        mantissa /= 10.0;
+        exponent += 1;
+    }
+    format!("{mantissa:.2}e{exponent}{unit} (out of range)")
 }
 
 /// A duration in milliseconds: `420 µs`, `12.3 ms`, `1.23 s`, `2 min 05 s`.
@@ -152,6 +164,8 @@ mod tests {
         assert_eq!(duration_ms(Some(1e300)), "1.00e300 ms (out of range)");
         assert_eq!(rate(Some(1e308)), "1.00e308/s (out of range)");
         assert_eq!(count_of(Some(1e20)), "1.00e20 (out of range)");
+        assert_eq!(count_of(Some(9.999e20)), "1.00e21 (out of range)");
+        assert_eq!(duration_ms(Some(f64::MAX)), "1.80e308 ms (out of range)");
         assert_eq!(count_of(Some(-3.0)), ABSENT);
         assert_eq!(count_of(Some(1234.0)), "1,234");
         // The largest exact value is still a plain figure.
