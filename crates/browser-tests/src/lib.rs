@@ -570,7 +570,8 @@ pub async fn eval(browser: &Browser, script: &str) -> anyhow::Result<Value> {
 /// A service that answers fixed bodies on a real socket: what a broken or
 /// hostile upstream sends (a 1 MB version string, numbers beyond f64, a formula
 /// in an error message), which our reference backend never would. Each answer
-/// is HTTP/1.1 with `Connection: close`; unknown paths are 404.
+/// is HTTP/1.1 with `Connection: close`; unknown paths are 404; a path listed
+/// several times gets its answers in turn.
 pub struct HostileService {
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
@@ -609,9 +610,14 @@ impl HostileService {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let routes = std::sync::Arc::new(routes);
+        let served = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+            String,
+            usize,
+        >::new()));
         let task = tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let routes = std::sync::Arc::clone(&routes);
+                let served = std::sync::Arc::clone(&served);
                 tokio::spawn(async move {
                     // The head, then as much body as Content-Length says.
                     let mut request = Vec::new();
@@ -648,10 +654,18 @@ impl HostileService {
                         .next()
                         .unwrap_or("/")
                         .to_owned();
-                    let answer = routes
+                    let answers: Vec<&FixedAnswer> = routes
                         .iter()
-                        .find(|(route, _)| *route == path)
-                        .map(|(_, answer)| answer.clone())
+                        .filter(|(route, _)| *route == path)
+                        .map(|(_, answer)| answer)
+                        .collect();
+                    let turn = served.lock().map_or(0, |mut served| {
+                        let n = served.entry(path.clone()).or_default();
+                        *n += 1;
+                        *n - 1
+                    });
+                    let answer = (!answers.is_empty())
+                        .then(|| answers[turn % answers.len()].clone())
                         .unwrap_or(FixedAnswer {
                             status: 404,
                             content_type: "application/json",
@@ -692,12 +706,7 @@ pub fn start_dashboard_with_config(
     let copy = tempfile::Builder::new()
         .prefix("dashboard-dist-")
         .tempdir()?;
-    for entry in std::fs::read_dir(dist_dir()?)? {
-        let entry = entry?;
-        if entry.file_type()?.is_file() {
-            std::fs::copy(entry.path(), copy.path().join(entry.file_name()))?;
-        }
-    }
+    dashboard_ops::local_stack::copy_tree(&dist_dir()?, copy.path())?;
     let _ = std::fs::remove_file(copy.path().join("config.json.gz"));
     std::fs::write(copy.path().join("config.json"), config_json)?;
     let nginx = Nginx::start(

@@ -254,7 +254,7 @@ fn readable_by_others(dir: &Path) -> bool {
 }
 
 /// Copies the bundle (files and folders) with permissions every user can read.
-fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(to)?;
     std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755))?;
