@@ -664,13 +664,14 @@ impl HostileService {
                         *n += 1;
                         *n - 1
                     });
-                    let answer = (!answers.is_empty())
-                        .then(|| answers[turn % answers.len()].clone())
-                        .unwrap_or(FixedAnswer {
+                    let answer = match answers.len() {
+                        0 => FixedAnswer {
                             status: 404,
                             content_type: "application/json",
                             body: b"{\"detail\":\"Not Found\"}".to_vec(),
-                        });
+                        },
+                        n => answers[turn % n].clone(),
+                    };
                     let head = format!(
                         "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
                         answer.status,
