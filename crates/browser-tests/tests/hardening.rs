@@ -252,6 +252,7 @@ async fn service_strings_in_the_header_are_bounded_and_bidi_free() -> anyhow::Re
     let width = shown["width"].as_f64().unwrap_or(f64::MAX);
     let page = shown["page"].as_f64().unwrap_or(f64::MAX);
     let viewport = shown["viewport"].as_f64().unwrap_or(0.0);
+    browser.screenshot("hostile-version-header").await?;
     assert!(width <= 520.0, "indicator {width} px wide");
     assert!(
         page <= viewport,
@@ -318,6 +319,7 @@ async fn absurd_numbers_read_as_out_of_range_and_cost_only_themselves() -> anyho
         "a negative count is no stage"
     );
     assert_eq!(read("6", "min").await?.as_deref(), Some("—"));
+    browser.screenshot("absurd-statistics").await?;
     let ignored = text(&browser, "stats-ignored").await?;
     for part in [
         "stage 3: p95_duration_ms",
