@@ -1,7 +1,8 @@
 // Moves the inline <script type="module"> that trunk writes into dist/index.html
 // (it starts the WASM app) into a content-hashed file of its own, so that the
 // Content-Security-Policy in nginx.conf can allow scripts from 'self' only,
-// without 'unsafe-inline'. Run by scripts/build-bundle after `trunk build`.
+// without 'unsafe-inline'; and drops the `integrity` that Chromium ignores (and
+// warns about) on fetch preloads. Run by scripts/build-bundle after `trunk build`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
@@ -21,6 +22,10 @@ html = html.replace(
   inline,
   `<script type="module" src="/${name}" integrity="${integrity}" crossorigin="anonymous"></script>`,
 );
+// Chromium ignores `integrity` on <link rel="preload" as="fetch"> and warns on
+// every load; the WASM it preloads is fetched by the start script, which
+// checks nothing either way. Scripts, module preloads and styles keep theirs.
+html = html.replace(/<link rel="preload"([^>]*?) integrity="[^"]*"([^>]*)>/g, '<link rel="preload"$1$2>');
 if (/<script(?![^>]*\ssrc=)[^>]*>/.test(html)) {
   console.error(`${index} still has an inline script: the CSP would block it`);
   process.exit(1);

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use perf_dashboard::status_indicator::StatusIndicator;
+use perf_dashboard::monitoring::status::StatusIndicator;
+use perf_dashboard::state::AppState;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -44,6 +45,7 @@ async fn status_indicator_checks_first_then_reports_an_unreachable_service() {
     let parent = mount_point();
     // The test runner's server has no /api/v1/health: it answers 404.
     let _mounted = leptos::mount::mount_to(parent.clone(), || {
+        AppState::provide();
         view! { <StatusIndicator /> }
     });
     let indicator = parent
@@ -71,7 +73,7 @@ async fn status_indicator_checks_first_then_reports_an_unreachable_service() {
 
 #[wasm_bindgen_test]
 fn panic_report_marks_the_page_and_shows_a_banner() {
-    perf_dashboard::panic_report::report("test panic");
+    perf_dashboard::browser::panic_report::report("test panic");
     let root = document().document_element().expect("html");
     assert_eq!(
         root.get_attribute("data-panic").as_deref(),

@@ -528,8 +528,8 @@ impl Browser {
         Ok(value.as_str().map(str::to_owned))
     }
 
-    /// Fails on a page panic or on any console error, except failed resource loads
-    /// whose message contains one of `expected_failed_loads`.
+    /// Fails on a page panic or on any console error or warning, except failed
+    /// resource loads whose message contains one of `expected_failed_loads`.
     pub async fn assert_clean(&mut self, expected_failed_loads: &[&str]) -> anyhow::Result<()> {
         if let Some(panic) = self.page_panic().await? {
             bail!("the page panicked: {panic}");
@@ -538,7 +538,7 @@ impl Browser {
             .console()
             .await?
             .iter()
-            .filter(|entry| entry.level == "SEVERE")
+            .filter(|entry| entry.level == "SEVERE" || entry.level == "WARNING")
             .filter(|entry| {
                 !(entry.is_failed_resource_load()
                     && expected_failed_loads
@@ -548,7 +548,10 @@ impl Browser {
             .map(|entry| entry.message.clone())
             .collect();
         if !unexpected.is_empty() {
-            bail!("browser console errors:\n  {}", unexpected.join("\n  "));
+            bail!(
+                "browser console errors or warnings:\n  {}",
+                unexpected.join("\n  ")
+            );
         }
         Ok(())
     }

@@ -56,12 +56,51 @@ impl ValidationIssue {
     }
 }
 
-/// A readable message for one field, or for the whole request (`field: None`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldMessage {
-    pub field: Option<String>,
-    pub message: String,
+pub use crate::field_message::FieldMessage;
+
+/// Why a request to the service did not give a usable answer: the one error
+/// type of every API call (health checks included).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The request did not complete (connection refused, DNS, CORS, ...).
+    Network(String),
+    /// No answer within the request's time limit.
+    Timeout { after_ms: u32 },
+    /// An answer with a non-2xx status.
+    Http { status: u16, body: ApiErrorBody },
+    /// A 2xx answer whose body is not what the route returns.
+    Decode(String),
+    /// The browser refused to build the request (a header value it cannot carry).
+    Request(String),
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Network(detail) => write!(f, "The service could not be reached ({detail})."),
+            Self::Timeout { after_ms } => write!(
+                f,
+                "The service did not answer within {:.0} s.",
+                f64::from(*after_ms) / 1000.0
+            ),
+            Self::Http { status: 401, .. } => write!(
+                f,
+                "The service wants an admin token (HTTP 401): set it in Settings."
+            ),
+            Self::Http {
+                status,
+                body: body @ ApiErrorBody::Markup { .. },
+            } => write!(f, "HTTP {status} {}", body.summary()),
+            Self::Http { status, body } => {
+                write!(f, "The service answered HTTP {status}: {}", body.summary())
+            }
+            Self::Decode(detail) => write!(f, "The service's answer could not be read: {detail}"),
+            Self::Request(detail) => write!(f, "The request was not sent: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -97,8 +136,43 @@ pub enum ApiErrorBody {
         message: Option<String>,
         retry_after_s: Option<u64>,
     },
-    /// Anything else (an HTML error page of a proxy, an empty body, ...).
+    /// An HTML page (a proxy's error page, e.g. nginx's 502): its `<title>`,
+    /// never the markup itself.
+    Markup { title: Option<String> },
+    /// Anything else (an empty body, plain text, ...).
     Unrecognised(String),
+}
+
+/// What an HTML page says of itself, bounded: its first `<title>`, else its
+/// text without the tags.
+fn html_title(page: &str) -> Option<String> {
+    let lower = page.to_ascii_lowercase();
+    let titled = lower.find("<title>").and_then(|at| {
+        let start = at + "<title>".len();
+        let end = start + lower[start..].find("</title>")?;
+        page.get(start..end)
+    });
+    let text = match titled {
+        Some(title) => title.to_owned(),
+        None => {
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in page.chars().take(4_096) {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => {
+                        in_tag = false;
+                        text.push(' ');
+                    }
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            text
+        }
+    };
+    let text = crate::format::display_text(&text, 80);
+    (!text.is_empty()).then_some(text)
 }
 
 impl ApiErrorBody {
@@ -116,7 +190,13 @@ impl ApiErrorBody {
                 retry_after_s: body.retry_after,
             };
         }
-        Self::Unrecognised(body.trim().chars().take(200).collect())
+        let trimmed = body.trim_start();
+        if trimmed.starts_with('<') {
+            return Self::Markup {
+                title: html_title(trimmed),
+            };
+        }
+        Self::Unrecognised(crate::format::display_text(body, 200))
     }
 
     /// Per-field messages (validation), or one message for the whole request.
@@ -159,6 +239,12 @@ impl ApiErrorBody {
                 }
                 text
             }
+            Self::Markup { title: Some(title) } => {
+                format!("(an HTML page \"{title}\", probably from a proxy in front of the service)")
+            }
+            Self::Markup { title: None } => {
+                "(an HTML page, probably from a proxy in front of the service)".into()
+            }
             Self::Unrecognised(text) if text.is_empty() => "no error message in the answer".into(),
             Self::Unrecognised(text) => text.clone(),
         }
@@ -170,6 +256,7 @@ impl ApiErrorBody {
             Self::Validation(_) => "validation".into(),
             Self::Detail(_) => "detail".into(),
             Self::Error { kind, .. } => kind.clone(),
+            Self::Markup { .. } => "html_page".into(),
             Self::Unrecognised(_) => "unrecognised".into(),
         }
     }

@@ -93,6 +93,18 @@ impl Distribution {
         self.samples = Vec::new();
     }
 
+    /// How many values are above `threshold`: exact while the samples are kept,
+    /// to the histogram's 1 % bucket beyond (the bucket holding the threshold
+    /// counts as not above).
+    pub fn count_above(&self, threshold: f64) -> u64 {
+        match &self.histogram {
+            None => self.samples.iter().filter(|v| **v > threshold).count() as u64,
+            Some(histogram) => histogram[(bucket_of(threshold) + 1).min(BUCKETS)..]
+                .iter()
+                .sum(),
+        }
+    }
+
     /// Adds all samples of `other`.
     pub fn merge(&mut self, other: &Distribution) {
         if other.count == 0 {

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::api_error::ApiError;
+
 /// The `status` field of a health answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,30 +47,6 @@ impl HealthReport {
             .filter(|(_, status)| status.as_str() != "healthy")
             .map(|(name, _)| name.as_str())
             .collect()
-    }
-}
-
-/// Why a health check did not reach a usable answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HealthCheckFailure {
-    /// The request did not complete (connection refused, DNS, CORS, ...).
-    Network(String),
-    /// No answer within the check's time limit.
-    Timeout { after_ms: u32 },
-    /// An answer with a non-2xx status.
-    HttpStatus { status: u16 },
-    /// A 2xx answer whose body is not a health report.
-    InvalidBody(String),
-}
-
-impl std::fmt::Display for HealthCheckFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Network(detail) => write!(f, "network error: {detail}"),
-            Self::Timeout { after_ms } => write!(f, "no answer within {after_ms} ms"),
-            Self::HttpStatus { status } => write!(f, "the health endpoint answered HTTP {status}"),
-            Self::InvalidBody(detail) => write!(f, "unreadable health answer: {detail}"),
-        }
     }
 }
 
@@ -111,7 +89,7 @@ impl ConnectionState {
     }
 
     /// Decides the state from the outcome of one health check.
-    pub fn from_check(outcome: Result<HealthReport, HealthCheckFailure>) -> Self {
+    pub fn from_check(outcome: Result<HealthReport, ApiError>) -> Self {
         match outcome {
             Err(failure) => Self::Disconnected {
                 reason: failure.to_string(),
@@ -146,8 +124,7 @@ impl ConnectionState {
     /// Parses a 2xx body and decides the state in one step.
     pub fn from_body(body: &str) -> Self {
         Self::from_check(
-            serde_json::from_str::<HealthReport>(body)
-                .map_err(|e| HealthCheckFailure::InvalidBody(e.to_string())),
+            serde_json::from_str::<HealthReport>(body).map_err(|e| ApiError::Decode(e.to_string())),
         )
     }
 }
@@ -215,19 +192,22 @@ mod tests {
 
     #[test]
     fn failures_become_disconnected_with_a_sentence() {
-        let state =
-            ConnectionState::from_check(Err(HealthCheckFailure::HttpStatus { status: 502 }));
+        let state = ConnectionState::from_check(Err(ApiError::Http {
+            status: 502,
+            body: crate::api_error::ApiErrorBody::parse(
+                "<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>",
+            ),
+        }));
         assert_eq!(
             state,
             ConnectionState::Disconnected {
-                reason: "the health endpoint answered HTTP 502".into()
+                reason: "HTTP 502 (an HTML page \"502 Bad Gateway\", probably from a proxy in front of the service)".into()
             }
         );
-        let state =
-            ConnectionState::from_check(Err(HealthCheckFailure::Timeout { after_ms: 3000 }));
+        let state = ConnectionState::from_check(Err(ApiError::Timeout { after_ms: 3000 }));
         assert_eq!(state.label(), "Disconnected");
         assert!(
-            matches!(state, ConnectionState::Disconnected { reason } if reason == "no answer within 3000 ms")
+            matches!(state, ConnectionState::Disconnected { reason } if reason == "The service did not answer within 3 s.")
         );
     }
 

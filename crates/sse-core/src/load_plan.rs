@@ -82,13 +82,9 @@ impl Default for LoadForm {
     }
 }
 
-/// A form field and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormProblem {
-    /// `prompt`, `provider`, `model`, `concurrency`, `total` or `timeout`.
-    pub field: &'static str,
-    pub message: String,
-}
+/// A form field (`prompt`, `provider`, `model`, `concurrency`, `total` or
+/// `timeout`) and what is wrong with it.
+pub use crate::field_message::FieldMessage as FormProblem;
 
 /// What a valid form runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +103,7 @@ fn whole_number(
     min: u64,
     max: u64,
 ) -> Result<u64, FormProblem> {
-    let problem = |message: String| FormProblem { field, message };
+    let problem = |message: String| FormProblem::new(field, message);
     let text = text.trim();
     if text.is_empty() {
         return Err(problem(format!("{label} is required.")));
@@ -138,21 +134,19 @@ impl LoadForm {
         let mut problems: Vec<FormProblem> = request
             .problems()
             .into_iter()
-            .filter(|p| p.field != "provider")
-            .map(|p| FormProblem {
-                field: if p.field == "query" {
-                    "prompt"
-                } else {
-                    p.field
-                },
-                message: p.message,
+            .filter(|p| p.field.as_deref() != Some("provider"))
+            .map(|mut p| {
+                if p.field.as_deref() == Some("query") {
+                    p.field = Some("prompt".into());
+                }
+                p
             })
             .collect();
         if provider.chars().any(char::is_whitespace) {
-            problems.push(FormProblem {
-                field: "provider",
-                message: "A provider name has no spaces.".into(),
-            });
+            problems.push(FormProblem::new(
+                "provider",
+                "A provider name has no spaces.".into(),
+            ));
         }
         let concurrency = whole_number(
             "concurrency",
@@ -185,12 +179,12 @@ impl LoadForm {
 mod tests {
     use super::*;
 
-    fn fields(form: &LoadForm) -> Vec<&'static str> {
+    fn fields(form: &LoadForm) -> Vec<String> {
         form.plan()
             .err()
             .unwrap_or_default()
-            .iter()
-            .map(|p| p.field)
+            .into_iter()
+            .filter_map(|p| p.field)
             .collect()
     }
 

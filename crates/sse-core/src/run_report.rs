@@ -8,20 +8,52 @@ use serde::{Deserialize, Serialize};
 
 use crate::distribution::Summary;
 use crate::load_plan::LoadPlan;
+use crate::metrics::{Metric, Statistic};
 use crate::recorder::RequestRecord;
-use crate::run_stats::RunStats;
+use crate::run_stats::{FailureGroup, RunStats};
+
+/// A browser wait longer than this is worth a warning (ms).
+pub const LONG_BROWSER_WAIT_MS: f64 = 100.0;
+
+/// The resilience layer of requests the service put in its failover queue.
+pub const QUEUED_LAYER: &str = "3-Queue-Failover";
+
+impl RunSummary {
+    /// Why most of the run failed, in words, when the service queued most of it.
+    pub fn queue_explanation(&self) -> Option<String> {
+        let queued = self
+            .by_resilience_layer
+            .get(QUEUED_LAYER)
+            .copied()
+            .unwrap_or(0);
+        let most = |n: u64| n > 0 && 2 * n > self.requests;
+        (most(queued) && most(self.failed)).then(|| {
+            format!(
+                "{queued} of {} requests were queued by the service (x-resilience-layer {QUEUED_LAYER}) and {} failed: it limits the concurrent streams of one user (X-User-ID, else the client's address). \"One user per worker\" sends each worker as a user of its own.",
+                self.requests, self.failed
+            )
+        })
+    }
+
+    /// The browser's own wait as a distribution, for the HTTP/1.1 warning.
+    pub fn browser_wait_sentence(&self) -> Option<String> {
+        let wait = &self.browser_queue;
+        wait.p50?;
+        let ms = |v: Option<f64>| crate::format::duration_ms(v);
+        Some(format!(
+            "measured browser wait p50 {}, p90 {}, max {}; {} of {} requests waited longer than {} ms",
+            ms(wait.p50),
+            ms(wait.p90),
+            ms(wait.max),
+            self.long_browser_waits,
+            wait.count,
+            LONG_BROWSER_WAIT_MS
+        ))
+    }
+}
 
 /// Runs kept in the browser's history.
 pub const HISTORY_RUNS: usize = 10;
-
-/// A failure kind in a summary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FailureFigures {
-    pub kind: String,
-    pub status: Option<u16>,
-    pub count: u64,
-    pub first_message: String,
-}
 
 /// What was run, and how it went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,10 +83,13 @@ pub struct RunSummary {
     pub itl: Summary,
     pub tpot: Summary,
     pub browser_queue: Summary,
+    /// Requests that waited inside the browser longer than [`LONG_BROWSER_WAIT_MS`].
+    #[serde(default)]
+    pub long_browser_waits: u64,
     pub by_protocol: BTreeMap<String, u64>,
     pub by_status: BTreeMap<u16, u64>,
     pub by_resilience_layer: BTreeMap<String, u64>,
-    pub failures: Vec<FailureFigures>,
+    pub failures: Vec<FailureGroup>,
 }
 
 /// Facts about a run that the statistics do not hold.
@@ -93,19 +128,11 @@ impl RunSummary {
             itl: stats.itl.summary(),
             tpot: stats.tpot.summary(),
             browser_queue: stats.browser_queue.summary(),
+            long_browser_waits: stats.browser_queue.count_above(LONG_BROWSER_WAIT_MS),
             by_protocol: stats.by_protocol.clone(),
             by_status: stats.by_status.clone(),
             by_resilience_layer: stats.by_resilience_layer.clone(),
-            failures: stats
-                .failure_groups()
-                .into_iter()
-                .map(|g| FailureFigures {
-                    kind: g.kind,
-                    status: g.status,
-                    count: g.count,
-                    first_message: g.first_message,
-                })
-                .collect(),
+            failures: stats.failure_groups(),
         }
     }
 }
@@ -242,19 +269,14 @@ pub fn to_csv(summary: &RunSummary, rows: &[RequestRow]) -> String {
     for (key, value) in figures {
         out.push_str(&format!("# {key},{}\n", csv_number(Some(value))));
     }
-    for (name, m) in [
-        ("e2e", &summary.e2e),
-        ("ttft", &summary.ttft),
-        ("itl", &summary.itl),
-        ("tpot", &summary.tpot),
-    ] {
-        for (p, v) in [
-            ("p50", m.p50),
-            ("p90", m.p90),
-            ("p95", m.p95),
-            ("p99", m.p99),
-        ] {
-            out.push_str(&format!("# {name}_{p}_ms,{}\n", csv_number(v)));
+    for metric in Metric::ALL {
+        for statistic in Statistic::PERCENTILES {
+            out.push_str(&format!(
+                "# {}_{}_ms,{}\n",
+                metric.id(),
+                statistic.id(),
+                csv_number(statistic.of(metric.of(summary)))
+            ));
         }
     }
     out
@@ -400,6 +422,37 @@ mod tests {
         assert_eq!(summary.by_protocol["h2"], 1);
         assert_eq!(rows[1].outcome, "stream_error");
         assert_eq!(rows[0].itl_mean_ms, Some(40.0));
+    }
+
+    #[test]
+    fn a_mostly_queued_and_failed_run_says_why_in_words() {
+        let (mut summary, _) = sample();
+        // 1 of 2 queued, 1 failed: not most of the run.
+        assert_eq!(summary.queue_explanation(), None);
+        summary.requests = 20;
+        summary.failed = 17;
+        summary.by_resilience_layer.insert(QUEUED_LAYER.into(), 17);
+        let text = summary.queue_explanation().expect("explained");
+        assert!(text.starts_with("17 of 20 requests were queued"), "{text}");
+        assert!(
+            text.contains("X-User-ID") && text.contains("One user per worker"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_browser_wait_is_quoted_as_a_distribution() {
+        let (mut summary, _) = sample();
+        summary.browser_queue.p50 = Some(60.0);
+        summary.browser_queue.p90 = Some(15_000.0);
+        summary.browser_queue.max = Some(16_000.0);
+        summary.browser_queue.count = 12;
+        summary.long_browser_waits = 6;
+        let text = summary.browser_wait_sentence().expect("a sentence");
+        assert_eq!(
+            text,
+            "measured browser wait p50 60.0 ms, p90 15.00 s, max 16.00 s; 6 of 12 requests waited longer than 100 ms"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::distribution::Distribution;
 use crate::recorder::{Outcome, RequestRecord};
 
 /// One kind of failure: how often, and the first message seen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FailureGroup {
     pub kind: String,
     pub status: Option<u16>,

@@ -5,9 +5,27 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::execution_stats::{ExecutionStats, StageStats};
 use crate::format;
+use crate::metrics::Statistic;
 
-/// The columns of the statistics table, in order.
-pub const METRICS: [&str; 7] = ["p50", "p90", "p95", "p99", "avg", "min", "max"];
+/// The duration columns of the statistics table, in order (count comes last).
+pub const COLUMNS: [Statistic; 7] = [
+    Statistic::P50,
+    Statistic::P90,
+    Statistic::P95,
+    Statistic::P99,
+    Statistic::Mean,
+    Statistic::Min,
+    Statistic::Max,
+];
+
+/// A column's name in the table's hooks (`data-metric`): the service calls its
+/// mean `avg`.
+pub fn column_id(statistic: Statistic) -> &'static str {
+    match statistic {
+        Statistic::Mean => "avg",
+        other => other.id(),
+    }
+}
 
 /// Shown where the service does not send p90.
 pub const P90_NOT_REPORTED: &str = "not reported by this service";
@@ -17,6 +35,8 @@ pub const NO_EXECUTIONS: &str = "no executions";
 /// One cell: the text people read and the raw value (ms) for `data-value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
+    pub statistic: Statistic,
+    /// The column's hook, [`column_id`] of `statistic`.
     pub metric: &'static str,
     pub text: String,
     pub value: Option<f64>,
@@ -31,28 +51,32 @@ pub struct StageRow {
     pub cells: Vec<Cell>,
 }
 
-fn cell(metric: &'static str, stage: &StageStats, reports_p90: bool) -> Cell {
+fn cell(statistic: Statistic, stage: &StageStats, reports_p90: bool) -> Cell {
+    let metric = column_id(statistic);
     let Some(d) = &stage.durations else {
         return Cell {
+            statistic,
             metric,
             text: NO_EXECUTIONS.to_owned(),
             value: None,
         };
     };
-    let value = match metric {
-        "p50" => d.p50_ms,
-        "p90" => d.p90_ms,
-        "p95" => d.p95_ms,
-        "p99" => d.p99_ms,
-        "avg" => d.avg_ms,
-        "min" => d.min_ms,
-        _ => d.max_ms,
+    let value = match statistic {
+        Statistic::P50 => d.p50_ms,
+        Statistic::P90 => d.p90_ms,
+        Statistic::P95 => d.p95_ms,
+        Statistic::P99 => d.p99_ms,
+        Statistic::Mean => d.avg_ms,
+        Statistic::Min => d.min_ms,
+        Statistic::Max => d.max_ms,
+        Statistic::Count => Some(stage.execution_count as f64),
     };
-    let text = match (metric, value) {
-        ("p90", None) if !reports_p90 => P90_NOT_REPORTED.to_owned(),
+    let text = match (statistic, value) {
+        (Statistic::P90, None) if !reports_p90 => P90_NOT_REPORTED.to_owned(),
         (_, value) => format::duration_ms(value),
     };
     Cell {
+        statistic,
         metric,
         text,
         value,
@@ -68,9 +92,9 @@ pub fn stage_rows(stats: &ExecutionStats) -> Vec<StageRow> {
             id: stage.id.clone(),
             name: stage.name,
             count: stage.execution_count,
-            cells: METRICS
+            cells: COLUMNS
                 .iter()
-                .map(|m| cell(m, stage, stats.reports_p90))
+                .map(|&statistic| cell(statistic, stage, stats.reports_p90))
                 .collect(),
         })
         .collect()
@@ -78,22 +102,53 @@ pub fn stage_rows(stats: &ExecutionStats) -> Vec<StageRow> {
 
 /// The chart's bars: for each percentile, one value per stage (`None` = no bar).
 pub fn percentile_series(stats: &ExecutionStats) -> Vec<(&'static str, Vec<Option<f64>>)> {
-    let wanted: &[&'static str] = if stats.reports_p90 {
-        &["p50", "p90", "p95", "p99"]
-    } else {
-        &["p50", "p95", "p99"]
-    };
-    wanted
-        .iter()
-        .map(|&metric| {
+    Statistic::PERCENTILES
+        .into_iter()
+        .filter(|p| stats.reports_p90 || *p != Statistic::P90)
+        .map(|statistic| {
             let values = stats
                 .stages
                 .iter()
-                .map(|stage| cell(metric, stage, stats.reports_p90).value)
+                .map(|stage| cell(statistic, stage, stats.reports_p90).value)
                 .collect();
-            (metric, values)
+            (statistic.id(), values)
         })
         .collect()
+}
+
+/// What a service's execution statistics cover, as seen over the polls: a
+/// history (counts never go down) or only the requests in flight (the original
+/// service drops a request's timings when it ends, so its counts fall).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Coverage {
+    last_counts: BTreeMap<String, u64>,
+    counts_fell: bool,
+}
+
+impl Coverage {
+    /// Takes one poll's answer into account.
+    pub fn observe(&mut self, stats: &ExecutionStats) {
+        for stage in &stats.stages {
+            let before = self
+                .last_counts
+                .insert(stage.id.clone(), stage.execution_count);
+            self.counts_fell |= before.is_some_and(|n| stage.execution_count < n);
+        }
+    }
+
+    /// Whether a stage's count ever went down between two polls.
+    pub fn counts_fell(&self) -> bool {
+        self.counts_fell
+    }
+
+    /// The chart caption that says truly what the figures cover.
+    pub fn caption(&self) -> &'static str {
+        if self.counts_fell {
+            "Percentiles per stage as the service reports them. This service reports only requests in flight: its counts went down between polls, so these figures cover the requests running at the last poll, not a history."
+        } else {
+            "Percentiles per stage, as the service reports them (its whole history since the last reset, as long as counts never go down)."
+        }
+    }
 }
 
 /// How durations (in ms) are plotted on a chart's value axis.
@@ -222,6 +277,27 @@ impl P95History {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coverage_says_in_flight_once_a_count_falls() {
+        let stats = |count: u64| {
+            ExecutionStats::parse(&format!(
+                r#"{{"stages":{{"1":{{"execution_count":{count},"avg_duration_ms":1.0}}}}}}"#
+            ))
+            .expect("stats")
+        };
+        let mut coverage = Coverage::default();
+        coverage.observe(&stats(2));
+        coverage.observe(&stats(5));
+        assert!(!coverage.counts_fell());
+        assert!(coverage.caption().contains("whole history"));
+        coverage.observe(&stats(1));
+        assert!(coverage.counts_fell());
+        assert!(coverage.caption().contains("only requests in flight"));
+        // It stays said for the session.
+        coverage.observe(&stats(9));
+        assert!(coverage.counts_fell());
+    }
 
     #[test]
     fn log_scale_picks_a_unit_in_which_every_bar_rises_from_the_floor() {

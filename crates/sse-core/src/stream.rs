@@ -1,6 +1,8 @@
 //! `POST /stream`: the request body, its client-side validation, and the typed
 //! events of the answer's event stream.
 
+use crate::field_message::FieldMessage;
+
 use serde::{Deserialize, Serialize};
 
 use crate::sse::{SseEvent, SseFrame};
@@ -17,32 +19,25 @@ pub struct StreamRequest {
     pub provider: Option<String>,
 }
 
-/// A field of a request that the service would reject, with the reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldProblem {
-    pub field: &'static str,
-    pub message: String,
-}
-
 impl StreamRequest {
     /// The problems the service's own validation would answer with a 422.
-    pub fn problems(&self) -> Vec<FieldProblem> {
+    pub fn problems(&self) -> Vec<FieldMessage> {
         let mut problems = Vec::new();
         let query_chars = self.query.chars().count();
         if query_chars == 0 {
-            problems.push(FieldProblem {
-                field: "query",
+            problems.push(FieldMessage {
+                field: Some("query".into()),
                 message: "The prompt must not be empty.".into(),
             });
         } else if query_chars > QUERY_MAX_CHARS {
-            problems.push(FieldProblem {
-                field: "query",
+            problems.push(FieldMessage {
+                field: Some("query".into()),
                 message: format!("The prompt has {query_chars} characters; the service accepts at most {QUERY_MAX_CHARS}."),
             });
         }
         if self.model.trim().is_empty() {
-            problems.push(FieldProblem {
-                field: "model",
+            problems.push(FieldMessage {
+                field: Some("model".into()),
                 message: "The model must not be blank.".into(),
             });
         }
@@ -51,8 +46,8 @@ impl StreamRequest {
             .as_deref()
             .is_some_and(|p| p.trim().is_empty())
         {
-            problems.push(FieldProblem {
-                field: "provider",
+            problems.push(FieldMessage {
+                field: Some("provider".into()),
                 message: "The provider must not be blank (leave it out to use the default).".into(),
             });
         }

@@ -188,7 +188,7 @@ fn http_429_and_503_bodies_become_failures_with_their_message() {
     let record = RequestRecorder::new(0.0).finish_http_status(3.0, 502, "<html>Bad Gateway</html>");
     assert_eq!(
         record.outcome.message(),
-        "HTTP 502: <html>Bad Gateway</html>"
+        "HTTP 502: (an HTML page \"Bad Gateway\", probably from a proxy in front of the service)"
     );
 }
 
@@ -312,6 +312,6 @@ fn stream_request_validation_matches_the_service() {
         model: "  ".into(),
         provider: None,
     };
-    let fields: Vec<_> = bad.problems().iter().map(|p| p.field).collect();
+    let fields: Vec<_> = bad.problems().into_iter().filter_map(|p| p.field).collect();
     assert_eq!(fields, ["query", "model"]);
 }

@@ -252,3 +252,16 @@ fn window_series_assigns_by_end_time_and_coarsens_instead_of_growing() {
     let total: u64 = windows.iter().map(|w| w.completed).sum();
     assert_eq!(total, 4);
 }
+
+#[test]
+fn count_above_is_exact_with_samples_and_close_with_the_histogram() {
+    let mut d = sse_core::distribution::Distribution::new();
+    for v in [5.0, 50.0, 100.0, 150.0, 2_000.0] {
+        d.record(v);
+    }
+    assert_eq!(d.count_above(100.0), 2);
+    for i in 0..20_000 {
+        d.record(if i % 4 == 0 { 1_000.0 } else { 10.0 });
+    }
+    assert_eq!(d.count_above(100.0), 5_000 + 2);
+}

@@ -20,18 +20,14 @@ use sse_core::stream::{StreamEvent, StreamRequest};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::api::{describe_js_error, ApiClient};
+use crate::api::ApiClient;
+use crate::browser::clock::{monotonic_ms as now_ms, wall_ms};
+use crate::browser::deadline::Deadline;
+use crate::browser::js_error;
 
 /// Resource Timing entries kept during a run (the browser's default is 250);
 /// requests beyond it have no browser queue time.
 const RESOURCE_TIMING_ENTRIES: u32 = 20_000;
-
-/// `performance.now()`: a monotonic clock in ms.
-pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or_else(js_sys::Date::now, |p| p.now())
-}
 
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,11 +72,6 @@ pub struct Run {
 impl Run {
     pub fn active(&self) -> u64 {
         self.in_flight.len() as u64
-    }
-
-    /// Requests sent so far (ended and in flight).
-    pub fn sent(&self) -> u64 {
-        self.next_index
     }
 
     /// Output tokens: those of ended requests, plus the estimate of the text
@@ -132,7 +123,7 @@ pub fn start(plan: LoadPlan, api: ApiClient, on_end: impl FnOnce() + 'static) ->
     let run = Rc::new(RefCell::new(Run {
         plan,
         api,
-        started_epoch_ms: js_sys::Date::now(),
+        started_epoch_ms: wall_ms(),
         started_ms,
         phase: Phase::Running,
         next_index: 0,
@@ -188,20 +179,21 @@ pub fn stop(run: &SharedRun) {
 /// One worker: requests one after another until there is none left to send.
 async fn work(run: &SharedRun, worker: u32) {
     loop {
-        let Ok(controller) = web_sys::AbortController::new() else {
-            return;
-        };
-        let (index, request_url, api, request, timeout_ms, user) = {
+        let (index, request_url, api, request, timeout_ms, user, deadline) = {
             let mut r = run.borrow_mut();
             if r.phase != Phase::Running || r.next_index >= r.plan.total {
                 return;
             }
+            let ms = u32::try_from(r.plan.timeout_ms).unwrap_or(u32::MAX);
+            let Ok(deadline) = Deadline::after(ms) else {
+                return;
+            };
             let index = r.next_index;
             r.next_index += 1;
             r.in_flight.insert(
                 index,
                 InFlight {
-                    controller: controller.clone(),
+                    controller: deadline.controller(),
                     output_chars: 0,
                 },
             );
@@ -219,6 +211,7 @@ async fn work(run: &SharedRun, worker: u32) {
                 r.plan.request.clone(),
                 r.plan.timeout_ms,
                 user,
+                deadline,
             )
         };
         let mut record = one_request(
@@ -229,7 +222,7 @@ async fn work(run: &SharedRun, worker: u32) {
             &request,
             user.as_deref(),
             timeout_ms,
-            &controller,
+            &deadline,
         )
         .await;
         // The browser files the Resource Timing entry when the body is done,
@@ -296,23 +289,12 @@ async fn one_request(
     request: &StreamRequest,
     user: Option<&str>,
     timeout_ms: u64,
-    controller: &web_sys::AbortController,
+    deadline: &Deadline,
 ) -> RequestRecord {
-    let timed_out = Rc::new(Cell::new(false));
-    // Fails a hung request; dropped (cancelled) when the request ends.
-    let _deadline = {
-        let controller = controller.clone();
-        let timed_out = timed_out.clone();
-        let ms = u32::try_from(timeout_ms).unwrap_or(u32::MAX);
-        gloo_timers::callback::Timeout::new(ms, move || {
-            timed_out.set(true);
-            controller.abort();
-        })
-    };
     let interrupted = |detail: String| {
-        if timed_out.get() {
+        if deadline.timed_out() {
             Interrupted::TimedOut
-        } else if controller.signal().aborted() {
+        } else if deadline.aborted() {
             Interrupted::Aborted
         } else {
             Interrupted::Broken(detail)
@@ -320,7 +302,7 @@ async fn one_request(
     };
     let mut recorder = RequestRecorder::new(now_ms());
     let response = match api
-        .open_stream(url, request, user, &controller.signal())
+        .open_stream(url, request, user, &deadline.signal())
         .await
     {
         Ok(response) => response,
@@ -352,7 +334,7 @@ async fn one_request(
     let ending = loop {
         let read = match JsFuture::from(reader.read()).await {
             Ok(read) => read,
-            Err(error) => break Some(interrupted(describe_js_error(&error))),
+            Err(error) => break Some(interrupted(js_error::describe(&error))),
         };
         let done = js_sys::Reflect::get(&read, &"done".into())
             .ok()

@@ -15,6 +15,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::api::REQUEST_TIMEOUT_MS;
+use crate::browser::clock::wall_ms as now_ms;
 
 /// How often the poller looks at the clock.
 const TICK_MS: u32 = 250;
@@ -26,10 +27,6 @@ fn page_visible() -> bool {
     web_sys::window()
         .and_then(|w| w.document())
         .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
-}
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
 }
 
 /// The poll under way: its number and when it started.

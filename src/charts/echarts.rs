@@ -130,6 +130,19 @@ impl ChartOption {
         }
     }
 
+    /// Every legend entry in view, in rows that wrap (no paging), with room
+    /// below the plot for them.
+    pub fn wrapped_legend(mut self) -> Self {
+        self.legend = Legend::new().type_(LegendType::Plain).top("bottom");
+        self.grid = Grid::new()
+            .left("3%")
+            .right("4%")
+            .top("8%")
+            .bottom("32%")
+            .contain_label(true);
+        self
+    }
+
     pub fn bar(mut self, bar: Bar) -> Self {
         self.series.push(Series::Bar(Box::new(bar)));
         self

@@ -1,0 +1,248 @@
+//! Every figure the dashboard shows, defined once: the tooltips, the export
+//! headers and `docs/metrics.md` all take their text from here (a test keeps
+//! the document equal to [`definitions_markdown`]).
+
+use crate::distribution::Summary;
+use crate::run_report::RunSummary;
+
+/// A per-request latency (or a count of tokens) measured by the load tester.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    E2e,
+    Ttft,
+    Itl,
+    Tpot,
+    BrowserWait,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 5] = [
+        Metric::E2e,
+        Metric::Ttft,
+        Metric::Itl,
+        Metric::Tpot,
+        Metric::BrowserWait,
+    ];
+
+    /// The stable short name in hooks (`lt-e2e-p50`) and exports (`e2e_p50_ms`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::E2e => "e2e",
+            Self::Ttft => "ttft",
+            Self::Itl => "itl",
+            Self::Tpot => "tpot",
+            Self::BrowserWait => "queue",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::E2e => "E2E latency",
+            Self::Ttft => "TTFT",
+            Self::Itl => "ITL",
+            Self::Tpot => "TPOT",
+            Self::BrowserWait => "Browser wait",
+        }
+    }
+
+    pub fn definition(self) -> &'static str {
+        match self {
+            Self::E2e => "From sending the request to the end of its stream (the first `complete` event or `data: [DONE]`; for a failed request, the moment it ended). Completed requests only.",
+            Self::Ttft => "Time to first token: from sending the request to the first `chunk` event with non-empty content. Not the arrival of the response headers, which for SSE come almost at once. Completed requests only.",
+            Self::Itl => "Inter-token latency: each gap between two consecutive content chunks of one request; all gaps of all completed requests are pooled. A chunk holds 2–6 characters: ITL is per chunk, not per token.",
+            Self::Tpot => "Time per output token: (E2E − TTFT) / (output tokens − 1), per completed request with more than one token.",
+            Self::BrowserWait => "From fetch() to the request leaving the browser (Resource Timing `requestStart − startTime`): waiting for a connection, plus connecting. Over HTTP/1.1 requests beyond 6 per host wait here. Absent when the browser does not expose it (a cross-origin API without `Timing-Allow-Origin`).",
+        }
+    }
+
+    /// This metric's figures in a run's summary.
+    pub fn of(self, run: &RunSummary) -> &Summary {
+        match self {
+            Self::E2e => &run.e2e,
+            Self::Ttft => &run.ttft,
+            Self::Itl => &run.itl,
+            Self::Tpot => &run.tpot,
+            Self::BrowserWait => &run.browser_queue,
+        }
+    }
+}
+
+/// A statistic of a set of values (a metric over a run, or a stage's timings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistic {
+    P50,
+    P90,
+    P95,
+    P99,
+    Min,
+    Mean,
+    Max,
+    Count,
+}
+
+impl Statistic {
+    pub const ALL: [Statistic; 8] = [
+        Statistic::P50,
+        Statistic::P90,
+        Statistic::P95,
+        Statistic::P99,
+        Statistic::Min,
+        Statistic::Mean,
+        Statistic::Max,
+        Statistic::Count,
+    ];
+    /// The percentiles, in order.
+    pub const PERCENTILES: [Statistic; 4] = [
+        Statistic::P50,
+        Statistic::P90,
+        Statistic::P95,
+        Statistic::P99,
+    ];
+
+    /// The stable short name in hooks (`data-metric`) and exports.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::P50 => "p50",
+            Self::P90 => "p90",
+            Self::P95 => "p95",
+            Self::P99 => "p99",
+            Self::Min => "min",
+            Self::Mean => "mean",
+            Self::Max => "max",
+            Self::Count => "count",
+        }
+    }
+
+    pub fn definition(self) -> &'static str {
+        match self {
+            Self::P50 => "Half of the values are at most this.",
+            Self::P90 => "90 % of the values are at most this.",
+            Self::P95 => "95 % of the values are at most this.",
+            Self::P99 => "99 % of the values are at most this: the slow tail.",
+            Self::Min => "The smallest value.",
+            Self::Mean => "The arithmetic mean.",
+            Self::Max => "The largest value.",
+            Self::Count => "How many values: requests, chunk gaps for ITL, executions for a stage.",
+        }
+    }
+
+    /// This statistic of `summary` (the count as a number).
+    pub fn of(self, summary: &Summary) -> Option<f64> {
+        match self {
+            Self::P50 => summary.p50,
+            Self::P90 => summary.p90,
+            Self::P95 => summary.p95,
+            Self::P99 => summary.p99,
+            Self::Min => summary.min,
+            Self::Mean => summary.mean,
+            Self::Max => summary.max,
+            Self::Count => Some(summary.count as f64),
+        }
+    }
+}
+
+/// A figure of a whole run that is no distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunFigure {
+    OutputTokens,
+    RequestsPerSecond,
+    TokensPerSecond,
+    CacheHits,
+}
+
+impl RunFigure {
+    pub const ALL: [RunFigure; 4] = [
+        RunFigure::OutputTokens,
+        RunFigure::RequestsPerSecond,
+        RunFigure::TokensPerSecond,
+        RunFigure::CacheHits,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::OutputTokens => "Output tokens",
+            Self::RequestsPerSecond => "Requests/s",
+            Self::TokensPerSecond => "Tokens/s",
+            Self::CacheHits => "Cache hits",
+        }
+    }
+
+    pub fn definition(self) -> &'static str {
+        match self {
+            Self::OutputTokens => "Estimated from the streamed text, `ceil(characters / 4)` per request (the usual rule of thumb for English with GPT-style tokenizers). Never the number of SSE events: a chunk is not a token. Live, it also counts the text received so far by requests in flight.",
+            Self::RequestsPerSecond => "Completed requests per second over the run's wall time (run start → last request's end).",
+            Self::TokensPerSecond => "Output tokens of all requests per second over the run's wall time.",
+            Self::CacheHits => "Requests answered from the service's cache: their chunk or `complete` event carries `\"cached\": true`.",
+        }
+    }
+}
+
+/// The definitions as the Markdown tables of docs/metrics.md.
+pub fn definitions_markdown() -> String {
+    let mut out = String::from("| figure | definition |\n|---|---|\n");
+    for metric in Metric::ALL {
+        out.push_str(&format!(
+            "| **{}** (`{}`) | {} |\n",
+            metric.label(),
+            metric.id(),
+            metric.definition()
+        ));
+    }
+    for figure in RunFigure::ALL {
+        out.push_str(&format!(
+            "| **{}** | {} |\n",
+            figure.label(),
+            figure.definition()
+        ));
+    }
+    out.push_str("\n| statistic | definition |\n|---|---|\n");
+    for statistic in Statistic::ALL {
+        out.push_str(&format!(
+            "| `{}` | {} |\n",
+            statistic.id(),
+            statistic.definition()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const START: &str = "<!-- definitions: generated from sse_core::metrics -->\n";
+    const END: &str = "<!-- end of definitions -->";
+
+    #[test]
+    fn docs_metrics_md_holds_exactly_the_enum_definitions() {
+        let doc = include_str!("../../../docs/metrics.md");
+        let start = doc
+            .find(START)
+            .expect("the start marker in docs/metrics.md")
+            + START.len();
+        let end = doc[start..].find(END).expect("the end marker") + start;
+        assert_eq!(
+            &doc[start..end],
+            definitions_markdown(),
+            "docs/metrics.md differs from sse_core::metrics; paste definitions_markdown() between the markers"
+        );
+    }
+
+    #[test]
+    fn ids_are_unique_and_every_definition_says_something() {
+        let mut ids: Vec<&str> = Metric::ALL.iter().map(|m| m.id()).collect();
+        ids.extend(Statistic::ALL.iter().map(|s| s.id()));
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), count);
+        for text in Metric::ALL
+            .iter()
+            .map(|m| m.definition())
+            .chain(Statistic::ALL.iter().map(|s| s.definition()))
+            .chain(RunFigure::ALL.iter().map(|f| f.definition()))
+        {
+            assert!(text.len() > 10, "{text}");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The ON-DEMAND bundle: the load tester, reached only from
+//! `src/bin/load_tester.rs` (trunk builds it as a module of its own, loaded when
+//! the person opens it). The form, the live view of a run (once per animation
+//! frame, never per chunk), the results, exports, and the last runs side by
+//! side. Validation, statistics and exports are computed in the core crate.
+
+pub mod boundary;
+mod engine;
+mod exports;
+mod form;
+mod history;
+mod live;
+mod results;
+mod run;
+mod warning;
+
+use leptos::prelude::*;
+use sse_core::load_plan::{browser_caps_concurrency, FormProblem, LoadForm};
+use sse_core::run_report::{history_from_json, RunSummary};
+
+use crate::api::ApiClient;
+use crate::browser::storage;
+use crate::charts::DrawnChart;
+use crate::state::AppState;
+use engine::{Phase, SharedRun};
+use exports::Exports;
+use live::Live;
+
+const HISTORY_KEY: &str = "dashboard.load_runs";
+
+/// What the load tester's parts share.
+#[derive(Clone, Copy)]
+struct TesterState {
+    api: Memo<ApiClient>,
+    form: RwSignal<LoadForm>,
+    problems: Memo<Vec<FormProblem>>,
+    run: StoredValue<Option<SharedRun>, LocalStorage>,
+    live: RwSignal<Option<Live>>,
+    results: RwSignal<Option<RunSummary>>,
+    exports: RwSignal<Exports>,
+    history: RwSignal<Vec<RunSummary>>,
+    chart: StoredValue<Option<DrawnChart>, LocalStorage>,
+    /// What the browser said about the API's protocol, checked now and then.
+    detected_protocol: RwSignal<Option<String>>,
+}
+
+impl TesterState {
+    fn new(api: Memo<ApiClient>) -> Self {
+        let form = RwSignal::new(LoadForm::default());
+        Self {
+            api,
+            form,
+            problems: Memo::new(move |_| form.with(|f| f.plan().err().unwrap_or_default())),
+            run: StoredValue::new_local(None),
+            live: RwSignal::new(None),
+            results: RwSignal::new(None),
+            exports: RwSignal::new(Exports::default()),
+            history: RwSignal::new(history_from_json(storage::read(HISTORY_KEY).as_deref())),
+            chart: StoredValue::new_local(None),
+            detected_protocol: RwSignal::new(None),
+        }
+    }
+
+    fn running(self) -> bool {
+        self.live.with(|l| {
+            l.as_ref()
+                .is_some_and(|l| matches!(l.phase, Phase::Running | Phase::Stopping))
+        })
+    }
+
+    fn protocol(self) -> Option<String> {
+        self.live
+            .with(|l| l.as_ref().and_then(|l| l.protocol.clone()))
+            .or_else(|| self.detected_protocol.get())
+    }
+
+    fn concurrency(self) -> u32 {
+        self.form
+            .with(|f| f.concurrency.trim().parse::<u32>().ok())
+            .unwrap_or(1)
+    }
+
+    /// Whether HTTP/1.1 holds requests back in the browser at this concurrency.
+    fn capped(self) -> bool {
+        browser_caps_concurrency(self.protocol().as_deref(), self.concurrency())
+    }
+}
+
+#[component]
+pub fn LoadTester() -> impl IntoView {
+    let state = TesterState::new(AppState::get().api);
+    let detect = move || {
+        let protocol = engine::known_protocol(&state.api.get_untracked());
+        state.detected_protocol.set(protocol);
+    };
+    detect();
+    let detector =
+        send_wrapper::SendWrapper::new(gloo_timers::callback::Interval::new(2_000, detect));
+    on_cleanup(move || {
+        detector.take().cancel();
+    });
+    view! {
+        <div class="load-tester">
+            <form::LoadFormView state />
+            <warning::ProtocolWarning state />
+            <live::LiveView state />
+            <Show when=move || state.results.with(Option::is_some)>
+                {move || state.results.get().map(|summary| view! { <results::Results summary exports=state.exports /> })}
+            </Show>
+            <history::History history=state.history />
+        </div>
+    }
+}

@@ -1,0 +1,110 @@
+//! Starting, following and stopping a run from the page.
+
+use leptos::prelude::*;
+use sse_core::load_plan::{may_cost_money, LoadForm};
+use sse_core::run_report::{history_to_json, history_with, to_csv, to_json, RunSummary};
+
+use super::engine::{self, Phase};
+use super::exports::Exports;
+use super::live::{Live, LATENCY_CHART};
+use super::{TesterState, HISTORY_KEY};
+use crate::browser::clock::monotonic_ms;
+use crate::browser::download::object_url;
+use crate::browser::frame::every_frame;
+use crate::browser::storage;
+use crate::charts::{self, latency::latency_chart};
+
+/// How often the results and the chart follow a running test.
+const RESULTS_EVERY_MS: f64 = 1_000.0;
+
+/// Percentiles sort their samples: once a second, never per frame.
+fn refresh_results(state: TesterState, run: &engine::Run) -> RunSummary {
+    let summary = run.summary();
+    state.results.set(Some(summary.clone()));
+    // Drawn from the run's windows in place: no copy of their samples.
+    let option = latency_chart(run.stats.series.windows());
+    charts::draw(state.chart, LATENCY_CHART, &option, true);
+    summary
+}
+
+/// The run's end: final figures, exports, and the run kept in the history.
+fn finish(state: TesterState) {
+    let Some(current) = state.run.get_value() else {
+        return;
+    };
+    let run = current.borrow();
+    state.live.set(Some(Live::of(&run)));
+    let summary = refresh_results(state, &run);
+    state.exports.get_untracked().revoke();
+    state.exports.set(Exports {
+        json: object_url(&to_json(&summary, &run.rows), "application/json"),
+        csv: object_url(&to_csv(&summary, &run.rows), "text/csv"),
+        name: format!("load-test-{}", summary.started_at_ms as u64),
+    });
+    let updated = history_with(state.history.get_untracked(), summary);
+    // A full storage keeps the run on the page, just not in the history.
+    let _ = storage::write(HISTORY_KEY, Some(&history_to_json(&updated)));
+    state.history.set(updated);
+}
+
+/// Whether the person agrees to send to a provider that may cost money.
+fn confirmed(provider: &str, total: u64) -> bool {
+    if !may_cost_money(provider) {
+        return true;
+    }
+    let shown = if provider.is_empty() {
+        "(service default)"
+    } else {
+        provider
+    };
+    let question = format!(
+        "Requests to the provider \"{shown}\" may go to a real, paid LLM: {total} requests. Continue?"
+    );
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(&question).ok())
+        .unwrap_or(false)
+}
+
+pub(super) fn start(state: TesterState) {
+    let Ok(plan) = state.form.with_untracked(LoadForm::plan) else {
+        return;
+    };
+    if !confirmed(
+        plan.request.provider.as_deref().unwrap_or_default(),
+        plan.total,
+    ) {
+        return;
+    }
+    state.exports.get_untracked().revoke();
+    state.exports.set(Exports::default());
+    state.results.set(None);
+    charts::draw(state.chart, LATENCY_CHART, &latency_chart(&[]), true);
+    let current = engine::start(plan, state.api.get_untracked(), move || finish(state));
+    state.live.set(Some(Live::of(&current.borrow())));
+    state.run.set_value(Some(current.clone()));
+    // The view follows the run once per frame, and only when something changed.
+    let (mut shown_version, mut shown_at, mut results_at) = (u64::MAX, 0.0, 0.0);
+    every_frame(move || {
+        let run = current.borrow();
+        let now = monotonic_ms();
+        if run.phase == Phase::Finished {
+            return false;
+        }
+        if run.version != shown_version || now - shown_at > 250.0 {
+            state.live.set(Some(Live::of(&run)));
+            (shown_version, shown_at) = (run.version, now);
+        }
+        if now - results_at > RESULTS_EVERY_MS {
+            refresh_results(state, &run);
+            results_at = now;
+        }
+        true
+    });
+}
+
+pub(super) fn stop(state: TesterState) {
+    if let Some(current) = state.run.get_value() {
+        engine::stop(&current);
+        state.live.set(Some(Live::of(&current.borrow())));
+    }
+}

@@ -1,0 +1,124 @@
+//! The dashboard's own settings: read at start (config.json, then what this
+//! browser kept), and changed by the person in the Settings menu.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use sse_core::dashboard_settings::{validate_admin_token, validate_api_base};
+
+use crate::api::load_runtime_settings;
+use crate::browser::storage;
+use crate::state::AppState;
+
+const STORED_API_BASE: &str = "dashboard.api_base";
+const STORED_ADMIN_TOKEN: &str = "dashboard.admin_token";
+
+/// config.json first, then what the person saved in this browser.
+pub fn load_settings(state: AppState) {
+    spawn_local(async move {
+        let (mut settings, mut notices) = load_runtime_settings().await;
+        if let Some(base) = storage::read(STORED_API_BASE) {
+            match validate_api_base(&base) {
+                Ok(base) => settings.api_base = base,
+                Err(message) => notices.push(format!("Saved API base ignored: {message}")),
+            }
+        }
+        if let Some(token) = storage::read(STORED_ADMIN_TOKEN) {
+            match validate_admin_token(&token) {
+                Ok(token) if !token.is_empty() => settings.admin_token = Some(token),
+                Ok(_) => {}
+                Err(message) => notices.push(format!(
+                    "Saved admin token not used: {message} Enter it again in Settings."
+                )),
+            }
+        }
+        state.settings.set(settings);
+        state.notices.set(notices);
+        state.settings_loaded.set(true);
+    });
+}
+
+/// API base and admin token, kept in this browser.
+#[component]
+pub fn SettingsMenu() -> impl IntoView {
+    let state = AppState::get();
+    let base_input = RwSignal::new(String::new());
+    let token_input = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<String>);
+    let open = move |_| {
+        state.settings.with_untracked(|s| {
+            base_input.set(s.api_base.clone());
+            token_input.set(s.admin_token.clone().unwrap_or_default());
+        });
+        message.set(None);
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let checked = validate_api_base(&base_input.get_untracked())
+            .and_then(|base| Ok((base, validate_admin_token(&token_input.get_untracked())?)));
+        match checked {
+            // Nothing is saved: the settings in use stay as they were.
+            Err(problem) => message.set(Some(format!("Not saved. {problem}"))),
+            Ok((base, token)) => {
+                let kept = storage::write(STORED_API_BASE, Some(&base)).and_then(|()| {
+                    storage::write(
+                        STORED_ADMIN_TOKEN,
+                        (!token.is_empty()).then_some(token.as_str()),
+                    )
+                });
+                state.settings.update(|s| {
+                    s.api_base = base.clone();
+                    s.admin_token = (!token.is_empty()).then_some(token);
+                });
+                message.set(Some(match kept {
+                    Ok(()) => format!("Saved: the dashboard now talks to {base}."),
+                    Err(why) => format!(
+                        "In use until this page is closed: the dashboard now talks to {base}. Not kept in this browser: {why}."
+                    ),
+                }));
+            }
+        }
+    };
+    let reset = move |_| {
+        let _ = storage::write(STORED_API_BASE, None);
+        let _ = storage::write(STORED_ADMIN_TOKEN, None);
+        message.set(Some(
+            "Saved settings removed; reloading config.json.".into(),
+        ));
+        load_settings(state);
+    };
+    view! {
+        <details class="settings" data-testid="settings" on:toggle=open>
+            <summary>"Settings"</summary>
+            <form class="settings-form" on:submit=save>
+                <label>
+                    "API base"
+                    <input
+                        type="text"
+                        data-testid="settings-api-base"
+                        prop:value=move || base_input.get()
+                        on:input=move |ev| base_input.set(event_target_value(&ev))
+                        placeholder="/api/v1"
+                    />
+                </label>
+                <label>
+                    "Admin token (sent as Bearer on /admin requests; visible ASCII only)"
+                    <input
+                        type="password"
+                        autocomplete="off"
+                        data-testid="settings-admin-token"
+                        prop:value=move || token_input.get()
+                        on:input=move |ev| token_input.set(event_target_value(&ev))
+                    />
+                </label>
+                <div class="settings-actions">
+                    <button type="submit" data-testid="settings-save">"Save"</button>
+                    <button type="button" on:click=reset>"Reset to defaults"</button>
+                </div>
+                <p class="settings-message" role="status" data-testid="settings-message">{move || message.get()}</p>
+                <p class="settings-current">
+                    "In use: " <code>{move || state.api.with(|a| a.base().to_owned())}</code>
+                </p>
+            </form>
+        </details>
+    }
+}

@@ -1,0 +1,62 @@
+//! The panel's first lines: how fresh the figures are (or why they are stale),
+//! the log-scale switch, and what the last answer held that is no measurement.
+
+use leptos::prelude::*;
+use sse_core::format;
+
+use super::StatsState;
+use crate::browser::clock::wall_ms;
+
+/// Notes about left-out values shown at most.
+const NOTES_SHOWN: usize = 5;
+
+#[component]
+pub(super) fn StatsToolbar(state: StatsState) -> impl IntoView {
+    // The age of the figures moves on by itself.
+    let now = RwSignal::new(wall_ms());
+    let clock = gloo_timers::callback::Interval::new(1_000, move || now.set(wall_ms()));
+    let clock = send_wrapper::SendWrapper::new(clock);
+    on_cleanup(move || {
+        clock.take().cancel();
+    });
+    let stale = move || state.failure.with(Option::is_some) && state.stats.with(Option::is_some);
+    let status_line = move || {
+        let age = state
+            .fetched_at
+            .get()
+            .map(|t| format::age((now.get() - t) / 1000.0));
+        match (state.failure.get(), age) {
+            (Some(error), Some(age)) => format!("Stale: last updated {age}. {error}"),
+            (Some(error), None) => error,
+            (None, Some(age)) => format!("Updated {age}"),
+            (None, None) => "Loading…".to_owned(),
+        }
+    };
+    let ignored = move || {
+        state.stats.with(|s| {
+            let notes = s.as_ref().map(|s| s.ignored.as_slice()).unwrap_or_default();
+            if notes.is_empty() {
+                return String::new();
+            }
+            let mut text = format!(
+                "Left out of the last answer: {}",
+                notes[..notes.len().min(NOTES_SHOWN)].join("; ")
+            );
+            if notes.len() > NOTES_SHOWN {
+                text.push_str(&format!("; and {} more", notes.len() - NOTES_SHOWN));
+            }
+            text + "."
+        })
+    };
+    view! {
+        <div class="panel-toolbar">
+            <p class="panel-status" data-testid="stats-status" data-stale=move || stale().to_string()>{status_line}</p>
+            <label class="toggle" title="A log scale shows microsecond stages beside second-long ones">
+                <input type="checkbox" data-testid="stats-log-scale" prop:checked=move || state.log_scale.get()
+                    on:change=move |ev| state.log_scale.set(event_target_checked(&ev)) />
+                "Log scale"
+            </label>
+        </div>
+        <p class="stats-ignored" data-testid="stats-ignored" role="note" hidden=move || ignored().is_empty()>{ignored}</p>
+    }
+}
