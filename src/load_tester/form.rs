@@ -32,15 +32,26 @@ pub(super) fn LoadFormView(state: TesterState) -> impl IntoView {
             <RequestFields state />
             <SizeFields state />
             <div class="load-actions wide">
-                <button type="button" data-testid="lt-start" on:click=move |_| run::start(state)
-                    prop:disabled=move || running() || state.problems.with(|p| !p.is_empty())>
+                <button
+                    type="button"
+                    data-testid="lt-start"
+                    on:click=move |_| run::start(state)
+                    prop:disabled=move || running() || state.problems.with(|p| !p.is_empty())
+                >
                     "Start"
                 </button>
-                <button type="button" data-testid="lt-stop" class="secondary" on:click=move |_| run::stop(state)
-                    prop:disabled=move || !running()>
+                <button
+                    type="button"
+                    data-testid="lt-stop"
+                    class="secondary"
+                    on:click=move |_| run::stop(state)
+                    prop:disabled=move || !running()
+                >
                     "Stop"
                 </button>
-                <span class="run-state" data-testid="lt-state" data-state=phase>{phase}</span>
+                <span class="run-state" data-testid="lt-state" data-state=phase>
+                    {phase}
+                </span>
             </div>
         </form>
     }
@@ -54,27 +65,43 @@ fn RequestFields(state: TesterState) -> impl IntoView {
     view! {
         <label class="wide">
             "Prompt"
-            <textarea data-testid="lt-prompt" rows="2" prop:value=move || state.form.with(|f| f.prompt.clone())
-                on:input=set(state, |f, v| f.prompt = v) prop:disabled=running></textarea>
-            {error(state, "prompt")}
+            <textarea
+                data-testid="lt-prompt"
+                rows="2"
+                prop:value=move || state.form.with(|f| f.prompt.clone())
+                on:input=set(state, |f, v| f.prompt = v)
+                prop:disabled=running
+            ></textarea> {error(state, "prompt")}
         </label>
         <label>
             "Provider"
-            <input type="text" list="lt-providers" data-testid="lt-provider" prop:disabled=running
-                prop:value=move || state.form.with(|f| f.provider.clone()) on:input=set(state, |f, v| f.provider = v) />
+            <input
+                type="text"
+                list="lt-providers"
+                data-testid="lt-provider"
+                prop:disabled=running
+                prop:value=move || state.form.with(|f| f.provider.clone())
+                on:input=set(state, |f, v| f.provider = v)
+            />
             <datalist id="lt-providers">
                 {PROVIDERS.map(|(value, label)| view! { <option value=value>{label}</option> })}
-            </datalist>
-            {error(state, "provider")}
+            </datalist> {error(state, "provider")}
         </label>
         <label>
             "Model"
-            <input type="text" list="lt-models" data-testid="lt-model" prop:disabled=running
-                prop:value=move || state.form.with(|f| f.model.clone()) on:input=set(state, |f, v| f.model = v) />
+            <input
+                type="text"
+                list="lt-models"
+                data-testid="lt-model"
+                prop:disabled=running
+                prop:value=move || state.form.with(|f| f.model.clone())
+                on:input=set(state, |f, v| f.model = v)
+            />
             <datalist id="lt-models">
-                {move || models().iter().map(|m| view! { <option value=*m></option> }).collect_view()}
-            </datalist>
-            {error(state, "model")}
+                {move || {
+                    models().iter().map(|m| view! { <option value=*m></option> }).collect_view()
+                }}
+            </datalist> {error(state, "model")}
         </label>
     }
 }
@@ -97,30 +124,67 @@ fn SizeFields(state: TesterState) -> impl IntoView {
     };
     view! {
         <label title="Requests in flight at all times (closed loop): each ending request is replaced at once until the total is sent.">
-            "Concurrency"
-            <span class="range-pair">
-                <input type="range" min="1" max=MAX_CONCURRENCY data-testid="lt-concurrency-range" aria-label="Concurrency (slider)"
-                    prop:value=move || state.form.with(|f| f.concurrency.clone()) on:input=slide prop:disabled=running />
-                <input type="number" min="1" max=MAX_CONCURRENCY step="1" data-testid="lt-concurrency" node_ref=concurrency_box
-                    value=initial.concurrency on:input=set(state, |f, v| f.concurrency = v) prop:disabled=running />
-            </span>
-            {error(state, "concurrency")}
+            "Concurrency" <span class="range-pair">
+                <input
+                    type="range"
+                    min="1"
+                    max=MAX_CONCURRENCY
+                    data-testid="lt-concurrency-range"
+                    aria-label="Concurrency (slider)"
+                    prop:value=move || state.form.with(|f| f.concurrency.clone())
+                    on:input=slide
+                    prop:disabled=running
+                />
+                <input
+                    type="number"
+                    min="1"
+                    max=MAX_CONCURRENCY
+                    step="1"
+                    data-testid="lt-concurrency"
+                    node_ref=concurrency_box
+                    value=initial.concurrency
+                    on:input=set(state, |f, v| f.concurrency = v)
+                    prop:disabled=running
+                />
+            </span> {error(state, "concurrency")}
         </label>
         <label>
             "Total requests"
-            <input type="number" min="1" step="1" data-testid="lt-total" value=initial.total
-                on:input=set(state, |f, v| f.total = v) prop:disabled=running />
-            {error(state, "total")}
+            <input
+                type="number"
+                min="1"
+                step="1"
+                data-testid="lt-total"
+                value=initial.total
+                on:input=set(state, |f, v| f.total = v)
+                prop:disabled=running
+            /> {error(state, "total")}
         </label>
         <label title="A request whose stream has not ended after this long is aborted and counted as a failure (timed out).">
             "Timeout per request (s)"
-            <input type="number" min="1" step="1" data-testid="lt-timeout" value=initial.timeout_s
-                on:input=set(state, |f, v| f.timeout_s = v) prop:disabled=running />
-            {error(state, "timeout")}
+            <input
+                type="number"
+                min="1"
+                step="1"
+                data-testid="lt-timeout"
+                value=initial.timeout_s
+                on:input=set(state, |f, v| f.timeout_s = v)
+                prop:disabled=running
+            /> {error(state, "timeout")}
         </label>
-        <label class="switch wide" title="Sends X-User-ID: one user per worker, as many users would. Off: every request is the same user (the service queues a user's streams beyond its per-user limit).">
-            <input type="checkbox" data-testid="lt-user-per-worker" prop:checked=move || state.form.with(|f| f.user_per_worker)
-                on:change=move |ev| state.form.update(|f| f.user_per_worker = event_target_checked(&ev)) prop:disabled=running />
+        <label
+            class="switch wide"
+            title="Sends X-User-ID: one user per worker, as many users would. Off: every request is the same user (the service queues a user's streams beyond its per-user limit)."
+        >
+            <input
+                type="checkbox"
+                data-testid="lt-user-per-worker"
+                prop:checked=move || state.form.with(|f| f.user_per_worker)
+                on:change=move |ev| {
+                    state.form.update(|f| f.user_per_worker = event_target_checked(&ev))
+                }
+                prop:disabled=running
+            />
             "One user per worker (X-User-ID)"
         </label>
     }

@@ -48,30 +48,86 @@ pub(super) fn History(history: RwSignal<Vec<RunSummary>>) -> impl IntoView {
         })
     };
     view! {
-        <details class="history" data-testid="lt-history" open=move || history.with(|h| h.len() >= 2)>
-            <summary>{move || format!("Last runs ({}) and comparison", history.with(Vec::len))}</summary>
+        <details
+            class="history"
+            data-testid="lt-history"
+            open=move || history.with(|h| h.len() >= 2)
+        >
+            <summary>
+                {move || format!("Last runs ({}) and comparison", history.with(Vec::len))}
+            </summary>
             <div class="compare-pickers">
-                <label>"A " <select data-testid="lt-compare-a" on:change=pick(compare_a)
-                    prop:value=move || compare_a.get().unwrap_or(1).to_string()>{options}</select></label>
-                <label>"B " <select data-testid="lt-compare-b" on:change=pick(compare_b)
-                    prop:value=move || compare_b.get().unwrap_or(0).to_string()>{options}</select></label>
+                <label>
+                    "A "
+                    <select
+                        data-testid="lt-compare-a"
+                        on:change=pick(compare_a)
+                        prop:value=move || compare_a.get().unwrap_or(1).to_string()
+                    >
+                        {options}
+                    </select>
+                </label>
+                <label>
+                    "B "
+                    <select
+                        data-testid="lt-compare-b"
+                        on:change=pick(compare_b)
+                        prop:value=move || compare_b.get().unwrap_or(0).to_string()
+                    >
+                        {options}
+                    </select>
+                </label>
             </div>
-            {move || comparison().map(|rows| view! {
-                <table class="stats-table" data-testid="lt-compare">
-                    <thead><tr><th scope="col">"Figure"</th><th scope="col">"A"</th><th scope="col">"B"</th><th scope="col" title="(B − A) / A">"Change"</th></tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|r| view! {
-                            <tr data-testid="lt-compare-row" data-label=r.label>
-                                <th scope="row">{r.label}</th>
-                                <td data-value=r.a.map(|v| v.to_string()).unwrap_or_default()>{cell(r.a, r.unit)}</td>
-                                <td data-value=r.b.map(|v| v.to_string()).unwrap_or_default()>{cell(r.b, r.unit)}</td>
-                                <td>{r.change_percent.map_or_else(|| format::ABSENT.to_owned(), |c| format!("{c:+.1}%"))}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            })}
-            <p class="hint">"Kept in this browser (localStorage), the last 10 runs. A is the older run by default."</p>
+            {move || {
+                comparison()
+                    .map(|rows| {
+                        view! {
+                            <table class="stats-table" data-testid="lt-compare">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Figure"</th>
+                                        <th scope="col">"A"</th>
+                                        <th scope="col">"B"</th>
+                                        <th scope="col" title="(B − A) / A">
+                                            "Change"
+                                        </th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {rows
+                                        .into_iter()
+                                        .map(|r| {
+                                            view! {
+                                                <tr data-testid="lt-compare-row" data-label=r.label>
+                                                    <th scope="row">{r.label}</th>
+                                                    <td data-value=r
+                                                        .a
+                                                        .map(|v| v.to_string())
+                                                        .unwrap_or_default()>{cell(r.a, r.unit)}</td>
+                                                    <td data-value=r
+                                                        .b
+                                                        .map(|v| v.to_string())
+                                                        .unwrap_or_default()>{cell(r.b, r.unit)}</td>
+                                                    <td>
+                                                        {r
+                                                            .change_percent
+                                                            .map_or_else(
+                                                                || format::ABSENT.to_owned(),
+                                                                |c| format!("{c:+.1}%"),
+                                                            )}
+                                                    </td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        }
+                    })
+            }}
+            <p class="hint">
+                "Kept in this browser (localStorage), the last 10 runs. A is the older run by default."
+            </p>
         </details>
     }
 }

@@ -89,23 +89,70 @@ pub(super) fn LiveView(state: TesterState) -> impl IntoView {
     let elapsed = Signal::derive(move || live.with(|l| l.as_ref().map(|l| l.elapsed_ms)));
     view! {
         <div class="live" data-testid="lt-live">
-            <progress data-testid="lt-progress" max=move || live.with(|l| l.as_ref().map_or(1, |l| l.planned).to_string())
-                value=move || live.with(|l| l.as_ref().map_or(0, Live::ended).to_string())></progress>
+            <progress
+                data-testid="lt-progress"
+                max=move || live.with(|l| l.as_ref().map_or(1, |l| l.planned).to_string())
+                value=move || live.with(|l| l.as_ref().map_or(0, Live::ended).to_string())
+            ></progress>
             <dl class="summary counters">
                 {count("lt-active", "Active", "Requests in flight now.", |l| l.active)}
-                {count("lt-completed", "Completed", "Requests whose stream ended with `complete` or `[DONE]` and no error event.", |l| l.completed)}
-                {count("lt-failed", "Failed", "Non-2xx answers, error events inside 200 streams, unreadable or cut streams, network errors and timeouts.", |l| l.failed)}
-                {count("lt-aborted", "Aborted", "Requests stopped by Stop: neither completed nor failed.", |l| l.aborted)}
-                {count("lt-tokens", RunFigure::OutputTokens.label(), RunFigure::OutputTokens.definition(), |l| l.tokens)}
-                {rate("lt-rps", RunFigure::RequestsPerSecond.label(), RunFigure::RequestsPerSecond.definition(), |l| l.requests_per_s)}
-                {rate("lt-ended-rps", "Ended/s", "Requests that ended (completed, failed or aborted) per second over the run's wall time: the pace also while requests fail.", |l| l.ended_per_s)}
-                {rate("lt-tps", RunFigure::TokensPerSecond.label(), RunFigure::TokensPerSecond.definition(), |l| l.tokens_per_s)}
-                <Figure label="Elapsed" definition="Wall time of the run so far." testid="lt-elapsed" raw=elapsed
-                    text=Signal::derive(move || format::duration_ms(elapsed.get())) />
+                {count(
+                    "lt-completed",
+                    "Completed",
+                    "Requests whose stream ended with `complete` or `[DONE]` and no error event.",
+                    |l| l.completed,
+                )}
+                {count(
+                    "lt-failed",
+                    "Failed",
+                    "Non-2xx answers, error events inside 200 streams, unreadable or cut streams, network errors and timeouts.",
+                    |l| l.failed,
+                )}
+                {count(
+                    "lt-aborted",
+                    "Aborted",
+                    "Requests stopped by Stop: neither completed nor failed.",
+                    |l| l.aborted,
+                )}
+                {count(
+                    "lt-tokens",
+                    RunFigure::OutputTokens.label(),
+                    RunFigure::OutputTokens.definition(),
+                    |l| l.tokens,
+                )}
+                {rate(
+                    "lt-rps",
+                    RunFigure::RequestsPerSecond.label(),
+                    RunFigure::RequestsPerSecond.definition(),
+                    |l| l.requests_per_s,
+                )}
+                {rate(
+                    "lt-ended-rps",
+                    "Ended/s",
+                    "Requests that ended (completed, failed or aborted) per second over the run's wall time: the pace also while requests fail.",
+                    |l| l.ended_per_s,
+                )}
+                {rate(
+                    "lt-tps",
+                    RunFigure::TokensPerSecond.label(),
+                    RunFigure::TokensPerSecond.definition(),
+                    |l| l.tokens_per_s,
+                )}
+                <Figure
+                    label="Elapsed"
+                    definition="Wall time of the run so far."
+                    testid="lt-elapsed"
+                    raw=elapsed
+                    text=Signal::derive(move || format::duration_ms(elapsed.get()))
+                />
             </dl>
-            <ChartFigure id=LATENCY_CHART testid="lt-latency-chart"
+            <ChartFigure
+                id=LATENCY_CHART
+                testid="lt-latency-chart"
                 label="Line chart of E2E p50 and p95 and TTFT p50 per one-second window of the run"
-                caption="Latency over the run, per 1 s window of request end times (a window's percentile is not the run's).".to_owned() />
+                caption="Latency over the run, per 1 s window of request end times (a window's percentile is not the run's)."
+                    .to_owned()
+            />
         </div>
     }
 }

@@ -104,8 +104,15 @@ pub fn LoadTester() -> impl IntoView {
             <form::LoadFormView state />
             <warning::ProtocolWarning state />
             <live::LiveView state />
-            <Show when=move || state.results.with(Option::is_some)>
-                {move || state.results.get().map(|summary| view! { <results::Results summary exports=state.exports /> })}
+            <Show when=move || {
+                state.results.with(Option::is_some)
+            }>
+                {move || {
+                    state
+                        .results
+                        .get()
+                        .map(|summary| view! { <results::Results summary exports=state.exports /> })
+                }}
             </Show>
             <history::History history=state.history />
         </div>

@@ -26,17 +26,28 @@ fn metric_row(summary: &RunSummary, metric: Metric) -> impl IntoView {
     let figures = *metric.of(summary);
     view! {
         <tr data-testid=format!("lt-{id}")>
-            <th scope="row" title=metric.definition()>{metric.label()}</th>
-            {COLUMNS.map(|statistic| {
-                let value = statistic.of(&figures);
-                view! {
-                    <td data-testid=format!("lt-{id}-{}", statistic.id()) title=statistic.definition()
-                        data-value=value.map(|v| v.to_string()).unwrap_or_default() class:absent=value.is_none()>
-                        {format::duration_ms(value)}
-                    </td>
-                }
-            })}
-            <td data-testid=format!("lt-{id}-count") data-value=figures.count.to_string() title=Statistic::Count.definition()>
+            <th scope="row" title=metric.definition()>
+                {metric.label()}
+            </th>
+            {COLUMNS
+                .map(|statistic| {
+                    let value = statistic.of(&figures);
+                    view! {
+                        <td
+                            data-testid=format!("lt-{id}-{}", statistic.id())
+                            title=statistic.definition()
+                            data-value=value.map(|v| v.to_string()).unwrap_or_default()
+                            class:absent=value.is_none()
+                        >
+                            {format::duration_ms(value)}
+                        </td>
+                    }
+                })}
+            <td
+                data-testid=format!("lt-{id}-count")
+                data-value=figures.count.to_string()
+                title=Statistic::Count.definition()
+            >
                 {format::count(figures.count)}
             </td>
         </tr>
@@ -49,14 +60,30 @@ pub(super) fn Results(summary: RunSummary, exports: RwSignal<Exports>) -> impl I
     view! {
         <section class="results" data-testid="lt-results" aria-label="Results">
             <h3>"Results" {summary.stopped.then_some(" (stopped early)")}</h3>
-            {explanation.map(|text| view! { <p class="run-explanation" role="note" data-testid="lt-explanation">{text}</p> })}
+            {explanation
+                .map(|text| {
+                    view! {
+                        <p class="run-explanation" role="note" data-testid="lt-explanation">
+                            {text}
+                        </p>
+                    }
+                })}
             <div class="table-scroll">
                 <table class="stats-table">
                     <thead>
                         <tr>
                             <th scope="col">"Metric"</th>
-                            {COLUMNS.map(|s| view! { <th scope="col" title=s.definition()>{s.id()}</th> })}
-                            <th scope="col" title=Statistic::Count.definition()>"count"</th>
+                            {COLUMNS
+                                .map(|s| {
+                                    view! {
+                                        <th scope="col" title=s.definition()>
+                                            {s.id()}
+                                        </th>
+                                    }
+                                })}
+                            <th scope="col" title=Statistic::Count.definition()>
+                                "count"
+                            </th>
                         </tr>
                     </thead>
                     <tbody>{Metric::ALL.map(|m| metric_row(&summary, m))}</tbody>
@@ -82,17 +109,29 @@ fn RunFigures(summary: RunSummary) -> impl IntoView {
         <dl class="summary">
             <div title=RunFigure::CacheHits.definition()>
                 <dt>{RunFigure::CacheHits.label()}</dt>
-                <dd data-testid="lt-cache-hits" data-value=summary.cache_hits.to_string()>{format::count(summary.cache_hits)}</dd>
+                <dd data-testid="lt-cache-hits" data-value=summary.cache_hits.to_string()>
+                    {format::count(summary.cache_hits)}
+                </dd>
             </div>
-            {summary.by_resilience_layer.into_iter().map(|(layer, n)| view! {
-                <div title="x-resilience-layer: 1-Direct = served at once; 3-Queue-Failover = waited in the service's queue; none = no answer headers.">
-                    <dt>{format!("Layer {layer}")}</dt>
-                    <dd data-testid=format!("lt-layer-{layer}") data-value=n.to_string()>{format::count(n)}</dd>
-                </div>
-            }).collect_view()}
+            {summary
+                .by_resilience_layer
+                .into_iter()
+                .map(|(layer, n)| {
+                    view! {
+                        <div title="x-resilience-layer: 1-Direct = served at once; 3-Queue-Failover = waited in the service's queue; none = no answer headers.">
+                            <dt>{format!("Layer {layer}")}</dt>
+                            <dd data-testid=format!("lt-layer-{layer}") data-value=n.to_string()>
+                                {format::count(n)}
+                            </dd>
+                        </div>
+                    }
+                })
+                .collect_view()}
             <div title="The protocol of the requests, as the browser reports it (Resource Timing nextHopProtocol).">
                 <dt>"Protocol"</dt>
-                <dd data-testid="lt-protocol">{if protocols.is_empty() { format::ABSENT.to_owned() } else { protocols }}</dd>
+                <dd data-testid="lt-protocol">
+                    {if protocols.is_empty() { format::ABSENT.to_owned() } else { protocols }}
+                </dd>
             </div>
         </dl>
     }
@@ -101,20 +140,46 @@ fn RunFigures(summary: RunSummary) -> impl IntoView {
 /// Failures grouped by kind and status, with the first message of each.
 #[component]
 fn Failures(failures: Vec<FailureGroup>) -> impl IntoView {
-    (!failures.is_empty()).then(|| view! {
-        <table class="stats-table failures" data-testid="lt-failures">
-            <caption>"Failures by kind"</caption>
-            <thead><tr><th scope="col">"Kind"</th><th scope="col">"Status"</th><th scope="col">"Count"</th><th scope="col">"First message"</th></tr></thead>
-            <tbody>
-                {failures.into_iter().map(|f| view! {
-                    <tr data-testid="lt-failure" data-kind=f.kind.clone() data-status=f.status.map(|s| s.to_string()).unwrap_or_default() data-count=f.count.to_string()>
-                        <th scope="row">{f.kind.clone()}</th>
-                        <td>{f.status.map_or_else(|| format::ABSENT.to_owned(), |s| s.to_string())}</td>
-                        <td>{format::count(f.count)}</td>
-                        <td class="message">{f.first_message}</td>
+    (!failures.is_empty()).then(|| {
+        view! {
+            <table class="stats-table failures" data-testid="lt-failures">
+                <caption>"Failures by kind"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Kind"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Count"</th>
+                        <th scope="col">"First message"</th>
                     </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+                </thead>
+                <tbody>
+                    {failures
+                        .into_iter()
+                        .map(|f| {
+                            view! {
+                                <tr
+                                    data-testid="lt-failure"
+                                    data-kind=f.kind.clone()
+                                    data-status=f.status.map(|s| s.to_string()).unwrap_or_default()
+                                    data-count=f.count.to_string()
+                                >
+                                    <th scope="row">{f.kind.clone()}</th>
+                                    <td>
+                                        {f
+                                            .status
+                                            .map_or_else(
+                                                || format::ABSENT.to_owned(),
+                                                |s| s.to_string(),
+                                            )}
+                                    </td>
+                                    <td>{format::count(f.count)}</td>
+                                    <td class="message">{f.first_message}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        }
     })
 }

@@ -20,13 +20,18 @@ pub(super) fn ProtocolWarning(state: TesterState) -> impl IntoView {
             .map(|s| format!(" ({s})"))
             .unwrap_or_default();
         format!(
-            "The API is reached over {protocol}: the browser sends at most {HTTP1_CONNECTIONS_PER_HOST} requests at a time to one host, so at concurrency {} the others wait inside the browser and their latency includes that wait{measured}. Open the dashboard over HTTPS (HTTP/2) for true concurrency (README: \"Why HTTP/2\").",
+            "The API is reached over {protocol}: the browser sends at most \
+             {HTTP1_CONNECTIONS_PER_HOST} requests at a time to one host, so at concurrency {} \
+             the others wait inside the browser and their latency includes that wait{measured}. \
+             Open the dashboard over HTTPS (HTTP/2) for true concurrency (README: \"Why HTTP/2\").",
             state.concurrency()
         )
     };
     view! {
         <Show when=move || state.capped()>
-            <p class="protocol-warning" role="status" data-testid="lt-protocol-warning">{text}</p>
+            <p class="protocol-warning" role="status" data-testid="lt-protocol-warning">
+                {text}
+            </p>
         </Show>
     }
 }

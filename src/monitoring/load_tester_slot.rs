@@ -132,18 +132,33 @@ pub fn LoadTesterSlot() -> impl IntoView {
     };
     view! {
         <Panel testid="load-tester" title="Load tester">
-            <div class="load-tester-intro" data-testid="lt-slot" data-state=move || state.with(SlotState::word)
-                hidden=move || state.with(|s| *s == SlotState::Open)>
+            <div
+                class="load-tester-intro"
+                data-testid="lt-slot"
+                data-state=move || state.with(SlotState::word)
+                hidden=move || state.with(|s| *s == SlotState::Open)
+            >
                 <p class="panel-note">
                     "Concurrent POST /stream requests from this browser, each read as a stream: live counts, tokens, "
                     "and TTFT, ITL, TPOT and E2E percentiles. Its code loads when you open it, so that the "
                     "monitoring above does not wait for it."
                 </p>
-                <button type="button" class="primary" data-testid="lt-open" on:click=open prop:disabled=loading>
+                <button
+                    type="button"
+                    class="primary"
+                    data-testid="lt-open"
+                    on:click=open
+                    prop:disabled=loading
+                >
                     {move || if loading() { "Loading…" } else { "Open the load tester" }}
                 </button>
             </div>
-            <p class="field-error" role="alert" data-testid="lt-load-error" hidden=move || failure().is_none()>
+            <p
+                class="field-error"
+                role="alert"
+                data-testid="lt-load-error"
+                hidden=move || failure().is_none()
+            >
                 {failure}
             </p>
             <div id=MOUNT_POINT></div>

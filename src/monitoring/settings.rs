@@ -111,10 +111,16 @@ pub fn SettingsMenu() -> impl IntoView {
                     />
                 </label>
                 <div class="settings-actions">
-                    <button type="submit" data-testid="settings-save">"Save"</button>
-                    <button type="button" on:click=reset>"Reset to defaults"</button>
+                    <button type="submit" data-testid="settings-save">
+                        "Save"
+                    </button>
+                    <button type="button" on:click=reset>
+                        "Reset to defaults"
+                    </button>
                 </div>
-                <p class="settings-message" role="status" data-testid="settings-message">{move || message.get()}</p>
+                <p class="settings-message" role="status" data-testid="settings-message">
+                    {move || message.get()}
+                </p>
                 <p class="settings-current">
                     "In use: " <code>{move || state.api.with(|a| a.base().to_owned())}</code>
                 </p>

@@ -78,14 +78,26 @@ pub fn StatusIndicator() -> impl IntoView {
     );
     let details = move || state.with(details);
     view! {
-        <div class="status-indicator" data-testid="status-indicator" role="status" aria-live="polite"
-            data-state=move || state.with(|s| s.key()) data-checking=move || checking.get().to_string() title=details>
+        <div
+            class="status-indicator"
+            data-testid="status-indicator"
+            role="status"
+            aria-live="polite"
+            data-state=move || state.with(|s| s.key())
+            data-checking=move || checking.get().to_string()
+            title=details
+        >
             <span class="status-dot" aria-hidden="true"></span>
             <span class="status-label">{move || state.with(|s| s.label())}</span>
             <span class="status-meta">
                 <span data-testid="status-version">{move || state.with(version)}</span>
                 <span data-testid="status-last-check">
-                    {move || last_check.get().map(|t| format!("checked {}", time_of_day(t))).unwrap_or_default()}
+                    {move || {
+                        last_check
+                            .get()
+                            .map(|t| format!("checked {}", time_of_day(t)))
+                            .unwrap_or_default()
+                    }}
                 </span>
             </span>
             <span class="visually-hidden">{details}</span>

@@ -6,7 +6,12 @@ use leptos::prelude::*;
 #[component]
 pub fn FieldError(testid: String, error: Signal<Option<String>>) -> impl IntoView {
     view! {
-        <span class="field-error" role="alert" data-testid=testid hidden=move || error.with(Option::is_none)>
+        <span
+            class="field-error"
+            role="alert"
+            data-testid=testid
+            hidden=move || error.with(Option::is_none)
+        >
             {move || error.get()}
         </span>
     }

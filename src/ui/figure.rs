@@ -19,7 +19,10 @@ pub fn Figure(
     view! {
         <div title=definition>
             <dt>{label}</dt>
-            <dd data-testid=testid data-value=move || raw.get().map(|v| v.to_string()).unwrap_or_default()>
+            <dd
+                data-testid=testid
+                data-value=move || raw.get().map(|v| v.to_string()).unwrap_or_default()
+            >
                 {move || text.get()}
             </dd>
         </div>

@@ -70,5 +70,9 @@ pub(super) fn ConfigMessage(message: RwSignal<Option<Message>>) -> impl IntoView
         Some(Message::Info(m) | Message::Warning(m) | Message::Error(m)) => m,
         None => String::new(),
     };
-    view! { <p class="config-message" data-testid="cfg-message" role="status" data-kind=kind>{text}</p> }
+    view! {
+        <p class="config-message" data-testid="cfg-message" role="status" data-kind=kind>
+            {text}
+        </p>
+    }
 }

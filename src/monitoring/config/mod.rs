@@ -113,13 +113,24 @@ pub fn ConfigPanel() -> impl IntoView {
     let disabled = state.disabled();
     view! {
         <Panel testid="config-panel" title="Configuration">
-            <form class="config-form" on:submit=|ev| ev.prevent_default() aria-busy=move || state.busy.get().to_string()>
+            <form
+                class="config-form"
+                on:submit=|ev| ev.prevent_default()
+                aria-busy=move || state.busy.get().to_string()
+            >
                 <switches::Switches state />
                 <div class="config-actions">
-                    <button type="button" data-testid="cfg-apply" on:click=apply prop:disabled=move || disabled.get() || !dirty()>
+                    <button
+                        type="button"
+                        data-testid="cfg-apply"
+                        on:click=apply
+                        prop:disabled=move || disabled.get() || !dirty()
+                    >
                         {move || if state.busy.get() { "Saving…" } else { "Apply" }}
                     </button>
-                    <span class="unsaved" data-testid="cfg-unsaved" hidden=move || !dirty()>"Unsaved changes"</span>
+                    <span class="unsaved" data-testid="cfg-unsaved" hidden=move || !dirty()>
+                        "Unsaved changes"
+                    </span>
                 </div>
                 <ConfigMessage message=state.message />
                 <raw::RawConfig state />

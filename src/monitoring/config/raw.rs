@@ -18,9 +18,18 @@ pub(super) fn RawConfig(state: ConfigState) -> impl IntoView {
         <details class="raw-config">
             <summary>"Edit as JSON"</summary>
             <p class="hint">"Sent as the body of PUT /admin/config, exactly as written."</p>
-            <textarea data-testid="cfg-raw" rows="3" prop:value=move || raw_json.get()
-                on:input=move |ev| raw_json.set(event_target_value(&ev))></textarea>
-            <button type="button" data-testid="cfg-raw-send" on:click=send prop:disabled=move || state.busy.get()>
+            <textarea
+                data-testid="cfg-raw"
+                rows="3"
+                prop:value=move || raw_json.get()
+                on:input=move |ev| raw_json.set(event_target_value(&ev))
+            ></textarea>
+            <button
+                type="button"
+                data-testid="cfg-raw-send"
+                on:click=send
+                prop:disabled=move || state.busy.get()
+            >
                 "Send"
             </button>
             {field_error(state, "body")}

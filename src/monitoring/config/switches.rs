@@ -24,22 +24,44 @@ pub(super) fn Switches(state: ConfigState) -> impl IntoView {
         }
     };
     view! {
-        <ConfigSwitch state key="USE_FAKE_LLM" label="Fake LLM" testid="cfg-fake-llm"
+        <ConfigSwitch
+            state
+            key="USE_FAKE_LLM"
+            label="Fake LLM"
+            testid="cfg-fake-llm"
             hint="Use the service's built-in fake LLM instead of a real provider"
-            read=|c| c.use_fake_llm write=|c, on| c.use_fake_llm = on />
-        <ConfigSwitch state key="ENABLE_CACHING" label="Caching" testid="cfg-caching"
+            read=|c| c.use_fake_llm
+            write=|c, on| c.use_fake_llm = on
+        />
+        <ConfigSwitch
+            state
+            key="ENABLE_CACHING"
+            label="Caching"
+            testid="cfg-caching"
             hint="Serve repeated questions from the service's cache"
-            read=|c| c.enable_caching write=|c, on| c.enable_caching = on />
+            read=|c| c.enable_caching
+            write=|c, on| c.enable_caching = on
+        />
         <fieldset class="queue-choice" prop:disabled=move || state.disabled().get()>
             <legend>"Failover queue " <code>"QUEUE_TYPE"</code></legend>
             <label>
-                <input type="radio" name="queue-type" data-testid="cfg-queue-redis"
-                    prop:checked=queue_is("redis") on:change=choose(QueueType::Redis) />
+                <input
+                    type="radio"
+                    name="queue-type"
+                    data-testid="cfg-queue-redis"
+                    prop:checked=queue_is("redis")
+                    on:change=choose(QueueType::Redis)
+                />
                 "Redis"
             </label>
             <label>
-                <input type="radio" name="queue-type" data-testid="cfg-queue-kafka"
-                    prop:checked=queue_is("kafka") on:change=choose(QueueType::Kafka) />
+                <input
+                    type="radio"
+                    name="queue-type"
+                    data-testid="cfg-queue-kafka"
+                    prop:checked=queue_is("kafka")
+                    on:change=choose(QueueType::Kafka)
+                />
                 "Kafka"
             </label>
         </fieldset>
@@ -60,13 +82,23 @@ fn ConfigSwitch(
 ) -> impl IntoView {
     view! {
         <label class="switch" title=hint>
-            <input type="checkbox" role="switch" data-testid=testid
+            <input
+                type="checkbox"
+                role="switch"
+                data-testid=testid
                 prop:checked=move || state.edited.with(|c| c.as_ref().is_some_and(read))
                 prop:disabled=move || state.disabled().get()
                 on:change=move |ev| {
                     let on = event_target_checked(&ev);
-                    state.edited.update(|c| if let Some(c) = c { write(c, on) });
-                } />
+                    state
+                        .edited
+                        .update(|c| {
+                            if let Some(c) = c {
+                                write(c, on)
+                            }
+                        });
+                }
+            />
             <span>{label} " " <code>{key}</code></span>
         </label>
         {field_error(state, key)}

@@ -49,11 +49,19 @@ pub(super) fn StageCharts(state: StatsState) -> impl IntoView {
     let caption = Signal::derive(move || state.coverage.with(|c| c.caption().to_owned()));
     view! {
         <div class="chart-row">
-            <ChartFigure id=PERCENTILES_CHART testid="stats-chart" caption
-                label="Bar chart of each stage's p50, p90 (when reported), p95 and p99 in milliseconds; the table below has the same figures" />
-            <ChartFigure id=HISTORY_CHART testid="stats-history-chart"
-                caption="p95 per stage at each poll of this session (one point per poll, not per request).".to_owned()
-                label="Line chart of each stage's p95 at every poll of this session" />
+            <ChartFigure
+                id=PERCENTILES_CHART
+                testid="stats-chart"
+                caption
+                label="Bar chart of each stage's p50, p90 (when reported), p95 and p99 in milliseconds; the table below has the same figures"
+            />
+            <ChartFigure
+                id=HISTORY_CHART
+                testid="stats-history-chart"
+                caption="p95 per stage at each poll of this session (one point per poll, not per request)."
+                    .to_owned()
+                label="Line chart of each stage's p95 at every poll of this session"
+            />
         </div>
     }
 }

@@ -53,12 +53,27 @@ pub(super) fn StatsSummary(stats: RwSignal<Option<ExecutionStats>>) -> impl Into
     view! {
         <Show when=move || figures.with(Option::is_some)>
             <dl class="summary">
-                <Figure label="Requests validated" testid="stats-requests" raw=raw(requests) text=text(requests)
-                    definition="Executions of stage 1 (validation): one per request the service accepted." />
-                <Figure label="Stages that ran" testid="stats-stages-ran" raw=raw(ran) text=text(ran)
-                    definition="Stages with at least one execution." />
-                <Figure label="Slowest stage (p95)" testid="stats-slowest" raw=raw(slowest) text=text(slowest)
-                    definition="The stage with the highest p95." />
+                <Figure
+                    label="Requests validated"
+                    testid="stats-requests"
+                    raw=raw(requests)
+                    text=text(requests)
+                    definition="Executions of stage 1 (validation): one per request the service accepted."
+                />
+                <Figure
+                    label="Stages that ran"
+                    testid="stats-stages-ran"
+                    raw=raw(ran)
+                    text=text(ran)
+                    definition="Stages with at least one execution."
+                />
+                <Figure
+                    label="Slowest stage (p95)"
+                    testid="stats-slowest"
+                    raw=raw(slowest)
+                    text=text(slowest)
+                    definition="The stage with the highest p95."
+                />
             </dl>
         </Show>
     }

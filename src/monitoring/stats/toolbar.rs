@@ -50,13 +50,33 @@ pub(super) fn StatsToolbar(state: StatsState) -> impl IntoView {
     };
     view! {
         <div class="panel-toolbar">
-            <p class="panel-status" data-testid="stats-status" data-stale=move || stale().to_string()>{status_line}</p>
-            <label class="toggle" title="A log scale shows microsecond stages beside second-long ones">
-                <input type="checkbox" data-testid="stats-log-scale" prop:checked=move || state.log_scale.get()
-                    on:change=move |ev| state.log_scale.set(event_target_checked(&ev)) />
+            <p
+                class="panel-status"
+                data-testid="stats-status"
+                data-stale=move || stale().to_string()
+            >
+                {status_line}
+            </p>
+            <label
+                class="toggle"
+                title="A log scale shows microsecond stages beside second-long ones"
+            >
+                <input
+                    type="checkbox"
+                    data-testid="stats-log-scale"
+                    prop:checked=move || state.log_scale.get()
+                    on:change=move |ev| state.log_scale.set(event_target_checked(&ev))
+                />
                 "Log scale"
             </label>
         </div>
-        <p class="stats-ignored" data-testid="stats-ignored" role="note" hidden=move || ignored().is_empty()>{ignored}</p>
+        <p
+            class="stats-ignored"
+            data-testid="stats-ignored"
+            role="note"
+            hidden=move || ignored().is_empty()
+        >
+            {ignored}
+        </p>
     }
 }
