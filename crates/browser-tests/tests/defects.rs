@@ -251,6 +251,16 @@ async fn a_run_the_service_queued_and_failed_says_why_in_words() -> anyhow::Resu
     browser.wait_for_testid("lt-start", WAIT).await?;
     browser.fill("lt-concurrency", "5").await?;
     browser.fill("lt-total", "5").await?;
+    // Every request as the same user (behind nginx: its address), as the
+    // original service's users were seen.
+    let per_worker = eval(
+        &browser,
+        "return document.querySelector('[data-testid=lt-user-per-worker]').checked;",
+    )
+    .await?;
+    if per_worker == true {
+        browser.click("lt-user-per-worker").await?;
+    }
     browser.click("lt-start").await?;
     browser
         .wait_for_attr("lt-state", "data-state", "finished", WAIT)
