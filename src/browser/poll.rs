@@ -6,6 +6,10 @@
 //! A poll that never finishes (its task was stopped by an exception thrown out of
 //! the WASM, or a promise that never settles) does not stop the polling: after
 //! [`LOST_AFTER_MS`] it is given up and the next one starts.
+//!
+//! Hand-written rather than leptos-use's `use_interval_fn` and
+//! `use_document_visibility`: those added 8 KB gzipped to the first load
+//! (README, "Toolchain").
 
 use std::future::Future;
 

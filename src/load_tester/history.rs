@@ -26,6 +26,7 @@ fn cell(value: Option<f64>, unit: &str) -> String {
 
 #[component]
 pub(super) fn History(history: RwSignal<Vec<RunSummary>>) -> impl IntoView {
+    // A is the older run by default, B the newer.
     let (compare_a, compare_b) = (RwSignal::new(None::<usize>), RwSignal::new(None::<usize>));
     let options = move || {
         history.with(|h| {
@@ -38,14 +39,8 @@ pub(super) fn History(history: RwSignal<Vec<RunSummary>>) -> impl IntoView {
     let pick = |target: RwSignal<Option<usize>>| {
         move |ev: leptos::ev::Event| target.set(event_target_value(&ev).parse().ok())
     };
-    // A is the older run by default, B the newer.
-    let comparison = move || {
-        history.with(|h| {
-            Some(compare(
-                h.get(compare_a.get().unwrap_or(1))?,
-                h.get(compare_b.get().unwrap_or(0))?,
-            ))
-        })
+    let shown = |target: RwSignal<Option<usize>>, default: usize| {
+        move || target.get().unwrap_or(default).to_string()
     };
     view! {
         <details
@@ -62,7 +57,7 @@ pub(super) fn History(history: RwSignal<Vec<RunSummary>>) -> impl IntoView {
                     <select
                         data-testid="lt-compare-a"
                         on:change=pick(compare_a)
-                        prop:value=move || compare_a.get().unwrap_or(1).to_string()
+                        prop:value=shown(compare_a, 1)
                     >
                         {options}
                     </select>
@@ -72,62 +67,78 @@ pub(super) fn History(history: RwSignal<Vec<RunSummary>>) -> impl IntoView {
                     <select
                         data-testid="lt-compare-b"
                         on:change=pick(compare_b)
-                        prop:value=move || compare_b.get().unwrap_or(0).to_string()
+                        prop:value=shown(compare_b, 0)
                     >
                         {options}
                     </select>
                 </label>
             </div>
-            {move || {
-                comparison()
-                    .map(|rows| {
-                        view! {
-                            <table class="stats-table" data-testid="lt-compare">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Figure"</th>
-                                        <th scope="col">"A"</th>
-                                        <th scope="col">"B"</th>
-                                        <th scope="col" title="(B − A) / A">
-                                            "Change"
-                                        </th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {rows
-                                        .into_iter()
-                                        .map(|r| {
-                                            view! {
-                                                <tr data-testid="lt-compare-row" data-label=r.label>
-                                                    <th scope="row">{r.label}</th>
-                                                    <td data-value=r
-                                                        .a
-                                                        .map(|v| v.to_string())
-                                                        .unwrap_or_default()>{cell(r.a, r.unit)}</td>
-                                                    <td data-value=r
-                                                        .b
-                                                        .map(|v| v.to_string())
-                                                        .unwrap_or_default()>{cell(r.b, r.unit)}</td>
-                                                    <td>
-                                                        {r
-                                                            .change_percent
-                                                            .map_or_else(
-                                                                || format::ABSENT.to_owned(),
-                                                                |c| format!("{c:+.1}%"),
-                                                            )}
-                                                    </td>
-                                                </tr>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </tbody>
-                            </table>
-                        }
-                    })
-            }}
+            <Comparison history compare_a compare_b />
             <p class="hint">
                 "Kept in this browser (localStorage), the last 10 runs. A is the older run by default."
             </p>
         </details>
+    }
+}
+
+/// The two picked runs figure by figure, with the change from A to B.
+#[component]
+fn Comparison(
+    history: RwSignal<Vec<RunSummary>>,
+    compare_a: RwSignal<Option<usize>>,
+    compare_b: RwSignal<Option<usize>>,
+) -> impl IntoView {
+    let rows = move || {
+        history.with(|h| {
+            let a = h.get(compare_a.get().unwrap_or(1))?;
+            let b = h.get(compare_b.get().unwrap_or(0))?;
+            Some(compare(a, b))
+        })
+    };
+    move || {
+        rows().map(|rows| {
+            view! {
+                <table class="stats-table" data-testid="lt-compare">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Figure"</th>
+                            <th scope="col">"A"</th>
+                            <th scope="col">"B"</th>
+                            <th scope="col" title="(B − A) / A">
+                                "Change"
+                            </th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {rows
+                            .into_iter()
+                            .map(|r| {
+                                view! {
+                                    <tr data-testid="lt-compare-row" data-label=r.label>
+                                        <th scope="row">{r.label}</th>
+                                        <td data-value=r
+                                            .a
+                                            .map(|v| v.to_string())
+                                            .unwrap_or_default()>{cell(r.a, r.unit)}</td>
+                                        <td data-value=r
+                                            .b
+                                            .map(|v| v.to_string())
+                                            .unwrap_or_default()>{cell(r.b, r.unit)}</td>
+                                        <td>
+                                            {r
+                                                .change_percent
+                                                .map_or_else(
+                                                    || format::ABSENT.to_owned(),
+                                                    |c| format!("{c:+.1}%"),
+                                                )}
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            }
+        })
     }
 }

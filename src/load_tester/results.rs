@@ -11,15 +11,7 @@ use sse_core::run_stats::FailureGroup;
 use super::exports::{ExportLinks, Exports};
 
 /// The duration columns (count comes last, as a number of values).
-const COLUMNS: [Statistic; 7] = [
-    Statistic::P50,
-    Statistic::P90,
-    Statistic::P95,
-    Statistic::P99,
-    Statistic::Min,
-    Statistic::Mean,
-    Statistic::Max,
-];
+const COLUMNS: [Statistic; 7] = Statistic::DURATIONS;
 
 fn metric_row(summary: &RunSummary, metric: Metric) -> impl IntoView {
     let id = metric.id();

@@ -18,7 +18,7 @@ use dashboard_ops::process::{find_program, free_local_port, Supervised};
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
-use sse_backend::settings::Settings;
+use sse_backend::settings::{FakeLlmSettings, Settings};
 
 /// The repository root (this crate lives in `crates/browser-tests`).
 pub fn project_root() -> anyhow::Result<PathBuf> {
@@ -699,6 +699,44 @@ impl Drop for HostileService {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// A fake LLM that answers in milliseconds: 5-10 ms to the first chunk, 1-2 ms
+/// between chunks, 20-40 characters.
+pub fn fast_fake() -> FakeLlmSettings {
+    FakeLlmSettings {
+        ttft_min_ms: 5,
+        ttft_max_ms: 10,
+        gap_min_ms: 1,
+        gap_max_ms: 2,
+        answer_min_chars: 20,
+        answer_max_chars: 40,
+        ..FakeLlmSettings::realistic()
+    }
+}
+
+/// Opens the load tester (once), runs `total` requests at `concurrency` and
+/// waits until the run has finished.
+pub async fn run_load_test(browser: &Browser, concurrency: u32, total: u64) -> anyhow::Result<()> {
+    let wait = Duration::from_secs(20);
+    let open = eval(
+        browser,
+        "return document.querySelector('[data-testid=lt-start]') !== null;",
+    )
+    .await?;
+    if open != Value::Bool(true) {
+        browser.wait_for_testid("lt-open", wait).await?;
+        browser.click("lt-open").await?;
+        browser.wait_for_testid("lt-start", wait).await?;
+    }
+    browser
+        .fill("lt-concurrency", &concurrency.to_string())
+        .await?;
+    browser.fill("lt-total", &total.to_string()).await?;
+    browser.click("lt-start").await?;
+    browser
+        .wait_for_attr("lt-state", "data-state", "finished", wait)
+        .await
 }
 
 /// The dashboard behind nginx with its own `config.json` (written into a copy

@@ -4,25 +4,13 @@
 use std::time::Duration;
 
 use browser_tests::{
-    eval, open_dashboard, start_dashboard_with_config, unreachable_origin, Browser, FixedAnswer,
-    HostileService, InProcessBackend,
+    eval, fast_fake, open_dashboard, run_load_test, start_dashboard_with_config,
+    unreachable_origin, Browser, FixedAnswer, HostileService, InProcessBackend,
 };
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-fn fast() -> FakeLlmSettings {
-    FakeLlmSettings {
-        ttft_min_ms: 5,
-        ttft_max_ms: 10,
-        gap_min_ms: 1,
-        gap_max_ms: 2,
-        answer_min_chars: 20,
-        answer_max_chars: 40,
-        ..FakeLlmSettings::realistic()
-    }
-}
 
 async fn one_stream(backend: &InProcessBackend) -> anyhow::Result<()> {
     let answer = reqwest::Client::new()
@@ -53,7 +41,7 @@ async fn chart_option(browser: &Browser, id: &str) -> anyhow::Result<Value> {
 #[tokio::test]
 async fn every_stage_is_named_on_the_bar_chart_and_in_the_history_legend() -> anyhow::Result<()> {
     let backend = InProcessBackend::start_with(Settings {
-        fake: fast(),
+        fake: fast_fake(),
         ..Settings::default()
     })
     .await?;
@@ -204,15 +192,7 @@ async fn the_ended_rate_shows_while_every_request_fails() -> anyhow::Result<()> 
     ])
     .await?;
     let (_nginx, mut browser) = open_dashboard(&service.origin()).await?;
-    browser.wait_for_testid("lt-open", WAIT).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
-    browser.fill("lt-concurrency", "2").await?;
-    browser.fill("lt-total", "10").await?;
-    browser.click("lt-start").await?;
-    browser
-        .wait_for_attr("lt-state", "data-state", "finished", WAIT)
-        .await?;
+    run_load_test(&browser, 2, 10).await?;
     let rates = eval(
         &browser,
         "const v = id => document.querySelector(`[data-testid=${id}]`).dataset.value;
@@ -240,7 +220,7 @@ async fn a_run_the_service_queued_and_failed_says_why_in_words() -> anyhow::Resu
         fake: FakeLlmSettings {
             ttft_min_ms: 1_000,
             ttft_max_ms: 1_000,
-            ..fast()
+            ..fast_fake()
         },
         ..Settings::default()
     })

@@ -5,25 +5,16 @@
 use std::time::Duration;
 
 use browser_tests::{
-    eval, open_dashboard, start_dashboard, start_dashboard_with_config, Browser, FixedAnswer,
-    HostileService, InProcessBackend,
+    eval, fast_fake, open_dashboard, run_load_test, start_dashboard, start_dashboard_with_config,
+    Browser, FixedAnswer, HostileService, InProcessBackend,
 };
-use fantoccini::Locator;
-use sse_backend::settings::{FakeLlmSettings, Settings};
+use sse_backend::settings::Settings;
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn fast() -> Settings {
     Settings {
-        fake: FakeLlmSettings {
-            ttft_min_ms: 5,
-            ttft_max_ms: 10,
-            gap_min_ms: 1,
-            gap_max_ms: 2,
-            answer_min_chars: 20,
-            answer_max_chars: 40,
-            ..FakeLlmSettings::realistic()
-        },
+        fake: fast_fake(),
         ..Settings::default()
     }
 }
@@ -46,12 +37,7 @@ async fn save_token(browser: &Browser, token: &str) -> anyhow::Result<()> {
         "document.querySelector('[data-testid=settings]').open = true; return null;",
     )
     .await?;
-    let input = browser
-        .client()
-        .find(Locator::Css("[data-testid=settings-admin-token]"))
-        .await?;
-    input.clear().await?;
-    input.send_keys(token).await?;
+    browser.fill("settings-admin-token", token).await?;
     browser.click("settings-save").await
 }
 
@@ -340,16 +326,8 @@ async fn an_absurd_rate_in_the_run_history_reads_as_out_of_range() -> anyhow::Re
     })
     .await?;
     let (nginx, mut browser) = open_dashboard(&backend.origin()).await?;
-    browser.wait_for_testid("lt-open", WAIT).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
-    browser.fill("lt-concurrency", "1").await?;
-    browser.fill("lt-total", "1").await?;
     for _ in 0..2 {
-        browser.click("lt-start").await?;
-        browser
-            .wait_for_attr("lt-state", "data-state", "finished", WAIT)
-            .await?;
+        run_load_test(&browser, 1, 1).await?;
     }
     // A damaged (or hand-edited) history: 1e308 requests/s, 1e300 ms.
     eval(
@@ -420,15 +398,7 @@ async fn csv_cells_that_start_with_tab_or_cr_are_no_formulas() -> anyhow::Result
     let nginx = start_dashboard(&service.origin())?;
     let mut browser = Browser::launch().await?;
     browser.goto(&format!("{}/", nginx.url())).await?;
-    browser.wait_for_testid("lt-open", WAIT).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
-    browser.fill("lt-concurrency", "1").await?;
-    browser.fill("lt-total", "2").await?;
-    browser.click("lt-start").await?;
-    browser
-        .wait_for_attr("lt-state", "data-state", "finished", WAIT)
-        .await?;
+    run_load_test(&browser, 1, 2).await?;
     let csv = eval(
         &browser,
         "const a = document.querySelector('[data-testid=lt-export-csv]');

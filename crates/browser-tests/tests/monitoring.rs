@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use browser_tests::{eval, open_dashboard, start_dashboard, Browser, InProcessBackend};
+use browser_tests::{eval, fast_fake, open_dashboard, start_dashboard, Browser, InProcessBackend};
 use fantoccini::Locator;
-use sse_backend::settings::{FakeLlmSettings, Settings, StatsShape};
+use sse_backend::settings::{Settings, StatsShape};
 use sse_core::execution_stats::ExecutionStats;
 use sse_core::stats_view::{stage_rows, NO_EXECUTIONS, P90_NOT_REPORTED};
 
@@ -15,15 +15,7 @@ const API: &str = "/api/v1/";
 
 fn fast() -> Settings {
     Settings {
-        fake: FakeLlmSettings {
-            ttft_min_ms: 5,
-            ttft_max_ms: 10,
-            gap_min_ms: 1,
-            gap_max_ms: 2,
-            answer_min_chars: 20,
-            answer_max_chars: 40,
-            ..FakeLlmSettings::realistic()
-        },
+        fake: fast_fake(),
         ..Settings::default()
     }
 }
@@ -324,12 +316,7 @@ async fn send_raw_config(browser: &Browser, json: &str) -> anyhow::Result<()> {
         "document.querySelector('.raw-config').open = true; return null;",
     )
     .await?;
-    let area = browser
-        .client()
-        .find(Locator::Css("[data-testid=cfg-raw]"))
-        .await?;
-    area.clear().await?;
-    area.send_keys(json).await?;
+    browser.fill("cfg-raw", json).await?;
     browser.click("cfg-raw-send").await
 }
 

@@ -91,6 +91,16 @@ impl Statistic {
         Statistic::Max,
         Statistic::Count,
     ];
+    /// The statistics that are durations, as the load tester's results show them.
+    pub const DURATIONS: [Statistic; 7] = [
+        Statistic::P50,
+        Statistic::P90,
+        Statistic::P95,
+        Statistic::P99,
+        Statistic::Min,
+        Statistic::Mean,
+        Statistic::Max,
+    ];
     /// The percentiles, in order.
     pub const PERCENTILES: [Statistic; 4] = [
         Statistic::P50,
