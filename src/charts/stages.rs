@@ -7,7 +7,7 @@ use charming::datatype::DataPoint;
 use charming::element::{AxisLabel, AxisType};
 use charming::series::{Bar, Line};
 use sse_core::execution_stats::{stage_name, ExecutionStats};
-use sse_core::stats_view::{percentile_series, P95History, ValueScale};
+use sse_core::stats_view::{percentile_series, PollHistory, ValueScale};
 
 use super::ChartOption;
 use crate::browser::clock::time_of_day;
@@ -63,7 +63,7 @@ pub fn percentiles_chart(stats: &ExecutionStats, log_scale: bool) -> ChartOption
 }
 
 /// Each stage's p95 at every poll of the session.
-pub fn history_chart(history: &P95History, log_scale: bool) -> ChartOption {
+pub fn history_chart(history: &PollHistory, log_scale: bool) -> ChartOption {
     let times: Vec<String> = history.times().map(time_of_day).collect();
     let series: Vec<(&str, Vec<Option<f64>>)> = history.series().collect();
     let scale = scale_of(log_scale, series.iter().map(|(_, v)| v));

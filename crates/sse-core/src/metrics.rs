@@ -187,6 +187,61 @@ impl RunFigure {
     }
 }
 
+/// A figure of the service strip, read from the service's Prometheus
+/// exposition (`/admin/metrics`) at every poll of the statistics panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceFigure {
+    Requests,
+    SuccessShare,
+    ActiveConnections,
+    CacheHitShare,
+    QueueDepth,
+}
+
+impl ServiceFigure {
+    pub const ALL: [ServiceFigure; 5] = [
+        ServiceFigure::Requests,
+        ServiceFigure::SuccessShare,
+        ServiceFigure::ActiveConnections,
+        ServiceFigure::CacheHitShare,
+        ServiceFigure::QueueDepth,
+    ];
+
+    /// The hook (`service-<id>`) and the trend's key.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Requests => "requests",
+            Self::SuccessShare => "success-share",
+            Self::ActiveConnections => "active-connections",
+            Self::CacheHitShare => "cache-hit-share",
+            Self::QueueDepth => "queue-depth",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Requests => "Requests",
+            Self::SuccessShare => "Success share",
+            Self::ActiveConnections => "Active connections",
+            Self::CacheHitShare => "Cache hit share",
+            Self::QueueDepth => "Queue depth",
+        }
+    }
+
+    pub fn definition(self) -> &'static str {
+        match self {
+            Self::Requests => "`sse_requests_total` summed over every label, as the service counts them since its process started (the original counts some requests twice), with the count by `status`. The rate is the increase since the previous poll divided by the seconds between the two polls (no extrapolation; a counter that went down restarted and counts from zero).",
+            Self::SuccessShare => "`sse_requests_total{status=\"success\"}` over all of `sse_requests_total`, since the process started; the trend is the share among the requests counted since the previous poll.",
+            Self::ActiveConnections => "The gauge `sse_active_connections` at the scrape; the change is the difference from the previous poll.",
+            Self::CacheHitShare => "`sse_cache_hits_total` over hits plus `sse_cache_misses_total`, per `tier` label and overall, since the process started; the rates are per second since the previous poll.",
+            Self::QueueDepth => "The gauge `sse_queue_depth` (requests waiting in the failover queue) at the scrape; the change is the difference from the previous poll.",
+        }
+    }
+}
+
+/// How a percentile read from a Prometheus histogram is estimated.
+pub const HISTOGRAM_ESTIMATE: &str = "Estimated from histogram buckets by Prometheus' `histogram_quantile` method: the bucket holding the rank q · count, linear interpolation inside it, 0 as the lower edge of the first bucket; a rank in the `+Inf` bucket answers the highest finite bound (shown as \"above\" it). Shown with the bucket that bounds it: the true value lies in that bucket, not necessarily at the interpolated point.";
+
 /// The definitions as the Markdown tables of docs/metrics.md.
 pub fn definitions_markdown() -> String {
     let mut out = String::from("| figure | definition |\n|---|---|\n");
@@ -211,6 +266,18 @@ pub fn definitions_markdown() -> String {
             "| `{}` | {} |\n",
             statistic.id(),
             statistic.definition()
+        ));
+    }
+    out.push_str(&format!(
+        "| histogram estimate (`data-estimate=\"histogram\"`) | {HISTOGRAM_ESTIMATE} |\n"
+    ));
+    out.push_str("\n| service strip (`/admin/metrics`) | definition |\n|---|---|\n");
+    for figure in ServiceFigure::ALL {
+        out.push_str(&format!(
+            "| **{}** (`service-{}`) | {} |\n",
+            figure.label(),
+            figure.id(),
+            figure.definition()
         ));
     }
     out
@@ -251,6 +318,7 @@ mod tests {
             .map(|m| m.definition())
             .chain(Statistic::ALL.iter().map(|s| s.definition()))
             .chain(RunFigure::ALL.iter().map(|f| f.definition()))
+            .chain(ServiceFigure::ALL.iter().map(|f| f.definition()))
         {
             assert!(text.len() > 10, "{text}");
         }

@@ -1,5 +1,6 @@
-//! What the execution-statistics panel shows, computed without a browser: table
-//! rows with their text and raw values, and the per-poll history of each stage's p95.
+//! What the statistics panel shows, computed without a browser: table rows with
+//! their text and raw values from either source (the service's execution-stats
+//! or its Prometheus histograms), and the per-poll history of each stage's p95.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -32,6 +33,35 @@ pub const P90_NOT_REPORTED: &str = "not reported by this service";
 /// Shown for a stage that has not run.
 pub const NO_EXECUTIONS: &str = "no executions";
 
+/// The histogram bucket that holds an estimated percentile, in ms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    /// 0 for the first bucket; `-inf` below a first bound at or below zero.
+    pub lower_ms: f64,
+    /// `+inf` when the rank fell above the highest finite bound.
+    pub upper_ms: f64,
+}
+
+impl Bucket {
+    /// "between 1.00 ms and 5.00 ms", "above 1.00 s" (the `+Inf` bucket).
+    pub fn text(&self) -> String {
+        if self.upper_ms.is_infinite() {
+            format!("above {}", format::duration_ms(Some(self.lower_ms)))
+        } else if self.lower_ms.is_infinite() || self.lower_ms <= 0.0 {
+            format!(
+                "at most {}",
+                format::duration_ms(Some(self.upper_ms.max(0.0)))
+            )
+        } else {
+            format!(
+                "{} – {}",
+                format::duration_ms(Some(self.lower_ms)),
+                format::duration_ms(Some(self.upper_ms))
+            )
+        }
+    }
+}
+
 /// One cell: the text people read and the raw value (ms) for `data-value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
@@ -40,15 +70,28 @@ pub struct Cell {
     pub metric: &'static str,
     pub text: String,
     pub value: Option<f64>,
+    /// Set for a percentile estimated from histogram buckets: the bucket that
+    /// bounds it (then `value` is `histogram_quantile`'s interpolation).
+    pub estimate: Option<Bucket>,
 }
 
 /// One stage's row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageRow {
     pub id: String,
-    pub name: &'static str,
+    pub name: String,
     pub count: u64,
     pub cells: Vec<Cell>,
+}
+
+impl StageRow {
+    /// The value of one column.
+    pub fn value(&self, statistic: Statistic) -> Option<f64> {
+        self.cells
+            .iter()
+            .find(|c| c.statistic == statistic)
+            .and_then(|c| c.value)
+    }
 }
 
 fn cell(statistic: Statistic, stage: &StageStats, reports_p90: bool) -> Cell {
@@ -59,6 +102,7 @@ fn cell(statistic: Statistic, stage: &StageStats, reports_p90: bool) -> Cell {
             metric,
             text: NO_EXECUTIONS.to_owned(),
             value: None,
+            estimate: None,
         };
     };
     let value = match statistic {
@@ -80,6 +124,7 @@ fn cell(statistic: Statistic, stage: &StageStats, reports_p90: bool) -> Cell {
         metric,
         text,
         value,
+        estimate: None,
     }
 }
 
@@ -90,7 +135,7 @@ pub fn stage_rows(stats: &ExecutionStats) -> Vec<StageRow> {
         .iter()
         .map(|stage| StageRow {
             id: stage.id.clone(),
-            name: stage.name,
+            name: stage.name.to_owned(),
             count: stage.execution_count,
             cells: COLUMNS
                 .iter()
@@ -100,17 +145,14 @@ pub fn stage_rows(stats: &ExecutionStats) -> Vec<StageRow> {
         .collect()
 }
 
-/// The chart's bars: for each percentile, one value per stage (`None` = no bar).
-pub fn percentile_series(stats: &ExecutionStats) -> Vec<(&'static str, Vec<Option<f64>>)> {
+/// The chart's bars: for each percentile, one value per stage (`None` = no
+/// bar). p90 is left out when no stage has one (the service does not report it).
+pub fn percentile_series(rows: &[StageRow]) -> Vec<(&'static str, Vec<Option<f64>>)> {
     Statistic::PERCENTILES
         .into_iter()
-        .filter(|p| stats.reports_p90 || *p != Statistic::P90)
+        .filter(|p| *p != Statistic::P90 || rows.iter().any(|r| r.value(*p).is_some()))
         .map(|statistic| {
-            let values = stats
-                .stages
-                .iter()
-                .map(|stage| cell(statistic, stage, stats.reports_p90).value)
-                .collect();
+            let values = rows.iter().map(|row| row.value(statistic)).collect();
             (statistic.id(), values)
         })
         .collect()
@@ -213,9 +255,10 @@ impl ValueScale {
     }
 }
 
-/// Each stage's p95 at every successful poll of the session (bounded).
+/// Named values at every successful poll of the session (bounded): each
+/// stage's p95, the service strip's trend.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct P95History {
+pub struct PollHistory {
     max_points: usize,
     /// Poll times (ms since the epoch).
     times: VecDeque<f64>,
@@ -223,7 +266,7 @@ pub struct P95History {
     series: BTreeMap<String, VecDeque<Option<f64>>>,
 }
 
-impl P95History {
+impl PollHistory {
     pub fn new(max_points: usize) -> Self {
         Self {
             max_points: max_points.max(2),
@@ -231,28 +274,52 @@ impl P95History {
         }
     }
 
-    pub fn record(&mut self, at_ms: f64, stats: &ExecutionStats) {
+    /// One poll: each row's p95 (rows absent from it get a gap).
+    pub fn record(&mut self, at_ms: f64, rows: &[StageRow]) {
+        self.record_values(
+            at_ms,
+            rows.iter()
+                .map(|row| (row.id.as_str(), row.value(Statistic::P95))),
+        );
+    }
+
+    /// One poll of named values; a series missing from it gets a gap.
+    pub fn record_values<'a>(
+        &mut self,
+        at_ms: f64,
+        values: impl IntoIterator<Item = (&'a str, Option<f64>)>,
+    ) {
         if self.times.len() == self.max_points {
             self.times.pop_front();
-            for values in self.series.values_mut() {
-                values.pop_front();
+            for series in self.series.values_mut() {
+                series.pop_front();
             }
         }
         let polls_before = self.times.len();
         self.times.push_back(at_ms);
-        for stage in &stats.stages {
-            let values = self
+        for (id, value) in values {
+            let series = self
                 .series
-                .entry(stage.id.clone())
+                .entry(id.to_owned())
                 .or_insert_with(|| std::iter::repeat_n(None, polls_before).collect());
-            values.push_back(stage.durations.as_ref().and_then(|d| d.p95_ms));
-        }
-        // Stages missing from this poll get a gap, so all series stay aligned.
-        for values in self.series.values_mut() {
-            if values.len() < self.times.len() {
-                values.push_back(None);
+            if series.len() <= polls_before {
+                series.push_back(value);
             }
         }
+        // Series missing from this poll get a gap, so all stay aligned.
+        for series in self.series.values_mut() {
+            if series.len() < self.times.len() {
+                series.push_back(None);
+            }
+        }
+    }
+
+    /// One series' values, oldest first (empty when unknown).
+    pub fn values(&self, id: &str) -> Vec<Option<f64>> {
+        self.series
+            .get(id)
+            .map(|v| v.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     pub fn times(&self) -> impl Iterator<Item = f64> + '_ {
@@ -357,7 +424,7 @@ mod tests {
     #[test]
     fn series_leave_out_p90_when_absent_and_have_gaps_for_idle_stages() {
         let stats = ExecutionStats::parse(WRAPPED_NO_P90).expect("stats");
-        let series = percentile_series(&stats);
+        let series = percentile_series(&stage_rows(&stats));
         let names: Vec<_> = series.iter().map(|(m, _)| *m).collect();
         assert_eq!(names, ["p50", "p95", "p99"]);
         assert_eq!(series[1].1, vec![Some(2.6), None]);
@@ -366,9 +433,9 @@ mod tests {
     #[test]
     fn history_is_bounded_and_aligned() {
         let stats = ExecutionStats::parse(WRAPPED_NO_P90).expect("stats");
-        let mut history = P95History::new(3);
+        let mut history = PollHistory::new(3);
         for i in 0..5 {
-            history.record(f64::from(i) * 10_000.0, &stats);
+            history.record(f64::from(i) * 10_000.0, &stage_rows(&stats));
         }
         assert_eq!(history.len(), 3);
         assert_eq!(
@@ -383,7 +450,7 @@ mod tests {
             r#"{"stages":{"5":{"p95_duration_ms":900.0,"execution_count":1}}}"#,
         )
         .expect("stats");
-        history.record(50_000.0, &later);
+        history.record(50_000.0, &stage_rows(&later));
         let five: Vec<_> = history.series().filter(|(id, _)| *id == "5").collect();
         assert_eq!(five[0].1, vec![None, None, Some(900.0)]);
         let one: Vec<_> = history.series().filter(|(id, _)| *id == "1").collect();

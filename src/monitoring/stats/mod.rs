@@ -9,7 +9,7 @@ mod toolbar;
 
 use leptos::prelude::*;
 use sse_core::execution_stats::ExecutionStats;
-use sse_core::stats_view::{Coverage, P95History};
+use sse_core::stats_view::{Coverage, PollHistory};
 
 use crate::browser::clock::wall_ms;
 use crate::browser::poll::use_poller;
@@ -25,7 +25,7 @@ struct StatsState {
     stats: RwSignal<Option<ExecutionStats>>,
     fetched_at: RwSignal<Option<f64>>,
     failure: RwSignal<Option<String>>,
-    history: StoredValue<P95History, LocalStorage>,
+    history: StoredValue<PollHistory, LocalStorage>,
     /// Bumped when `history` changes (it is no signal: not copied per poll).
     history_version: RwSignal<u64>,
     coverage: RwSignal<Coverage>,
@@ -38,7 +38,7 @@ impl StatsState {
             stats: RwSignal::new(None),
             fetched_at: RwSignal::new(None),
             failure: RwSignal::new(None),
-            history: StoredValue::new_local(P95History::new(HISTORY_POINTS)),
+            history: StoredValue::new_local(PollHistory::new(HISTORY_POINTS)),
             history_version: RwSignal::new(0),
             coverage: RwSignal::new(Coverage::default()),
             log_scale: RwSignal::new(true),
