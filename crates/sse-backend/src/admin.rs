@@ -260,31 +260,9 @@ async fn prometheus_stats(State(app): State<Arc<App>>) -> Json<Value> {
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let load = app.load.to_json(false);
-    let mut text = String::new();
-    text.push_str(
-        "# HELP sse_active_streams Streams being served now.\n# TYPE sse_active_streams gauge\n",
-    );
-    text.push_str(&format!("sse_active_streams {}\n", load["active_streams"]));
-    text.push_str("# HELP sse_queued_requests Requests waiting in the failover queue.\n# TYPE sse_queued_requests gauge\n");
-    text.push_str(&format!(
-        "sse_queued_requests {}\n",
-        load["queued_requests"]
-    ));
-    text.push_str(
-        "# HELP sse_chunks_sent_total Chunk events sent.\n# TYPE sse_chunks_sent_total counter\n",
-    );
-    text.push_str(&format!("sse_chunks_sent_total {}\n", load["chunks_sent"]));
-    text.push_str(
-        "# HELP sse_requests_total Requests by outcome.\n# TYPE sse_requests_total counter\n",
-    );
-    if let Some(totals) = load["totals_by_outcome"].as_object() {
-        for (outcome, n) in totals {
-            text.push_str(&format!(
-                "sse_requests_total{{outcome=\"{outcome}\"}} {n}\n"
-            ));
-        }
-    }
+    let text = app
+        .exposition
+        .render(app.load.active(), app.admission.queue_depth());
     (
         [(
             header::CONTENT_TYPE,

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod admission;
 pub mod cache;
+pub mod exposition;
 pub mod fake_llm;
 pub mod health;
 pub mod load_stats;
@@ -30,7 +31,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::admission::Admission;
 use crate::cache::{L1Cache, RedisStore};
-use crate::load_stats::LoadStats;
+use crate::exposition::Exposition;
+use crate::load_stats::{LoadStats, RequestTimings, ServerOutcome};
 use crate::settings::Settings;
 use crate::stage_timings::StageTimings;
 
@@ -44,6 +46,8 @@ pub struct App {
     pub config: RwLock<ServiceConfig>,
     pub timings: StageTimings,
     pub load: LoadStats,
+    /// The Prometheus families of `/admin/metrics` (cumulative, never reset).
+    pub exposition: Exposition,
     pub admission: Arc<Admission>,
     pub l1: L1Cache,
     /// Redis (REDIS_URL): the L2 cache and, with QUEUE_TYPE redis, the queue order.
@@ -59,13 +63,15 @@ impl App {
             Some(url) => Some(Arc::new(RedisStore::new(url, settings.cache_ttl())?)),
             None => None,
         };
+        let exposition = Exposition::new();
         Ok(Arc::new(Self {
+            timings: StageTimings::new(exposition.clone()),
+            exposition,
             config: RwLock::new(ServiceConfig {
                 use_fake_llm: settings.use_fake_llm,
                 enable_caching: settings.enable_caching,
                 queue_type: QueueType::Redis,
             }),
-            timings: StageTimings::default(),
             load: LoadStats::default(),
             admission: Admission::new(
                 settings.per_user_limit,
@@ -80,6 +86,26 @@ impl App {
             started: Instant::now(),
             settings,
         }))
+    }
+
+    /// A request that ended before any stream (400, 415, 422, 429, 503).
+    pub fn request_rejected(&self, outcome: ServerOutcome, model: &str) {
+        self.load.rejected(outcome);
+        self.exposition.request_ended(model, "none", outcome, None);
+    }
+
+    /// A request whose stream ended, as `provider` served it.
+    pub fn request_finished(&self, timings: RequestTimings, model: &str, provider: &str) {
+        let took = (timings.finished_at_ms - timings.accepted_at_ms).max(0.0) / 1000.0;
+        self.exposition.request_ended(
+            model,
+            provider,
+            timings.outcome,
+            Some(std::time::Duration::from_secs_f64(took)),
+        );
+        self.exposition
+            .chunks_streamed(provider, timings.chunks_sent);
+        self.load.finished(timings);
     }
 
     pub fn current_config(&self) -> ServiceConfig {

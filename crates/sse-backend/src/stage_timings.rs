@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use sse_core::distribution::Distribution;
 use sse_core::execution_stats::STAGES;
 
+use crate::exposition::Exposition;
 use crate::settings::StatsShape;
 
 /// A pipeline stage.
@@ -45,10 +46,20 @@ impl Stage {
 #[derive(Debug, Default)]
 pub struct StageTimings {
     stages: Mutex<BTreeMap<Stage, Distribution>>,
+    /// Every timing also goes to the Prometheus histograms, which a reset keeps.
+    exposition: Exposition,
 }
 
 impl StageTimings {
+    pub fn new(exposition: Exposition) -> Self {
+        Self {
+            stages: Mutex::default(),
+            exposition,
+        }
+    }
+
     pub fn record(&self, stage: Stage, took: Duration) {
+        self.exposition.stage(stage, took);
         if let Ok(mut stages) = self.stages.lock() {
             stages
                 .entry(stage)

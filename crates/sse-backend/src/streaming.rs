@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::admission::{Permit, QueuePlace};
 use crate::cache;
+use crate::exposition::CacheTier;
 use crate::load_stats::{now_ms, RequestTimings, ServerOutcome};
 use crate::provider::{OpenAiStream, ProviderChoice, ProviderStream};
 use crate::sse_format::{event, DONE, PING};
@@ -30,6 +31,8 @@ use crate::App;
 
 const DIRECT: &str = "1-Direct";
 const QUEUED: &str = "3-Queue-Failover";
+/// The `model` label of a request refused before its body was read.
+const UNKNOWN_MODEL: &str = "unknown";
 
 /// Longest `X-User-ID` accepted: every user is an entry in the limiter's and the
 /// load statistics' maps, so its size must be bounded.
@@ -124,7 +127,7 @@ pub async fn stream(
     let accepted_at_ms = now_ms();
     let thread_id = uuid::Uuid::new_v4().to_string();
     if !is_json(&headers) {
-        app.load.rejected(ServerOutcome::Rejected415);
+        app.request_rejected(ServerOutcome::Rejected415, UNKNOWN_MODEL);
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Json(json!({"detail": "POST /stream takes a JSON body: send Content-Type: application/json"})),
@@ -135,7 +138,7 @@ pub async fn stream(
     let user = match user_of(&headers, client) {
         Ok(user) => user,
         Err(message) => {
-            app.load.rejected(ServerOutcome::Rejected400);
+            app.request_rejected(ServerOutcome::Rejected400, UNKNOWN_MODEL);
             return bad_request(message);
         }
     };
@@ -144,7 +147,7 @@ pub async fn stream(
     let request = match app.timings.time(Stage::Validation, || validate(&body)) {
         Ok(request) => request,
         Err(detail) => {
-            app.load.rejected(ServerOutcome::Rejected422);
+            app.request_rejected(ServerOutcome::Rejected422, UNKNOWN_MODEL);
             return (StatusCode::UNPROCESSABLE_ENTITY, Json(detail)).into_response();
         }
     };
@@ -155,11 +158,13 @@ pub async fn stream(
     if config.enable_caching {
         let lookup = Instant::now();
         let mut hit = app.timings.time(Stage::L1Cache, || app.l1.get(&cache_key));
+        app.exposition.cache_lookup(CacheTier::L1, hit.is_some());
         if hit.is_none() {
             if let Some(l2) = &app.redis {
                 let started = Instant::now();
                 hit = l2.get(&cache_key).await.ok().flatten();
                 app.timings.record(Stage::L2Cache, started.elapsed());
+                app.exposition.cache_lookup(CacheTier::L2, hit.is_some());
                 if let Some(text) = &hit {
                     // Warm L1 so the next hit is local.
                     app.l1.put(cache_key.clone(), text.clone());
@@ -168,7 +173,7 @@ pub async fn stream(
         }
         app.timings.record(Stage::CacheLookup, lookup.elapsed());
         if let Some(text) = hit {
-            return cached_answer(&app, thread_id, user, accepted_at_ms, text);
+            return cached_answer(&app, thread_id, user, accepted_at_ms, text, request.model);
         }
     }
 
@@ -177,7 +182,7 @@ pub async fn stream(
     if let Err(retry_after) = app.admission.check_rate(&user) {
         app.timings
             .record(Stage::RateLimiting, admission_started.elapsed());
-        app.load.rejected(ServerOutcome::Rejected429);
+        app.request_rejected(ServerOutcome::Rejected429, &request.model);
         let mut response = (
             StatusCode::TOO_MANY_REQUESTS,
             Json(json!({
@@ -200,7 +205,7 @@ pub async fn stream(
             None => {
                 app.timings
                     .record(Stage::RateLimiting, admission_started.elapsed());
-                app.load.rejected(ServerOutcome::Rejected503);
+                app.request_rejected(ServerOutcome::Rejected503, &request.model);
                 return (
                     StatusCode::SERVICE_UNAVAILABLE,
                     Json(json!({
@@ -244,6 +249,7 @@ fn cached_answer(
     user: String,
     accepted_at_ms: f64,
     text: String,
+    model: String,
 ) -> Response {
     let (tx, rx) = mpsc::channel(4);
     let response = sse_response(&thread_id, DIRECT, rx);
@@ -276,7 +282,7 @@ fn cached_answer(
                 first_chunk_at_ms = Some(now_ms());
             }
         }
-        app.load.finished(RequestTimings {
+        let timings = RequestTimings {
             thread_id,
             user,
             resilience_layer: DIRECT,
@@ -289,7 +295,8 @@ fn cached_answer(
             } else {
                 ServerOutcome::ClientDisconnected
             },
-        });
+        };
+        app.request_finished(timings, &model, "cache");
     });
     response
 }
@@ -358,7 +365,7 @@ impl StreamRun {
     }
 
     fn finish(&self, outcome: ServerOutcome) {
-        self.app.load.finished(RequestTimings {
+        let timings = RequestTimings {
             thread_id: self.thread_id.clone(),
             user: self.user.clone(),
             resilience_layer: self.layer,
@@ -367,7 +374,14 @@ impl StreamRun {
             finished_at_ms: now_ms(),
             chunks_sent: self.chunks_sent,
             outcome,
-        });
+        };
+        let provider = if self.use_fake_llm {
+            "fake"
+        } else {
+            self.request.provider.as_deref().unwrap_or("openai")
+        };
+        self.app
+            .request_finished(timings, &self.request.model, provider);
     }
 
     /// Waits in the failover queue, sending `: ping` meanwhile.

@@ -679,7 +679,7 @@ async fn other_admin_views_answer() {
         .text()
         .await
         .expect("text");
-    assert!(metrics.contains("sse_active_streams 0"));
+    assert!(metrics.contains("sse_active_connections 0"), "{metrics}");
     let info: serde_json::Value = reqwest::get(format!("http://{}/", server.addr))
         .await
         .expect("get")
