@@ -10,6 +10,7 @@ use sse_core::config::{ConfigUpdate, ConfigUpdateAnswer, ServiceConfig};
 use sse_core::dashboard_settings::DashboardSettings;
 use sse_core::execution_stats::ExecutionStats;
 use sse_core::health::HealthReport;
+use sse_core::prometheus::service::ServiceMetrics;
 use sse_core::stream::StreamRequest;
 
 pub use request::load_runtime_settings;
@@ -74,6 +75,17 @@ impl ApiClient {
     pub async fn execution_stats(&self) -> Result<ExecutionStats, ApiError> {
         let body = self.admin_get("admin/execution-stats").await?;
         ExecutionStats::parse(&body).map_err(|e| ApiError::Decode(e.0))
+    }
+
+    /// `GET /admin/metrics` as text, unread.
+    pub async fn metrics_text(&self) -> Result<String, ApiError> {
+        self.admin_get("admin/metrics").await
+    }
+
+    /// `GET /admin/metrics`: the service's Prometheus exposition, read.
+    pub async fn metrics(&self) -> Result<ServiceMetrics, ApiError> {
+        let body = self.metrics_text().await?;
+        ServiceMetrics::parse(&body).map_err(|e| ApiError::Decode(e.to_string()))
     }
 
     /// `GET /admin/config`.

@@ -1,11 +1,12 @@
-//! The load tester as a module of its own, loaded by the dashboard when the
-//! person opens it (trunk builds it as `load_tester.js` + `load_tester_bg.wasm`).
-//! Keeping it out of the main module keeps the dashboard's first load within
-//! its budget: the monitoring panels do not wait for the load tester's code.
+//! The on-demand module: the load tester, and the statistics view with the
+//! Prometheus reader, loaded by the dashboard when the person opens the load
+//! tester or asks for the service's metrics (trunk builds it as
+//! `load_tester.js` + `load_tester_bg.wasm`). Keeping them out of the main
+//! module keeps the dashboard's first load within its budget.
 //!
-//! Its exports are the typed boundary the dashboard's slot declares
-//! (`LoadTesterModule`): `mount` once with the API settings, `set_api` whenever
-//! the person changes them.
+//! Its exports are the typed boundary the dashboard declares
+//! (`monitoring::on_demand::OnDemandModule`): `mount` / `mount_stats` once with
+//! the API settings, `set_api` whenever the person changes them.
 
 #[cfg(target_arch = "wasm32")]
 mod module {
@@ -20,6 +21,18 @@ mod module {
         admin_token: Option<String>,
     ) -> Result<(), JsValue> {
         boundary::mount(element_id, api_base, admin_token).map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Mounts the statistics view with both sources into `element_id`.
+    #[wasm_bindgen]
+    pub fn mount_stats(
+        element_id: &str,
+        api_base: String,
+        admin_token: Option<String>,
+        source: &str,
+    ) -> Result<(), JsValue> {
+        boundary::mount_stats(element_id, api_base, admin_token, source)
+            .map_err(|e| JsValue::from_str(&e))
     }
 
     /// New API settings from the dashboard.

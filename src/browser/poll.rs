@@ -12,6 +12,7 @@
 //! (README, "Toolchain").
 
 use std::future::Future;
+use std::pin::Pin;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -40,6 +41,9 @@ struct InFlight {
     started: f64,
 }
 
+/// One poll's work, boxed: every poller shares one copy of the code below.
+type Check = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
+
 /// Starts polling for the lifetime of the calling component.
 pub fn use_poller<K, F, Fut>(restart_on: Memo<K>, interval_ms: impl Fn() -> u32 + 'static, check: F)
 where
@@ -47,6 +51,14 @@ where
     F: Fn() -> Fut + 'static,
     Fut: Future<Output = ()> + 'static,
 {
+    poll_with(
+        Box::new(move || restart_on.track()),
+        Box::new(interval_ms),
+        Box::new(move || Box::pin(check())),
+    );
+}
+
+fn poll_with(track_restart: Box<dyn Fn()>, interval_ms: Box<dyn Fn() -> u32>, check: Check) {
     let in_flight = StoredValue::new_local(None::<InFlight>);
     let polls = StoredValue::new_local(0_u64);
     // A restart asked for while a poll was under way runs when it ends.
@@ -97,7 +109,7 @@ where
     start(true);
     // A change of what is polled (API base, token) polls again at once.
     Effect::new(move |seen: Option<()>| {
-        restart_on.track();
+        track_restart();
         if seen.is_some() {
             start(true);
         }

@@ -6,8 +6,8 @@ use charming::component::Axis;
 use charming::datatype::DataPoint;
 use charming::element::{AxisLabel, AxisType};
 use charming::series::{Bar, Line};
-use sse_core::execution_stats::{stage_name, ExecutionStats};
-use sse_core::stats_view::{percentile_series, PollHistory, ValueScale};
+use sse_core::execution_stats::stage_name;
+use sse_core::stats_view::{percentile_series, PollHistory, StageRow, ValueScale};
 
 use super::ChartOption;
 use crate::browser::clock::time_of_day;
@@ -41,13 +41,12 @@ fn scale_of<'a>(log: bool, series: impl Iterator<Item = &'a Vec<Option<f64>>>) -
 }
 
 /// p50, p90 (when reported), p95 and p99 per stage, stages top to bottom.
-pub fn percentiles_chart(stats: &ExecutionStats, log_scale: bool) -> ChartOption {
-    let names: Vec<String> = stats
-        .stages
+pub fn percentiles_chart(rows: &[StageRow], log_scale: bool) -> ChartOption {
+    let names: Vec<String> = rows
         .iter()
-        .map(|s| format!("{} {}", s.id, s.name))
+        .map(|r| format!("{} {}", r.id, r.name))
         .collect();
-    let series = percentile_series(stats);
+    let series = percentile_series(rows);
     let scale = scale_of(log_scale, series.iter().map(|(_, v)| v));
     // Horizontal bars: a name per row, all of them shown (interval 0).
     let stages = Axis::new()

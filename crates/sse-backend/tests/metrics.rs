@@ -95,10 +95,10 @@ async fn after_n_streams_every_stage_counts_n_and_agrees_with_execution_stats() 
         (overall.count, overall.bounds.clone()),
         (N as f64, REQUEST_BUCKETS.to_vec())
     );
-    assert_eq!(metrics.requests_by_status.get("success"), Some(&(N as f64)));
+    assert_eq!(metrics.requests_by_status.get("success"), Some(N as f64));
     assert_eq!(metrics.active_connections, Some(0.0));
     assert_eq!(metrics.queue_depth, Some(0.0));
-    assert_eq!(metrics.cache_misses.get("l1"), Some(&(N as f64)));
+    assert_eq!(metrics.cache_misses.get("l1"), Some(N as f64));
     assert_eq!(metrics.notes, Vec::<String>::new());
 }
 
@@ -107,7 +107,7 @@ async fn families_have_the_original_names_types_and_labels() {
     let server = Server::start(fast_settings()).await;
     stream(&server, "labels question").await;
     let again = stream(&server, "labels question").await;
-    assert!(again.text().len() > 0);
+    assert!(!again.text().is_empty());
     let (text, metrics) = scrape(&server).await;
     let exposition = Exposition::parse(&text).expect("parses");
     for (name, kind) in [
@@ -141,7 +141,7 @@ async fn families_have_the_original_names_types_and_labels() {
         .iter()
         .all(|s| s.label("stage").is_some() && s.label("substage").is_some()));
     // The repeated prompt was a cache hit, answered by the "cache" provider.
-    assert_eq!(metrics.cache_hits.get("l1"), Some(&1.0));
+    assert_eq!(metrics.cache_hits.get("l1"), Some(1.0));
     assert!(
         text.contains("provider=\"cache\",status=\"success\""),
         "{text}"
@@ -193,6 +193,6 @@ async fn made_up_model_names_cannot_grow_the_exposition_without_end() {
     assert!(models.iter().all(|m| m.chars().count() <= 64));
     assert_eq!(
         metrics.requests_by_status.get("success"),
-        Some(&((MAX_MODEL_LABELS + 8) as f64))
+        Some((MAX_MODEL_LABELS + 8) as f64)
     );
 }

@@ -2,12 +2,10 @@
 //! tier and queue depth from one scrape of `/admin/metrics`, each with its rate
 //! (counters) or change (gauges) since the previous poll, and a bounded trend.
 
-use std::collections::BTreeMap;
-
 use crate::format;
 use crate::metrics::ServiceFigure;
 use crate::prometheus::histogram::counter_increase;
-use crate::prometheus::service::ServiceMetrics;
+use crate::prometheus::service::{ServiceMetrics, Tally};
 
 /// One figure of the strip.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,10 +27,6 @@ pub struct Scrape {
     pub metrics: ServiceMetrics,
 }
 
-fn total(map: &BTreeMap<String, f64>) -> Option<f64> {
-    (!map.is_empty()).then(|| map.values().sum())
-}
-
 fn share(part: Option<f64>, whole: Option<f64>) -> Option<f64> {
     let (part, whole) = (part?, whole?);
     (whole > 0.0).then(|| part / whole)
@@ -51,18 +45,17 @@ fn per_second(increase: f64, seconds: f64) -> String {
 
 /// The increases of a counter map since an earlier scrape (per key; a key
 /// that is new counts from zero).
-fn increases(
-    now: &BTreeMap<String, f64>,
-    earlier: &BTreeMap<String, f64>,
-) -> BTreeMap<String, f64> {
-    now.iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                counter_increase(earlier.get(k).copied().unwrap_or(0.0), *v),
-            )
-        })
-        .collect()
+fn increases(now: &Tally, earlier: &Tally) -> Tally {
+    Tally(
+        now.iter()
+            .map(|(k, v)| {
+                (
+                    k.to_owned(),
+                    counter_increase(earlier.get(k).unwrap_or(0.0), v),
+                )
+            })
+            .collect(),
+    )
 }
 
 fn gauge_change(now: Option<f64>, earlier: Option<f64>) -> String {
@@ -87,14 +80,14 @@ fn gauge_change(now: Option<f64>, earlier: Option<f64>) -> String {
 
 fn requests(now: &Scrape, previous: Option<&Scrape>, seconds: Option<f64>) -> StripFigure {
     let by_status = &now.metrics.requests_by_status;
-    let all = total(by_status);
+    let all = by_status.total();
     let mut detail: Vec<String> = by_status
         .iter()
-        .map(|(status, n)| format!("{status} {}", format::count_of(Some(*n))))
+        .map(|(status, n)| format!("{status} {}", format::count_of(Some(n))))
         .collect();
     let mut trend_point = None;
     if let (Some(p), Some(s), Some(all)) = (previous, seconds, all) {
-        let before = total(&p.metrics.requests_by_status).unwrap_or(0.0);
+        let before = p.metrics.requests_by_status.total().unwrap_or(0.0);
         let increase = counter_increase(before, all);
         trend_point = Some(increase / s);
         detail.insert(0, per_second(increase, s));
@@ -110,19 +103,16 @@ fn requests(now: &Scrape, previous: Option<&Scrape>, seconds: Option<f64>) -> St
 
 fn success_share(now: &Scrape, previous: Option<&Scrape>) -> StripFigure {
     let by_status = &now.metrics.requests_by_status;
-    let value = share(
-        by_status.get("success").copied().or(Some(0.0)),
-        total(by_status),
-    );
+    let value = share(by_status.get("success").or(Some(0.0)), by_status.total());
     let window = previous.map(|p| increases(by_status, &p.metrics.requests_by_status));
     let trend_point = window
         .as_ref()
-        .and_then(|w| share(w.get("success").copied().or(Some(0.0)), total(w)));
+        .and_then(|w| share(w.get("success").or(Some(0.0)), w.total()));
     StripFigure {
         figure: ServiceFigure::SuccessShare,
         value,
         text: percent(value),
-        detail: match (window.as_ref().and_then(total), trend_point) {
+        detail: match (window.as_ref().and_then(Tally::total), trend_point) {
             (Some(n), Some(s)) if n > 0.0 => {
                 format!("{} of the last poll's requests", percent(Some(s)))
             }
@@ -148,26 +138,29 @@ fn gauge_figure(
 
 fn cache(now: &Scrape, previous: Option<&Scrape>, seconds: Option<f64>) -> StripFigure {
     let (hits, misses) = (&now.metrics.cache_hits, &now.metrics.cache_misses);
-    let (all_hits, all_misses) = (total(hits), total(misses));
+    let (all_hits, all_misses) = (hits.total(), misses.total());
     let lookups = match (all_hits, all_misses) {
         (None, None) => None,
         (h, m) => Some(h.unwrap_or(0.0) + m.unwrap_or(0.0)),
     };
     let value = share(all_hits.or(Some(0.0)), lookups);
-    let mut tiers: Vec<&String> = hits.keys().chain(misses.keys()).collect();
-    tiers.sort();
-    tiers.dedup();
+    // Both tallies are sorted: their tiers, merged in order.
+    let mut tiers: Vec<&str> = hits.keys().collect();
+    for tier in misses.keys() {
+        let at = tiers.partition_point(|t| *t < tier);
+        if tiers.get(at) != Some(&tier) {
+            tiers.insert(at, tier);
+        }
+    }
     let mut detail: Vec<String> = tiers
         .iter()
-        .map(|tier| {
-            let h = hits.get(*tier).copied().unwrap_or(0.0);
-            let m = misses.get(*tier).copied().unwrap_or(0.0);
+        .map(|&tier| {
+            let h = hits.get(tier).unwrap_or(0.0);
+            let m = misses.get(tier).unwrap_or(0.0);
             let mut text = format!("{tier} {} hit", percent(share(Some(h), Some(h + m))));
             if let (Some(p), Some(s)) = (previous, seconds) {
-                let dh =
-                    counter_increase(p.metrics.cache_hits.get(*tier).copied().unwrap_or(0.0), h);
-                let dm =
-                    counter_increase(p.metrics.cache_misses.get(*tier).copied().unwrap_or(0.0), m);
+                let dh = counter_increase(p.metrics.cache_hits.get(tier).unwrap_or(0.0), h);
+                let dm = counter_increase(p.metrics.cache_misses.get(tier).unwrap_or(0.0), m);
                 text.push_str(&format!(
                     " ({} hits, {} misses)",
                     per_second(dh, s),

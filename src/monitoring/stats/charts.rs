@@ -3,6 +3,8 @@
 //! wait for it): the charts appear once it is there.
 
 use leptos::prelude::*;
+use sse_core::stats_source::StatsSource;
+use sse_core::stats_view::StageRow;
 
 use super::StatsState;
 use crate::charts::stages::{history_chart, percentiles_chart};
@@ -29,7 +31,11 @@ fn echarts_ready() -> RwSignal<bool> {
 }
 
 #[component]
-pub(super) fn StageCharts(state: StatsState) -> impl IntoView {
+pub(super) fn StageCharts(
+    state: StatsState,
+    rows: Memo<Option<Vec<StageRow>>>,
+    source: Memo<StatsSource>,
+) -> impl IntoView {
     let bars = StoredValue::new_local(None::<DrawnChart>);
     let lines = StoredValue::new_local(None::<DrawnChart>);
     let ready = echarts_ready();
@@ -37,16 +43,32 @@ pub(super) fn StageCharts(state: StatsState) -> impl IntoView {
         ready.track();
         state.history_version.track();
         let log = state.log_scale.get();
-        state.stats.with(|s| {
-            if let Some(s) = s {
-                charts::draw(bars, PERCENTILES_CHART, &percentiles_chart(s, log), true);
-                state.history.with_value(|h| {
-                    charts::draw(lines, HISTORY_CHART, &history_chart(h, log), true)
+        let source = source.get();
+        rows.with(|rows| {
+            if let Some(rows) = rows {
+                charts::draw(bars, PERCENTILES_CHART, &percentiles_chart(rows, log), true);
+                state.histories.with_value(|h| {
+                    let history = match source {
+                        StatsSource::ExecutionStats => &h.execution_stats,
+                        StatsSource::Metrics => &h.metrics_window,
+                    };
+                    charts::draw(lines, HISTORY_CHART, &history_chart(history, log), true)
                 });
             }
         });
     });
-    let caption = Signal::derive(move || state.coverage.with(|c| c.caption().to_owned()));
+    let caption = Signal::derive(move || {
+        match source.get() {
+        StatsSource::ExecutionStats => state.coverage.with(|c| c.caption().to_owned()),
+        StatsSource::Metrics => "Percentiles per stage estimated from the service's histogram buckets (Prometheus histogram_quantile), over every request since the service process started; the table gives the bucket that bounds each.".to_owned(),
+    }
+    });
+    let history_caption = Signal::derive(move || {
+        match source.get() {
+        StatsSource::ExecutionStats => "p95 per stage at each poll of this session (one point per poll, not per request).".to_owned(),
+        StatsSource::Metrics => "p95 per stage of the requests between two polls (histogram estimate, as Grafana plots histogram_quantile over a rate); a gap where a stage saw no request.".to_owned(),
+    }
+    });
     view! {
         <div class="chart-row">
             <ChartFigure
@@ -58,8 +80,7 @@ pub(super) fn StageCharts(state: StatsState) -> impl IntoView {
             <ChartFigure
                 id=HISTORY_CHART
                 testid="stats-history-chart"
-                caption="p95 per stage at each poll of this session (one point per poll, not per request)."
-                    .to_owned()
+                caption=history_caption
                 label="Line chart of each stage's p95 at every poll of this session"
             />
         </div>

@@ -1,32 +1,57 @@
-//! Execution statistics: the service's per-stage timings, polled, as bars of
-//! each stage's percentiles, each stage's p95 over the session (one point per
+//! Statistics: the service's per-stage timings, polled, as bars of each
+//! stage's percentiles, each stage's p95 over the session (one point per
 //! poll), and a table with every figure (also for screen readers).
+//!
+//! The first load shows the execution-stats ([`MetricsChart`]). The second
+//! source, the Prometheus histograms of `/admin/metrics`, and the service strip
+//! need the Prometheus reader, which is in the on-demand module: [`full`] is
+//! mounted from there, in place of the first-load view, when the person picks
+//! the metrics or when the execution-stats hold no finished request while the
+//! metrics do (the original service drops a request's timings when it ends).
 
 mod charts;
+pub mod full;
+mod light;
+mod source;
+mod strip;
 mod summary;
 mod table;
 mod toolbar;
 
+pub use light::MetricsChart;
+
 use leptos::prelude::*;
 use sse_core::execution_stats::ExecutionStats;
-use sse_core::stats_view::{Coverage, PollHistory};
+use sse_core::service_strip::{strip as strip_figures, Scrape, StripFigure};
+use sse_core::stats_source::{default_source, histogram_rows, window_rows, StatsSource};
+use sse_core::stats_view::{stage_rows, Coverage, PollHistory, StageRow};
 
 use crate::browser::clock::wall_ms;
-use crate::browser::poll::use_poller;
-use crate::state::AppState;
-use crate::ui::Panel;
 
-/// Polls kept for the p95 history chart (an hour at the default 10 s).
+/// Polls kept for the history charts and the strip's trend (an hour at 10 s).
 const HISTORY_POINTS: usize = 360;
+
+/// The session's histories, one per source, and the strip's trend.
+struct Histories {
+    execution_stats: PollHistory,
+    /// p95 of the observations between two scrapes.
+    metrics_window: PollHistory,
+    strip: PollHistory,
+}
 
 /// What the panel's parts share.
 #[derive(Clone, Copy)]
 struct StatsState {
     stats: RwSignal<Option<ExecutionStats>>,
-    fetched_at: RwSignal<Option<f64>>,
-    failure: RwSignal<Option<String>>,
-    history: StoredValue<PollHistory, LocalStorage>,
-    /// Bumped when `history` changes (it is no signal: not copied per poll).
+    stats_at: RwSignal<Option<f64>>,
+    stats_failure: RwSignal<Option<String>>,
+    metrics: RwSignal<Option<Scrape>>,
+    metrics_failure: RwSignal<Option<String>>,
+    strip: RwSignal<Vec<StripFigure>>,
+    /// The person's pick; `None` = the default source.
+    chosen: RwSignal<Option<StatsSource>>,
+    histories: StoredValue<Histories, LocalStorage>,
+    /// Bumped when `histories` change (they are no signal: not copied per poll).
     history_version: RwSignal<u64>,
     coverage: RwSignal<Coverage>,
     log_scale: RwSignal<bool>,
@@ -36,50 +61,80 @@ impl StatsState {
     fn new() -> Self {
         Self {
             stats: RwSignal::new(None),
-            fetched_at: RwSignal::new(None),
-            failure: RwSignal::new(None),
-            history: StoredValue::new_local(PollHistory::new(HISTORY_POINTS)),
+            stats_at: RwSignal::new(None),
+            stats_failure: RwSignal::new(None),
+            metrics: RwSignal::new(None),
+            metrics_failure: RwSignal::new(None),
+            strip: RwSignal::new(Vec::new()),
+            chosen: RwSignal::new(None),
+            histories: StoredValue::new_local(Histories {
+                execution_stats: PollHistory::new(HISTORY_POINTS),
+                metrics_window: PollHistory::new(HISTORY_POINTS),
+                strip: PollHistory::new(HISTORY_POINTS),
+            }),
             history_version: RwSignal::new(0),
             coverage: RwSignal::new(Coverage::default()),
             log_scale: RwSignal::new(true),
         }
     }
 
-    fn take(&self, fresh: ExecutionStats) {
+    fn take_stats(&self, fresh: ExecutionStats) {
         let at = wall_ms();
-        self.history.update_value(|h| h.record(at, &fresh));
+        self.histories
+            .update_value(|h| h.execution_stats.record(at, &stage_rows(&fresh)));
         self.history_version.update(|v| *v += 1);
         self.coverage.update(|c| c.observe(&fresh));
         self.stats.set(Some(fresh));
-        self.fetched_at.set(Some(at));
-        self.failure.set(None);
+        self.stats_at.set(Some(at));
+        self.stats_failure.set(None);
     }
-}
 
-#[component]
-pub fn MetricsChart() -> impl IntoView {
-    let app = AppState::get();
-    let state = StatsState::new();
-    use_poller(
-        app.api,
-        move || app.settings.with_untracked(|s| s.stats_poll_ms),
-        move || {
-            let api = app.api.get_untracked();
-            async move {
-                match api.execution_stats().await {
-                    Ok(fresh) => state.take(fresh),
-                    // The last good figures stay, marked stale.
-                    Err(error) => state.failure.set(Some(error.to_string())),
+    fn take_metrics(&self, fresh: sse_core::prometheus::service::ServiceMetrics) {
+        let now = Scrape {
+            at_ms: wall_ms(),
+            metrics: fresh,
+        };
+        let figures = self
+            .metrics
+            .with_untracked(|previous| strip_figures(&now, previous.as_ref()));
+        self.histories.update_value(|h| {
+            h.strip.record_values(
+                now.at_ms,
+                figures.iter().map(|f| (f.figure.id(), f.trend_point)),
+            );
+            self.metrics.with_untracked(|previous| {
+                // The first scrape has no window before it: no point.
+                if let Some(previous) = previous {
+                    h.metrics_window
+                        .record(now.at_ms, &window_rows(&now.metrics, &previous.metrics));
                 }
-            }
-        },
-    );
-    view! {
-        <Panel testid="metrics-chart" title="Execution statistics">
-            <toolbar::StatsToolbar state />
-            <summary::StatsSummary stats=state.stats />
-            <charts::StageCharts state />
-            <table::StatsTable stats=state.stats />
-        </Panel>
+            });
+        });
+        self.history_version.update(|v| *v += 1);
+        self.strip.set(figures);
+        self.metrics.set(Some(now));
+        self.metrics_failure.set(None);
+    }
+
+    /// The source shown: the person's pick, else the one that holds data.
+    fn source(&self) -> StatsSource {
+        self.chosen.get().unwrap_or_else(|| {
+            self.stats.with(|s| {
+                self.coverage.with(|c| {
+                    self.metrics
+                        .with(|m| default_source(s.as_ref(), c, m.as_ref().map(|m| &m.metrics)))
+                })
+            })
+        })
+    }
+
+    /// The rows of the source shown (`None` before its first answer).
+    fn rows(&self) -> Option<Vec<StageRow>> {
+        match self.source() {
+            StatsSource::ExecutionStats => self.stats.with(|s| s.as_ref().map(stage_rows)),
+            StatsSource::Metrics => self
+                .metrics
+                .with(|m| m.as_ref().map(|m| histogram_rows(&m.metrics))),
+        }
     }
 }

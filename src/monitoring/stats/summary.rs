@@ -1,37 +1,29 @@
-//! Three figures over the stages: requests validated, stages that ran, the slowest.
+//! Three figures over the stages of the source shown: requests validated,
+//! stages that ran, the slowest (its p95 an estimate for the metrics source).
 
 use leptos::prelude::*;
-use sse_core::execution_stats::ExecutionStats;
 use sse_core::format;
+use sse_core::metrics::Statistic;
+use sse_core::stats_view::StageRow;
 
 use crate::ui::Figure;
 
 /// Requests validated, stages that ran, stages, the slowest stage's name and p95.
-type Figures = (u64, usize, usize, Option<(&'static str, f64)>);
+type Figures = (u64, usize, usize, Option<(String, f64)>);
 
-fn figures(s: &ExecutionStats) -> Figures {
-    let requests = s
-        .stages
+fn figures(rows: &[StageRow]) -> Figures {
+    let requests = rows.iter().find(|r| r.id == "1").map_or(0, |r| r.count);
+    let ran = rows.iter().filter(|r| r.count > 0).count();
+    let slowest = rows
         .iter()
-        .find(|st| st.id == "1")
-        .map_or(0, |st| st.execution_count);
-    let ran = s.stages.iter().filter(|st| st.execution_count > 0).count();
-    let slowest = s
-        .stages
-        .iter()
-        .filter_map(|st| {
-            st.durations
-                .as_ref()
-                .and_then(|d| d.p95_ms)
-                .map(|p| (st.name, p))
-        })
+        .filter_map(|r| r.value(Statistic::P95).map(|p| (r.name.clone(), p)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
-    (requests, ran, s.stages.len(), slowest)
+    (requests, ran, rows.len(), slowest)
 }
 
 #[component]
-pub(super) fn StatsSummary(stats: RwSignal<Option<ExecutionStats>>) -> impl IntoView {
-    let figures = Memo::new(move |_| stats.with(|s| s.as_ref().map(figures)));
+pub(super) fn StatsSummary(rows: Memo<Option<Vec<StageRow>>>) -> impl IntoView {
+    let figures = Memo::new(move |_| rows.with(|r| r.as_deref().map(figures)));
     let part = move |pick: fn(&Figures) -> (Option<f64>, String)| {
         Signal::derive(move || {
             figures
@@ -41,10 +33,10 @@ pub(super) fn StatsSummary(stats: RwSignal<Option<ExecutionStats>>) -> impl Into
     };
     let requests = part(|f| (Some(f.0 as f64), format::count(f.0)));
     let ran = part(|f| (Some(f.1 as f64), format!("{} of {}", f.1, f.2)));
-    let slowest = part(|f| match f.3 {
+    let slowest = part(|f| match &f.3 {
         Some((name, p95)) => (
-            Some(p95),
-            format!("{name}: {}", format::duration_ms(Some(p95))),
+            Some(*p95),
+            format!("{name}: {}", format::duration_ms(Some(*p95))),
         ),
         None => (None, format::ABSENT.to_owned()),
     });

@@ -1,31 +1,62 @@
 //! Every figure of every stage in a real table (also for screen readers), with
-//! each statistic's definition on hover.
+//! each statistic's definition on hover. Percentiles from histograms show the
+//! bucket that bounds them and carry `data-estimate="histogram"`.
 
 use leptos::prelude::*;
-use sse_core::execution_stats::ExecutionStats;
 use sse_core::format;
 use sse_core::metrics::Statistic;
-use sse_core::stats_view::{column_id, stage_rows, COLUMNS};
+use sse_core::stats_source::StatsSource;
+use sse_core::stats_view::{column_id, Cell, StageRow, COLUMNS};
 
-/// A column's definition, for the service's figures.
+/// A column's definition.
 fn definition(statistic: Statistic) -> String {
     format!(
-        "{} {}: {}",
+        "{}: {} As the service reports it, or estimated from its histograms (source: Prometheus metrics).",
         column_id(statistic),
-        "(as the service reports it)",
         statistic.definition()
     )
 }
 
+/// A cell's hover text: for an estimate, the interpolated value and the method.
+fn cell_title(cell: &Cell) -> String {
+    match (&cell.estimate, cell.value) {
+        (Some(bucket), Some(value)) => format!(
+            "{} estimated from histogram buckets: in the bucket {}, interpolated {}. {}",
+            cell.metric,
+            bucket.text(),
+            format::duration_ms(Some(value)),
+            cell.statistic.definition()
+        ),
+        _ => definition(cell.statistic),
+    }
+}
+
+fn row_key(row: &StageRow) -> String {
+    format!(
+        "{}:{}:{}:{:?}",
+        row.id,
+        row.name,
+        row.count,
+        row.cells.iter().map(|c| c.value).collect::<Vec<_>>(),
+    )
+}
+
 #[component]
-pub(super) fn StatsTable(stats: RwSignal<Option<ExecutionStats>>) -> impl IntoView {
-    let rows = move || stats.with(|s| s.as_ref().map(stage_rows).unwrap_or_default());
+pub(super) fn StatsTable(
+    rows: Memo<Option<Vec<StageRow>>>,
+    source: Memo<StatsSource>,
+) -> impl IntoView {
+    let each = move || rows.get().unwrap_or_default();
+    let caption = move || {
+        match source.get() {
+        StatsSource::ExecutionStats => "Execution statistics per pipeline stage, in milliseconds",
+        StatsSource::Metrics => "Stage statistics from the service's Prometheus histograms: percentiles are bucket estimates",
+    }
+    };
     view! {
         <div class="table-scroll">
             <table class="stats-table" data-testid="stats-table">
-                <caption class="visually-hidden">
-                    "Execution statistics per pipeline stage, in milliseconds"
-                </caption>
+                <caption class="visually-hidden">{caption}</caption>
                 <thead>
                     <tr>
                         <th scope="col">"Stage"</th>
@@ -43,29 +74,21 @@ pub(super) fn StatsTable(stats: RwSignal<Option<ExecutionStats>>) -> impl IntoVi
                     </tr>
                 </thead>
                 <tbody>
-                    <For
-                        each=rows
-                        let(row)
-                        key=|row| {
-                            format!(
-                                "{}:{}:{:?}",
-                                row.id,
-                                row.count,
-                                row.cells.iter().map(|c| c.value).collect::<Vec<_>>(),
-                            )
-                        }
-                    >
+                    <For each key=row_key let(row)>
                         <tr data-testid=format!("stage-{}", row.id)>
                             <th scope="row">{format!("{} {}", row.id, row.name)}</th>
                             {row
                                 .cells
                                 .into_iter()
                                 .map(|cell| {
+                                    let title = cell_title(&cell);
                                     view! {
                                         <td
                                             data-metric=cell.metric
-                                            title=definition(cell.statistic)
+                                            title=title
                                             class:absent=cell.value.is_none()
+                                            class:estimate=cell.estimate.is_some()
+                                            data-estimate=cell.estimate.map(|_| "histogram")
                                             data-value=cell
                                                 .value
                                                 .map(|v| v.to_string())

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use sse_core::format;
+use sse_core::stats_source::StatsSource;
 
 use super::StatsState;
 use crate::browser::clock::wall_ms;
@@ -11,7 +12,7 @@ use crate::browser::clock::wall_ms;
 const NOTES_SHOWN: usize = 5;
 
 #[component]
-pub(super) fn StatsToolbar(state: StatsState) -> impl IntoView {
+pub(super) fn StatsToolbar(state: StatsState, source: Memo<StatsSource>) -> impl IntoView {
     // The age of the figures moves on by itself.
     let now = RwSignal::new(wall_ms());
     let clock = gloo_timers::callback::Interval::new(1_000, move || now.set(wall_ms()));
@@ -19,13 +20,19 @@ pub(super) fn StatsToolbar(state: StatsState) -> impl IntoView {
     on_cleanup(move || {
         clock.take().cancel();
     });
-    let stale = move || state.failure.with(Option::is_some) && state.stats.with(Option::is_some);
+    // The failure and the time of the last answer of the source shown.
+    let failure = move || match source.get() {
+        StatsSource::ExecutionStats => state.stats_failure.get(),
+        StatsSource::Metrics => state.metrics_failure.get(),
+    };
+    let fetched_at = move || match source.get() {
+        StatsSource::ExecutionStats => state.stats_at.get(),
+        StatsSource::Metrics => state.metrics.with(|m| m.as_ref().map(|m| m.at_ms)),
+    };
+    let stale = move || failure().is_some() && fetched_at().is_some();
     let status_line = move || {
-        let age = state
-            .fetched_at
-            .get()
-            .map(|t| format::age((now.get() - t) / 1000.0));
-        match (state.failure.get(), age) {
+        let age = fetched_at().map(|t| format::age((now.get() - t) / 1000.0));
+        match (failure(), age) {
             (Some(error), Some(age)) => format!("Stale: last updated {age}. {error}"),
             (Some(error), None) => error,
             (None, Some(age)) => format!("Updated {age}"),
@@ -33,8 +40,16 @@ pub(super) fn StatsToolbar(state: StatsState) -> impl IntoView {
         }
     };
     let ignored = move || {
-        state.stats.with(|s| {
-            let notes = s.as_ref().map(|s| s.ignored.as_slice()).unwrap_or_default();
+        let notes = match source.get() {
+            StatsSource::ExecutionStats => {
+                state.stats.with(|s| s.as_ref().map(|s| s.ignored.clone()))
+            }
+            StatsSource::Metrics => state
+                .metrics
+                .with(|m| m.as_ref().map(|m| m.metrics.notes.clone())),
+        }
+        .unwrap_or_default();
+        {
             if notes.is_empty() {
                 return String::new();
             }
@@ -46,7 +61,7 @@ pub(super) fn StatsToolbar(state: StatsState) -> impl IntoView {
                 text.push_str(&format!("; and {} more", notes.len() - NOTES_SHOWN));
             }
             text + "."
-        })
+        }
     };
     view! {
         <div class="panel-toolbar">

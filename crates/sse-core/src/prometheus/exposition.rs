@@ -23,6 +23,31 @@ pub const PROBLEMS_KEPT: usize = 5;
 /// More bad lines than this and no sample: the text is no exposition.
 const BAD_LINES_BEFORE_GIVING_UP: usize = 10_000;
 
+/// Names to positions in a `Vec`: the one map type of the Prometheus code
+/// (every other key or value type would add its own B-tree code to the WASM).
+#[derive(Debug, Default)]
+pub(crate) struct Index(BTreeMap<String, usize>);
+
+impl Index {
+    /// Where `key` is, or `next` when it is new (then `true`).
+    pub(crate) fn slot(&mut self, key: &str, next: usize) -> (usize, bool) {
+        if let Some(&at) = self.0.get(key) {
+            return (at, false);
+        }
+        self.0.insert(key.to_owned(), next);
+        (next, true)
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<usize> {
+        self.0.get(key).copied()
+    }
+
+    /// The keys in order, with their positions.
+    pub(crate) fn sorted(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.0.iter().map(|(k, &at)| (k.as_str(), at))
+    }
+}
+
 /// A metric family's declared type (`untyped` where no `# TYPE` line names it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricType {
@@ -243,10 +268,12 @@ impl<'a> Cursor<'a> {
             }
             self.skip_blanks();
             let value = self.quoted()?;
-            if labels.iter().any(|(n, _)| n == name) {
+            // Kept sorted by name as they come (no sort routine in the WASM).
+            let at = labels.partition_point(|(n, _)| n.as_str() < name);
+            if labels.get(at).is_some_and(|(n, _)| n == name) {
                 return Err("a label appears twice");
             }
-            labels.push((name.to_owned(), value));
+            labels.insert(at, (name.to_owned(), value));
             self.skip_blanks();
             if !self.eat(',') {
                 self.skip_blanks();
@@ -256,26 +283,51 @@ impl<'a> Cursor<'a> {
                 break;
             }
         }
-        labels.sort();
         Ok(labels)
     }
 }
 
-/// A sample value as Go's ParseFloat reads it (`+Inf`, `-Inf`, `NaN`, exponents).
+/// A sample value as Go's ParseFloat reads it (`+Inf`, `-Inf`, `NaN`,
+/// exponents, a leading `+` or `.`). The digits are read by serde_json's
+/// number reader, which the bundle has anyway (core's `f64::from_str` would add
+/// its own); a number beyond f64 is refused, not read as infinity.
 pub(crate) fn parse_value(text: &str) -> Option<f64> {
     match text {
-        "+Inf" | "Inf" => Some(f64::INFINITY),
-        "-Inf" => Some(f64::NEG_INFINITY),
-        "NaN" => Some(f64::NAN),
-        // Rust would also take "inf" or "infinity": Prometheus would not.
-        _ if text
-            .bytes()
-            .any(|c| c.is_ascii_alphabetic() && c != b'e' && c != b'E') =>
-        {
-            None
-        }
-        _ => text.parse().ok(),
+        "+Inf" | "Inf" => return Some(f64::INFINITY),
+        "-Inf" => return Some(f64::NEG_INFINITY),
+        "NaN" => return Some(f64::NAN),
+        _ => {}
     }
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'+' => (false, &text[1..]),
+        b'-' => (true, &text[1..]),
+        _ => (false, text),
+    };
+    // JSON wants a digit on both sides of the point: ".5" and "5." are Go's too.
+    let mut json = String::with_capacity(digits.len() + 3);
+    if negative {
+        json.push('-');
+    }
+    if digits.starts_with('.') {
+        json.push('0');
+    }
+    json.push_str(digits);
+    if let Some(at) = json.find('.') {
+        if !json[at + 1..].starts_with(|c: char| c.is_ascii_digit()) {
+            json.insert(at + 1, '0');
+        }
+    }
+    // Leading zeros ("007") are Go's too, not JSON's.
+    let first = usize::from(negative);
+    while json.len() > first + 1
+        && json[first..].starts_with('0')
+        && json[first + 1..].starts_with(|c: char| c.is_ascii_digit())
+    {
+        json.remove(first);
+    }
+    serde_json::from_str::<f64>(&json)
+        .ok()
+        .filter(|v| v.is_finite())
 }
 
 /// Undoes a HELP text's escapes (`\\` and `\n`).
@@ -367,16 +419,13 @@ fn parse_line(line: &str) -> Result<Line<'_>, &'static str> {
 }
 
 /// Where declared families and samples meet: the family a sample name belongs to.
-fn family_of<'t>(name: &'t str, types: &BTreeMap<&str, MetricType>) -> &'t str {
-    if types.contains_key(name) {
+fn family_of(name: &str, kind_of: impl Fn(&str) -> Option<MetricType>) -> &str {
+    if kind_of(name).is_some() {
         return name;
     }
     for suffix in ["_bucket", "_count", "_sum", "_created"] {
         if let Some(base) = name.strip_suffix(suffix) {
-            if types
-                .get(base)
-                .is_some_and(|kind| kind.suffixes().contains(&suffix))
-            {
+            if kind_of(base).is_some_and(|kind| kind.suffixes().contains(&suffix)) {
                 return base;
             }
         }
@@ -409,20 +458,30 @@ impl Exposition {
                 ""
             }
         };
-        let mut types: BTreeMap<&str, MetricType> = BTreeMap::new();
-        let mut helps: BTreeMap<&str, String> = BTreeMap::new();
+        // Declared names (HELP, TYPE) and their declarations.
+        let mut declared_at = Index::default();
+        let mut declared: Vec<(Option<MetricType>, Option<String>)> = Vec::new();
         let mut samples = Vec::new();
         for (index, line) in complete.lines().enumerate() {
             match parse_line(line) {
                 Ok(Line::Skip) => {}
                 Ok(Line::Help(name, help)) => {
-                    helps.entry(name).or_insert(help);
+                    let (at, new) = declared_at.slot(name, declared.len());
+                    if new {
+                        declared.push((None, None));
+                    }
+                    declared[at].1.get_or_insert(help);
                 }
                 Ok(Line::Type(name, kind)) => {
-                    if types.get(name).is_some_and(|known| *known != kind) {
-                        out.problem(index, "a second TYPE line gives another type");
-                    } else {
-                        types.insert(name, kind);
+                    let (at, new) = declared_at.slot(name, declared.len());
+                    if new {
+                        declared.push((None, None));
+                    }
+                    match declared[at].0 {
+                        Some(known) if known != kind => {
+                            out.problem(index, "a second TYPE line gives another type");
+                        }
+                        _ => declared[at].0 = Some(kind),
                     }
                 }
                 Ok(Line::Sample(sample)) => {
@@ -445,22 +504,20 @@ impl Exposition {
                 first_problem: out.problems.first().cloned(),
             });
         }
-        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let kind_of = |name: &str| declared_at.get(name).and_then(|at| declared[at].0);
+        let mut families = Index::default();
         for sample in samples {
-            let family = family_of(&sample.name, &types);
-            let at = match index.get(family) {
-                Some(&at) => at,
-                None => {
-                    index.insert(family.to_owned(), out.families.len());
-                    out.families.push(Family {
-                        name: family.to_owned(),
-                        kind: types.get(family).copied().unwrap_or(MetricType::Untyped),
-                        help: helps.get(family).cloned(),
-                        samples: Vec::new(),
-                    });
-                    out.families.len() - 1
-                }
-            };
+            let family = family_of(&sample.name, kind_of);
+            let (at, new) = families.slot(family, out.families.len());
+            if new {
+                let help = declared_at.get(family).and_then(|d| declared[d].1.clone());
+                out.families.push(Family {
+                    name: family.to_owned(),
+                    kind: kind_of(family).unwrap_or(MetricType::Untyped),
+                    help,
+                    samples: Vec::new(),
+                });
+            }
             out.families[at].samples.push(sample);
         }
         Ok(out)
@@ -584,10 +641,21 @@ mod tests {
 
     #[test]
     fn rust_only_spellings_of_infinity_are_refused() {
-        for bad in ["inf", "infinity", "nan", "0x10"] {
+        for bad in ["inf", "infinity", "nan", "0x10", "", "-", "1e999", "1..2"] {
             assert_eq!(parse_value(bad), None, "{bad}");
         }
-        assert_eq!(parse_value("1.5e-3"), Some(0.0015));
-        assert_eq!(parse_value("-2"), Some(-2.0));
+        for (text, value) in [
+            ("1.5e-3", 0.0015),
+            ("-2", -2.0),
+            ("+3", 3.0),
+            (".5", 0.5),
+            ("-.5", -0.5),
+            ("5.", 5.0),
+            ("007", 7.0),
+            ("0", 0.0),
+            ("1.7961874173097625e+09", 1.7961874173097625e9),
+        ] {
+            assert_eq!(parse_value(text), Some(value), "{text}");
+        }
     }
 }

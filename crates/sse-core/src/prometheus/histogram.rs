@@ -2,9 +2,7 @@
 //! histograms with equal bounds, quantiles by `histogram_quantile`'s method and
 //! the increase between two scrapes (a counter reset counts from zero).
 
-use std::collections::BTreeMap;
-
-use super::exposition::{parse_value, Family, Labels, MetricType};
+use super::exposition::{parse_value, Family, Index, Labels, MetricType};
 
 /// One histogram series: cumulative bucket counts.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +68,10 @@ impl Histogram {
     /// as is), a rank in `+Inf` answered by the highest finite bound. Absent
     /// for an empty histogram, one without finite bounds, or q outside (0, 1].
     pub fn quantile(&self, q: f64) -> Option<QuantileEstimate> {
-        if !(q > 0.0 && q <= 1.0) || !(self.count > 0.0) || self.bounds.is_empty() {
+        // Written so that a NaN q or count is refused too.
+        let q_in_range = q > 0.0 && q <= 1.0;
+        let observed = self.count > 0.0;
+        if !q_in_range || !observed || self.bounds.is_empty() {
             return None;
         }
         let rank = q * self.count;
@@ -176,38 +177,47 @@ pub fn counter_rate(earlier: f64, now: f64, seconds: f64) -> Option<f64> {
     (seconds > 0.0).then(|| counter_increase(earlier, now) / seconds)
 }
 
-/// A histogram family's series, keyed by their labels without `le`, and a
-/// sentence for every series that was left out.
-pub fn histograms(family: &Family) -> (BTreeMap<Labels, Histogram>, Vec<String>) {
+/// A histogram family's series with their labels (without `le`), in the
+/// order they first appear, and a sentence for every series left out.
+pub fn histograms(family: &Family) -> (Vec<(Labels, Histogram)>, Vec<String>) {
     #[derive(Default)]
     struct Parts {
+        /// (bound, count), kept sorted by bound as they come.
         buckets: Vec<(f64, f64)>,
         count: Option<f64>,
         sum: Option<f64>,
         created: Option<f64>,
         problem: Option<&'static str>,
     }
-    let mut series: BTreeMap<Labels, Parts> = BTreeMap::new();
     let mut notes = Vec::new();
     if family.kind != MetricType::Histogram {
         notes.push(format!("{} is not declared a histogram", family.name));
-        return (BTreeMap::new(), notes);
+        return (Vec::new(), notes);
     }
+    let mut index = Index::default();
+    let mut series: Vec<(Labels, Parts)> = Vec::new();
     for sample in &family.samples {
-        let suffix = &sample.name[family.name.len().min(sample.name.len())..];
+        let suffix = sample.name.get(family.name.len()..).unwrap_or("");
         let mut labels = sample.labels.clone();
         let le = labels
             .iter()
             .position(|(n, _)| n == "le")
             .map(|at| labels.remove(at).1);
-        let parts = series.entry(labels).or_default();
+        let key = label_key(&labels);
+        let (at, new) = index.slot(&key, series.len());
+        if new {
+            series.push((labels, Parts::default()));
+        }
+        let parts = &mut series[at].1;
         match (suffix, le) {
             ("_bucket", Some(le)) => match parse_value(&le) {
                 Some(bound) if !bound.is_nan() => {
-                    if parts.buckets.iter().any(|(b, _)| *b == bound) {
+                    let at = parts.buckets.partition_point(|(b, _)| *b < bound);
+                    if parts.buckets.get(at).is_some_and(|(b, _)| *b == bound) {
                         parts.problem = Some("a bucket appears twice");
+                    } else {
+                        parts.buckets.insert(at, (bound, sample.value));
                     }
-                    parts.buckets.push((bound, sample.value));
                 }
                 _ => parts.problem = Some("a bucket's le is not a number"),
             },
@@ -218,10 +228,9 @@ pub fn histograms(family: &Family) -> (BTreeMap<Labels, Histogram>, Vec<String>)
             _ => {}
         }
     }
-    let mut out = BTreeMap::new();
+    let mut out = Vec::with_capacity(series.len());
     for (labels, mut parts) in series {
         let name = series_name(&family.name, &labels);
-        parts.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
         let infinite = parts
             .buckets
             .last()
@@ -259,7 +268,7 @@ pub fn histograms(family: &Family) -> (BTreeMap<Labels, Histogram>, Vec<String>)
         if evened || highest > count {
             notes.push(format!("{name}: bucket counts were not cumulative"));
         }
-        out.insert(
+        out.push((
             labels,
             Histogram {
                 bounds: parts.buckets.iter().map(|(b, _)| *b).collect(),
@@ -268,9 +277,19 @@ pub fn histograms(family: &Family) -> (BTreeMap<Labels, Histogram>, Vec<String>)
                 sum: parts.sum,
                 created: parts.created,
             },
-        );
+        ));
     }
     (out, notes)
+}
+
+/// Labels as one map key: each name and value length-prefixed, so that no two
+/// label sets share a key whatever their values hold.
+fn label_key(labels: &Labels) -> String {
+    let mut key = String::new();
+    for (name, value) in labels {
+        key.push_str(&format!("{}:{name}={}:{value},", name.len(), value.len()));
+    }
+    key
 }
 
 fn series_name(family: &str, labels: &Labels) -> String {
@@ -381,7 +400,14 @@ mod tests {
             d_bucket{s=\"c\",le=\"1\"} 5\nd_bucket{s=\"c\",le=\"0.1\"} 6\nd_bucket{s=\"c\",le=\"+Inf\"} 6\n";
         let e = Exposition::parse(text).expect("parses");
         let (series, notes) = histograms(e.family("d").expect("d"));
-        let a = &series[&vec![("s".to_owned(), "a".to_owned())]];
+        let find = |v: &str| {
+            series
+                .iter()
+                .find(|(l, _)| l == &vec![("s".to_owned(), v.to_owned())])
+                .map(|(_, h)| h.clone())
+                .expect("series")
+        };
+        let a = find("a");
         assert_eq!(
             (a.bounds.clone(), a.cumulative.clone(), a.count),
             (vec![0.1], vec![1.0], 3.0)
@@ -391,7 +417,7 @@ mod tests {
             .iter()
             .any(|n| n.contains("s=\"b\"") && n.contains("no +Inf")));
         // Out of order in the text: sorted by le, and the non-cumulative 6 > 5 evened out.
-        let c = &series[&vec![("s".to_owned(), "c".to_owned())]];
+        let c = find("c");
         assert_eq!(c.cumulative, vec![6.0, 6.0]);
         assert!(notes.iter().any(|n| n.contains("not cumulative")));
     }

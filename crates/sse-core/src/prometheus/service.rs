@@ -2,9 +2,7 @@
 //! duration histograms, the overall request histogram, requests by status,
 //! active connections, cache hits and misses by tier, and the queue depth.
 
-use std::collections::BTreeMap;
-
-use super::exposition::{Exposition, ExpositionError, Family, MetricType};
+use super::exposition::{Exposition, ExpositionError, Family, Index, MetricType};
 use super::histogram::{histograms, Histogram};
 use crate::execution_stats::stage_order;
 
@@ -34,6 +32,33 @@ pub struct StageHistogram {
     pub histogram: Histogram,
 }
 
+/// A counter summed by one label: (label value, sum), sorted by value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Tally(pub Vec<(String, f64)>);
+
+impl Tally {
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    /// The sum over every key; absent when the family had no series.
+    pub fn total(&self) -> Option<f64> {
+        (!self.0.is_empty()).then(|| self.0.iter().map(|(_, v)| v).sum())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+}
+
 /// What one scrape says about the service.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceMetrics {
@@ -41,27 +66,36 @@ pub struct ServiceMetrics {
     pub stages: Vec<StageHistogram>,
     pub request_durations: Option<Histogram>,
     /// Requests by status, summed over the other labels (absent family = empty).
-    pub requests_by_status: BTreeMap<String, f64>,
+    pub requests_by_status: Tally,
     pub active_connections: Option<f64>,
-    pub cache_hits: BTreeMap<String, f64>,
-    pub cache_misses: BTreeMap<String, f64>,
+    pub cache_hits: Tally,
+    pub cache_misses: Tally,
     pub queue_depth: Option<f64>,
     /// Everything left out of the scrape, in sentences.
     pub notes: Vec<String>,
 }
 
 /// Sums a counter family by one label (series without it under `missing`).
-fn sum_by(family: Option<&Family>, label: &str, missing: &str) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
+fn sum_by(family: Option<&Family>, label: &str, missing: &str) -> Tally {
+    let mut index = Index::default();
+    let mut sums = Vec::new();
     for sample in family.iter().flat_map(|f| &f.samples) {
         // `_created` lines are timestamps, not counts.
         if sample.name.ends_with("_created") || !sample.value.is_finite() {
             continue;
         }
-        let key = sample.label(label).unwrap_or(missing).to_owned();
-        *out.entry(key).or_insert(0.0) += sample.value;
+        let (at, new) = index.slot(sample.label(label).unwrap_or(missing), sums.len());
+        if new {
+            sums.push(0.0);
+        }
+        sums[at] += sample.value;
     }
-    out
+    Tally(
+        index
+            .sorted()
+            .map(|(k, at)| (k.to_owned(), sums[at]))
+            .collect(),
+    )
 }
 
 /// A gauge's value summed over its series; absent without a finite sample.
@@ -102,14 +136,21 @@ fn stage_histograms(family: &Family, notes: &mut Vec<String>) -> Vec<StageHistog
                     stage.name = format!("{} / {name}", stage.name);
                 }
             }
-            None => stages.push(StageHistogram {
-                id,
-                name,
-                histogram,
-            }),
+            None => {
+                // Kept in pipeline order as they come.
+                let order = order_key(&id);
+                let at = stages.partition_point(|s| order_key(&s.id) <= order);
+                stages.insert(
+                    at,
+                    StageHistogram {
+                        id,
+                        name,
+                        histogram,
+                    },
+                );
+            }
         }
     }
-    stages.sort_by_key(|s| order_key(&s.id));
     stages
 }
 
@@ -137,7 +178,7 @@ impl ServiceMetrics {
         let request_durations = histogram_family(REQUEST_DURATIONS, &mut notes).and_then(|f| {
             let (series, series_notes) = histograms(f);
             notes.extend(series_notes);
-            series.into_values().reduce(|mut a, b| {
+            series.into_iter().map(|(_, h)| h).reduce(|mut a, b| {
                 if a.merge(&b).is_err() {
                     notes.push(format!(
                         "{REQUEST_DURATIONS} series with other bounds; left out"
@@ -166,6 +207,35 @@ impl ServiceMetrics {
     pub fn stage(&self, id: &str) -> Option<&StageHistogram> {
         self.stages.iter().find(|s| s.id == id)
     }
+}
+
+/// Whether a scrape's text holds a stage observation, without reading it
+/// whole: a `sse_stage_duration_seconds_count` line with a value above zero.
+/// The first-load bundle uses it to decide whether the full reader (an
+/// on-demand module) is worth loading.
+pub fn has_stage_observations(text: &str) -> bool {
+    text.lines().any(|line| {
+        line.strip_prefix(STAGE_DURATIONS)
+            .and_then(|rest| rest.strip_prefix("_count"))
+            .filter(|rest| rest.starts_with(['{', ' ', '\t']))
+            .and_then(|rest| rest.rsplit('}').next())
+            .and_then(|values| values.split_whitespace().next())
+            .is_some_and(is_positive_count)
+    })
+}
+
+/// A count above zero, read without a float reader: a nonzero digit before
+/// any exponent ("2.0", "1e3", "+Inf"), no sign of a negative or NaN.
+fn is_positive_count(value: &str) -> bool {
+    if value == "+Inf" {
+        return true;
+    }
+    let mantissa = value.split(['e', 'E']).next().unwrap_or("");
+    !value.starts_with('-')
+        && mantissa
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'+')
+        && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b))
 }
 
 #[cfg(test)]
@@ -199,7 +269,7 @@ mod tests {
         assert!(p50.above_highest_bound());
         let overall = m.request_durations.as_ref().expect("overall");
         assert_eq!((overall.count, overall.bounds.len()), (2.0, 10));
-        assert_eq!(m.requests_by_status.get("success"), Some(&4.0));
+        assert_eq!(m.requests_by_status.get("success"), Some(4.0));
         assert_eq!(m.active_connections, Some(0.0));
         // Declared but empty families are absent, not zero.
         assert!(m.cache_hits.is_empty() && m.queue_depth.is_none());
@@ -223,14 +293,29 @@ mod tests {
     }
 
     #[test]
+    fn the_quick_look_finds_observations_only_where_there_are() {
+        assert!(has_stage_observations(CAPTURE));
+        let none = CAPTURE.replace("_count{stage=", "_countx{stage=");
+        assert!(!has_stage_observations(&none));
+        let zero = "sse_stage_duration_seconds_count{stage=\"1\",substage=\"a\"} 0.0\n";
+        assert!(!has_stage_observations(zero));
+        assert!(has_stage_observations(
+            "sse_stage_duration_seconds_count 3\n"
+        ));
+        assert!(!has_stage_observations(
+            "<html>sse_stage_duration_seconds_count 3</html>"
+        ));
+    }
+
+    #[test]
     fn counters_sum_by_their_label() {
         let text = "# TYPE sse_cache_hits_total counter\n\
             sse_cache_hits_total{tier=\"l1\",model=\"a\"} 2\nsse_cache_hits_total{tier=\"l1\",model=\"b\"} 3\n\
             sse_cache_hits_total{tier=\"l2\"} 1\nsse_cache_hits_created{tier=\"l2\"} 1.7e9\n\
             sse_queue_depth 4\n";
         let m = ServiceMetrics::parse(text).expect("parses");
-        assert_eq!(m.cache_hits.get("l1"), Some(&5.0));
-        assert_eq!(m.cache_hits.get("l2"), Some(&1.0));
+        assert_eq!(m.cache_hits.get("l1"), Some(5.0));
+        assert_eq!(m.cache_hits.get("l2"), Some(1.0));
         assert_eq!(m.queue_depth, Some(4.0));
         assert!(!m.has_stage_data());
     }

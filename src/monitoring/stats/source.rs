@@ -1,0 +1,86 @@
+//! The `stats-source` control: execution-stats or Prometheus metrics, the
+//! default being the one that holds data; beside it, why the two disagree and
+//! why a source is not there.
+
+use leptos::prelude::*;
+use sse_core::metrics::HISTOGRAM_ESTIMATE;
+use sse_core::stats_source::{disagreement, StatsSource};
+
+use super::StatsState;
+
+#[component]
+pub(super) fn SourcePicker(state: StatsState, source: Memo<StatsSource>) -> impl IntoView {
+    let why_default = move || {
+        if state.chosen.get().is_some() {
+            return String::new();
+        }
+        match source.get() {
+            StatsSource::Metrics => {
+                "(default: the execution-stats hold no finished request)".to_owned()
+            }
+            StatsSource::ExecutionStats => "(default: the service's own figures)".to_owned(),
+        }
+    };
+    let disagreement = move || {
+        state.stats.with(|s| {
+            state.coverage.with(|c| {
+                state.metrics.with(|m| match (s, m) {
+                    (Some(s), Some(m)) => disagreement(s, c, &m.metrics).unwrap_or_default(),
+                    _ => String::new(),
+                })
+            })
+        })
+    };
+    let metrics_problem = move || {
+        state
+            .metrics_failure
+            .get()
+            .map(|e| format!("Prometheus metrics (/admin/metrics): {e}"))
+            .unwrap_or_default()
+    };
+    view! {
+        <div class="stats-source">
+            <label>
+                "Source "
+                <select
+                    data-testid="stats-source"
+                    prop:value=move || source.get().id()
+                    on:change=move |ev| {
+                        state.chosen.set(StatsSource::from_id(&event_target_value(&ev)))
+                    }
+                >
+                    {StatsSource::ALL
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <option value=s.id() title=s.definition()>
+                                    {s.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <span class="hint">{why_default}</span>
+        </div>
+        <p class="hint" hidden=move || source.get() != StatsSource::Metrics>
+            {HISTOGRAM_ESTIMATE}
+        </p>
+        <p
+            class="stats-disagreement"
+            data-testid="stats-disagreement"
+            role="note"
+            hidden=move || disagreement().is_empty()
+        >
+            {disagreement}
+        </p>
+        <p
+            class="stats-ignored"
+            data-testid="stats-metrics-status"
+            role="note"
+            hidden=move || metrics_problem().is_empty()
+        >
+            {metrics_problem}
+        </p>
+    }
+}
