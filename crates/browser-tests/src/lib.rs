@@ -580,6 +580,10 @@ pub struct HostileService {
     task: tokio::task::JoinHandle<()>,
 }
 
+const METRICS_PATH: &str = "/api/v1/admin/metrics";
+/// The default exposition of a [`HostileService`]: families, no stage observation.
+const NO_OBSERVATIONS: &str = "# TYPE sse_active_connections gauge\nsse_active_connections 0.0\n";
+
 /// One fixed answer: status, content type, body.
 #[derive(Debug, Clone)]
 pub struct FixedAnswer {
@@ -597,6 +601,15 @@ impl FixedAnswer {
         }
     }
 
+    /// A Prometheus text exposition (format 0.0.4).
+    pub fn prometheus(body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status: 200,
+            content_type: "text/plain; version=0.0.4; charset=utf-8",
+            body: body.into(),
+        }
+    }
+
     pub fn event_stream(body: impl Into<Vec<u8>>) -> Self {
         Self {
             status: 200,
@@ -607,9 +620,14 @@ impl FixedAnswer {
 }
 
 impl HostileService {
-    /// Serves `routes` (path without the query -> answer) until dropped.
-    pub async fn start(routes: Vec<(&'static str, FixedAnswer)>) -> anyhow::Result<Self> {
+    /// Serves `routes` (path without the query -> answer) until dropped. Like
+    /// the original service it has `/api/v1/admin/metrics`: unless `routes`
+    /// name it, an exposition without any stage observation.
+    pub async fn start(mut routes: Vec<(&'static str, FixedAnswer)>) -> anyhow::Result<Self> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if !routes.iter().any(|(path, _)| *path == METRICS_PATH) {
+            routes.push((METRICS_PATH, FixedAnswer::prometheus(NO_OBSERVATIONS)));
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let routes = std::sync::Arc::new(routes);
