@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
 const index = 'dist/index.html';
-const inline = /<script type="module">([\s\S]*?)<\/script>/;
+// trunk's minifier may leave attribute values unquoted.
+const inline = /<script type="?module"?>([\s\S]*?)<\/script>/;
 let html = readFileSync(index, 'utf8');
 const found = html.match(inline);
 if (!found) {
@@ -25,7 +26,9 @@ html = html.replace(
 // Chromium ignores `integrity` on <link rel="preload" as="fetch"> and warns on
 // every load; the WASM it preloads is fetched by the start script, which
 // checks nothing either way. Scripts, module preloads and styles keep theirs.
-html = html.replace(/<link rel="preload"([^>]*?) integrity="[^"]*"([^>]*)>/g, '<link rel="preload"$1$2>');
+html = html.replace(/<link\b[^>]*>/g, (tag) =>
+  /\srel="?preload"?[\s>]/.test(tag) ? tag.replace(/\sintegrity=("[^"]*"|[^\s>]+)/, '') : tag,
+);
 if (/<script(?![^>]*\ssrc=)[^>]*>/.test(html)) {
   console.error(`${index} still has an inline script: the CSP would block it`);
   process.exit(1);

@@ -35,6 +35,13 @@ mod module {
             .map_err(|e| JsValue::from_str(&e))
     }
 
+    /// The browser benchmark of the Prometheus reader (see
+    /// `crates/browser-tests/benches/prometheus.rs`).
+    #[wasm_bindgen]
+    pub fn bench_prometheus(text: &str, rounds: u32) -> String {
+        perf_dashboard::monitoring::stats::full::prometheus_bench(text, rounds)
+    }
+
     /// New API settings from the dashboard.
     #[wasm_bindgen]
     pub fn set_api(api_base: String, admin_token: Option<String>) -> Result<(), JsValue> {

@@ -35,6 +35,10 @@ pub(super) fn StageCharts(
     state: StatsState,
     rows: Memo<Option<Vec<StageRow>>>,
     source: Memo<StatsSource>,
+    /// What the bars show, for the source shown.
+    caption: Signal<String>,
+    /// What the history shows, for the source shown.
+    history_caption: Signal<String>,
 ) -> impl IntoView {
     let bars = StoredValue::new_local(None::<DrawnChart>);
     let lines = StoredValue::new_local(None::<DrawnChart>);
@@ -57,18 +61,6 @@ pub(super) fn StageCharts(
             }
         });
     });
-    let caption = Signal::derive(move || {
-        match source.get() {
-        StatsSource::ExecutionStats => state.coverage.with(|c| c.caption().to_owned()),
-        StatsSource::Metrics => "Percentiles per stage estimated from the service's histogram buckets (Prometheus histogram_quantile), over every request since the service process started; the table gives the bucket that bounds each.".to_owned(),
-    }
-    });
-    let history_caption = Signal::derive(move || {
-        match source.get() {
-        StatsSource::ExecutionStats => "p95 per stage at each poll of this session (one point per poll, not per request).".to_owned(),
-        StatsSource::Metrics => "p95 per stage of the requests between two polls (histogram estimate, as Grafana plots histogram_quantile over a rate); a gap where a stage saw no request.".to_owned(),
-    }
-    });
     view! {
         <div class="chart-row">
             <ChartFigure
@@ -85,4 +77,15 @@ pub(super) fn StageCharts(
             />
         </div>
     }
+}
+
+/// The captions of the execution-stats source.
+pub(super) fn execution_stats_captions(state: StatsState) -> (Signal<String>, Signal<String>) {
+    (
+        Signal::derive(move || state.coverage.with(|c| c.caption().to_owned())),
+        Signal::derive(|| {
+            "p95 per stage at each poll of this session (one point per poll, not per request)."
+                .to_owned()
+        }),
+    )
 }

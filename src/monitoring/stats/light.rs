@@ -77,6 +77,7 @@ fn ExecutionStatsView(wants_full: Callback<Option<StatsSource>>) -> impl IntoVie
     });
     let rows = Memo::new(move |_| state.stats.with(|s| s.as_ref().map(stage_rows)));
     let source = Memo::new(|_| StatsSource::ExecutionStats);
+    let (caption, history_caption) = charts::execution_stats_captions(state);
     view! {
         <toolbar::StatsToolbar state source />
         <div class="stats-source">
@@ -100,7 +101,7 @@ fn ExecutionStatsView(wants_full: Callback<Option<StatsSource>>) -> impl IntoVie
             </label>
         </div>
         <summary::StatsSummary rows />
-        <charts::StageCharts state rows source />
+        <charts::StageCharts state rows source caption history_caption />
         <table::StatsTable rows source />
     }
 }

@@ -4,3 +4,5 @@
 pub mod exposition;
 pub mod histogram;
 pub mod service;
+#[doc(hidden)]
+pub mod synthetic;

@@ -1,0 +1,52 @@
+//! The Prometheus reader in headless Chromium: the release build of the
+//! on-demand module (as nginx serves it) reads the same synthetic 200 KB
+//! exposition as `cargo bench -p sse-core --bench prometheus`, and the page
+//! prints the median of a plain line split of the text (the baseline) and of
+//! parse + merge, measured in the same run.
+//!
+//! Run: `./scripts/build-bundle && cargo bench -p browser-tests --bench prometheus`.
+
+use anyhow::Context;
+use browser_tests::{start_dashboard, unreachable_origin, Browser};
+use sse_core::prometheus::synthetic;
+
+const ROUNDS: u32 = 15;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let (text, series) = synthetic::exposition(200_000);
+    let nginx = start_dashboard(&unreachable_origin()?)?;
+    let browser = Browser::launch().await?;
+    browser.goto(&format!("{}/", nginx.url())).await?;
+    let answer = browser
+        .client()
+        .execute(
+            "const [text, rounds] = arguments;
+             return import('/load_tester.js').then(async m => { await m.default(); return m.bench_prometheus(text, rounds); });",
+            vec![text.clone().into(), ROUNDS.into()],
+        )
+        .await?;
+    let figures: serde_json::Value =
+        serde_json::from_str(answer.as_str().context("the page answered no text")?)?;
+    let ms = |key: &str| figures[key].as_f64().unwrap_or(f64::NAN);
+    let (baseline, parse) = (ms("baseline_ms"), ms("parse_ms"));
+    anyhow::ensure!(figures["stages"] == 8, "the page read {figures}");
+    let mbs = |ms: f64| text.len() as f64 / 1e6 / (ms / 1000.0);
+    println!(
+        "exposition: {} bytes, {series} series; Chromium, release WASM, median of {ROUNDS} rounds",
+        text.len()
+    );
+    println!("{:<34} {:>10} {:>12}", "", "median ms", "MB/s");
+    println!(
+        "{:<34} {baseline:>10.3} {:>12.0}",
+        "baseline: split into lines",
+        mbs(baseline)
+    );
+    println!(
+        "{:<34} {parse:>10.3} {:>12.0}",
+        "parse + merge (ServiceMetrics)",
+        mbs(parse)
+    );
+    println!("ratio parse / baseline: {:.1}", parse / baseline);
+    browser.close().await
+}
