@@ -4,6 +4,10 @@ PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PROJECT_ROOT
 # cargo-installed tools (trunk, wasm-bindgen) and npm-installed ones (wasm-opt).
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PROJECT_ROOT/node_modules/.bin:$PATH"
+# nginx lives in /usr/sbin, and pip puts hadolint in Python's scripts directory:
+# both may be missing from a minimal PATH.
+python_scripts=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)
+export PATH="$PATH:/usr/sbin:/sbin${python_scripts:+:$python_scripts}"
 
 TRUNK_VERSION=0.21.14
 LEPTOSFMT_VERSION=0.1.33
