@@ -108,7 +108,7 @@ async fn the_metrics_count_every_stream_as_the_execution_stats_do() -> anyhow::R
         .wait_for_attr("metrics-chart", "data-source", "metrics", WAIT)
         .await?;
     // The service's own stage ids, each counting the 4 streams.
-    for stage in ["1", "2.1-2.2", "3", "4", "5", "6"] {
+    for stage in ["1", "2.1-2.2", "2.3", "3", "4", "5", "6"] {
         wait_for_cell(&browser, stage, "count", "4").await?;
     }
     assert_eq!(

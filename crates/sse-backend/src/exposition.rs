@@ -167,6 +167,14 @@ impl Exposition {
         }
     }
 
+    /// Stage 2.3 of the original, the cache write (inside cleanup here; the
+    /// execution-stats have no such stage).
+    pub fn cache_set(&self, took: Duration) {
+        self.stage_durations
+            .with_label_values(&["2.3", "Cache set"])
+            .observe(took.as_secs_f64());
+    }
+
     /// A request's end: counted by status, its duration observed when it streamed.
     pub fn request_ended(
         &self,

@@ -553,6 +553,7 @@ impl StreamRun {
                 // A Redis failure loses only the L2 copy.
                 let _ = l2.put(&self.cache_key, &text).await;
             }
+            self.app.exposition.cache_set(cleanup_started.elapsed());
         }
         self.app
             .timings
