@@ -186,6 +186,8 @@ async fn where_only_the_metrics_hold_data_the_panel_opens_on_them() -> anyhow::R
     // value is the highest finite bound, as histogram_quantile answers.
     assert_eq!(cell(&browser, "5", "p99", "text").await?, "above 1.00 s");
     assert_eq!(cell(&browser, "5", "p99", "data-value").await?, "1000");
+    let slowest = browser.text_of("stats-slowest").await?;
+    assert_eq!(slowest, "LLM streaming: above 1.00 s", "never the bound alone");
     // Both validations took 1–5 ms: the bucket, then the interpolation.
     assert_eq!(
         cell(&browser, "1", "p50", "text").await?,
@@ -201,6 +203,15 @@ async fn where_only_the_metrics_hold_data_the_panel_opens_on_them() -> anyhow::R
         .wait_for_attr("service-requests", "data-value", "4", WAIT)
         .await?;
     assert_eq!(browser.text_of("service-cache-hit-share").await?, "—");
+    // For people to look at: the panel on the original's metrics.
+    eval(
+        &browser,
+        "document.querySelector('[data-testid=metrics-chart]').scrollIntoView(); return true;",
+    )
+    .await?;
+    browser
+        .screenshot("statistics-from-prometheus-metrics")
+        .await?;
     // The fixed service has no /admin/config: its 404 is expected.
     browser.assert_clean(&["admin/config"]).await?;
     browser.close().await

@@ -8,7 +8,7 @@ use super::{charts, source, strip, summary, table, toolbar, StatsState};
 use crate::browser::poll::use_poller;
 use crate::state::AppState;
 
-const METRICS_CAPTION: &str = "Percentiles per stage estimated from the service's histogram buckets (Prometheus histogram_quantile), over every request since the service process started; the table gives the bucket that bounds each.";
+const METRICS_CAPTION: &str = "Percentiles per stage estimated from the service's histogram buckets (Prometheus histogram_quantile), over every request since the service process started; the table gives the bucket that bounds each. A bar at a stage's highest bucket bound may stand for more: the table then says \"above\".";
 const METRICS_HISTORY_CAPTION: &str = "p95 per stage of the requests between two polls (histogram estimate, as Grafana plots histogram_quantile over a rate); a gap where a stage saw no request.";
 
 /// Where the panel's root says which source it shows (`data-source`): the

@@ -8,15 +8,19 @@ use sse_core::stats_view::StageRow;
 
 use crate::ui::Figure;
 
-/// Requests validated, stages that ran, stages, the slowest stage's name and p95.
-type Figures = (u64, usize, usize, Option<(String, f64)>);
+/// Requests validated, stages that ran, stages, and the slowest stage's name,
+/// p95 and p95 as its cell reads (a histogram's bucket, "above 1.00 s").
+type Figures = (u64, usize, usize, Option<(String, f64, String)>);
 
 fn figures(rows: &[StageRow]) -> Figures {
     let requests = rows.iter().find(|r| r.id == "1").map_or(0, |r| r.count);
     let ran = rows.iter().filter(|r| r.count > 0).count();
     let slowest = rows
         .iter()
-        .filter_map(|r| r.value(Statistic::P95).map(|p| (r.name.clone(), p)))
+        .filter_map(|r| {
+            let p95 = r.cells.iter().find(|c| c.statistic == Statistic::P95)?;
+            Some((r.name.clone(), p95.value?, p95.text.clone()))
+        })
         .max_by(|a, b| a.1.total_cmp(&b.1));
     (requests, ran, rows.len(), slowest)
 }
@@ -34,10 +38,7 @@ pub(super) fn StatsSummary(rows: Memo<Option<Vec<StageRow>>>) -> impl IntoView {
     let requests = part(|f| (Some(f.0 as f64), format::count(f.0)));
     let ran = part(|f| (Some(f.1 as f64), format!("{} of {}", f.1, f.2)));
     let slowest = part(|f| match &f.3 {
-        Some((name, p95)) => (
-            Some(*p95),
-            format!("{name}: {}", format::duration_ms(Some(*p95))),
-        ),
+        Some((name, p95, text)) => (Some(*p95), format!("{name}: {text}")),
         None => (None, format::ABSENT.to_owned()),
     });
     let raw = |s: Signal<(Option<f64>, String)>| Signal::derive(move || s.get().0);
