@@ -31,22 +31,10 @@ async fn main() -> anyhow::Result<()> {
     let ms = |key: &str| figures[key].as_f64().unwrap_or(f64::NAN);
     let (baseline, parse) = (ms("baseline_ms"), ms("parse_ms"));
     anyhow::ensure!(figures["stages"] == 8, "the page read {figures}");
-    let mbs = |ms: f64| text.len() as f64 / 1e6 / (ms / 1000.0);
     println!(
         "exposition: {} bytes, {series} series; Chromium, release WASM, median of {ROUNDS} rounds",
         text.len()
     );
-    println!("{:<34} {:>10} {:>12}", "", "median ms", "MB/s");
-    println!(
-        "{:<34} {baseline:>10.3} {:>12.0}",
-        "baseline: split into lines",
-        mbs(baseline)
-    );
-    println!(
-        "{:<34} {parse:>10.3} {:>12.0}",
-        "parse + merge (ServiceMetrics)",
-        mbs(parse)
-    );
-    println!("ratio parse / baseline: {:.1}", parse / baseline);
+    println!("{}", synthetic::report(text.len(), baseline, parse));
     browser.close().await
 }

@@ -187,7 +187,10 @@ async fn where_only_the_metrics_hold_data_the_panel_opens_on_them() -> anyhow::R
     assert_eq!(cell(&browser, "5", "p99", "text").await?, "above 1.00 s");
     assert_eq!(cell(&browser, "5", "p99", "data-value").await?, "1000");
     let slowest = browser.text_of("stats-slowest").await?;
-    assert_eq!(slowest, "LLM streaming: above 1.00 s", "never the bound alone");
+    assert_eq!(
+        slowest, "LLM streaming: above 1.00 s",
+        "never the bound alone"
+    );
     // Both validations took 1–5 ms: the bucket, then the interpolation.
     assert_eq!(
         cell(&browser, "1", "p50", "text").await?,

@@ -44,17 +44,5 @@ fn main() {
     });
     let metrics = ServiceMetrics::parse(&text).expect("the synthetic exposition parses");
     assert_eq!(metrics.stages.len(), 8);
-    println!("{:<34} {:>10} {:>12}", "", "median ms", "MB/s");
-    let mbs = |ms: f64| text.len() as f64 / 1e6 / (ms / 1000.0);
-    println!(
-        "{:<34} {baseline:>10.3} {:>12.0}",
-        "baseline: split into lines",
-        mbs(baseline)
-    );
-    println!(
-        "{:<34} {parse:>10.3} {:>12.0}",
-        "parse + merge (ServiceMetrics)",
-        mbs(parse)
-    );
-    println!("ratio parse / baseline: {:.1}", parse / baseline);
+    println!("{}", synthetic::report(text.len(), baseline, parse));
 }

@@ -34,13 +34,7 @@ pub fn StatsView(
     let interval = move || app.settings.with_untracked(|s| s.stats_poll_ms);
     use_poller(app.api, interval, move || {
         let api = app.api.get_untracked();
-        async move {
-            match api.execution_stats().await {
-                Ok(fresh) => state.take_stats(fresh),
-                // The last good figures stay, marked stale.
-                Err(error) => state.stats_failure.set(Some(error.to_string())),
-            }
-        }
+        state.poll_stats(api)
     });
     use_poller(app.api, interval, move || {
         let api = app.api.get_untracked();

@@ -56,11 +56,7 @@ fn ExecutionStatsView(wants_full: Callback<Option<StatsSource>>) -> impl IntoVie
     use_poller(app.api, interval, move || {
         let api = app.api.get_untracked();
         async move {
-            match api.execution_stats().await {
-                Ok(fresh) => state.take_stats(fresh),
-                // The last good figures stay, marked stale.
-                Err(error) => state.stats_failure.set(Some(error.to_string())),
-            }
+            state.poll_stats(api.clone()).await;
             let empty = state.stats.with_untracked(|s| {
                 s.as_ref()
                     .is_none_or(|s| s.stages.iter().all(|st| st.execution_count == 0))

@@ -26,6 +26,7 @@ use sse_core::service_strip::{strip as strip_figures, Scrape, StripFigure};
 use sse_core::stats_source::{default_source, histogram_rows, window_rows, StatsSource};
 use sse_core::stats_view::{stage_rows, Coverage, PollHistory, StageRow};
 
+use crate::api::ApiClient;
 use crate::browser::clock::wall_ms;
 
 /// Polls kept for the history charts and the strip's trend (an hour at 10 s).
@@ -75,6 +76,15 @@ impl StatsState {
             history_version: RwSignal::new(0),
             coverage: RwSignal::new(Coverage::default()),
             log_scale: RwSignal::new(true),
+        }
+    }
+
+    /// One poll of `/admin/execution-stats`; on a failure the last good
+    /// figures stay, marked stale.
+    async fn poll_stats(self, api: ApiClient) {
+        match api.execution_stats().await {
+            Ok(fresh) => self.take_stats(fresh),
+            Err(error) => self.stats_failure.set(Some(error.to_string())),
         }
     }
 

@@ -62,3 +62,20 @@ pub fn exposition(bytes: usize) -> (String, usize) {
     }
     (out, series)
 }
+
+/// The benchmarks' table: the baseline and parse + merge in ms and MB/s, and
+/// their ratio (the same lines natively and in the browser).
+pub fn report(text_bytes: usize, baseline_ms: f64, parse_ms: f64) -> String {
+    let mbs = |ms: f64| text_bytes as f64 / 1e6 / (ms / 1000.0);
+    format!(
+        "{:<34} {:>10} {:>12}\n{:<34} {baseline_ms:>10.3} {:>12.0}\n{:<34} {parse_ms:>10.3} {:>12.0}\nratio parse / baseline: {:.1}",
+        "",
+        "median ms",
+        "MB/s",
+        "baseline: split into lines",
+        mbs(baseline_ms),
+        "parse + merge (ServiceMetrics)",
+        mbs(parse_ms),
+        parse_ms / baseline_ms
+    )
+}
