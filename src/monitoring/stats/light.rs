@@ -109,7 +109,13 @@ pub fn MetricsChart() -> impl IntoView {
     let module = StoredValue::new_local(None::<OnDemandModule>);
     let push_error = RwSignal::new(None::<String>);
     let wants_full = Callback::new(move |source: Option<StatsSource>| {
-        if !matches!(full.get_untracked(), FullView::Closed | FullView::Failed(_)) {
+        // After a failure only the person's pick tries again, not every poll.
+        let may_load = match full.get_untracked() {
+            FullView::Closed => true,
+            FullView::Failed(_) => source.is_some(),
+            FullView::Loading | FullView::Open => false,
+        };
+        if !may_load {
             return;
         }
         full.set(FullView::Loading);
