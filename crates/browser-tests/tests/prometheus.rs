@@ -291,3 +291,36 @@ async fn a_scrape_that_is_html_cut_off_or_garbage_is_named_and_nothing_panics() 
     browser.assert_clean(&["admin/config"]).await?;
     browser.close().await
 }
+
+#[tokio::test]
+async fn when_the_metrics_view_cannot_load_the_execution_stats_stay_and_it_is_said(
+) -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(Settings {
+        fake: fast_fake(),
+        ..Settings::default()
+    })
+    .await?;
+    streams(&backend, 0, 1).await?;
+    let (nginx, _dist) = start_dashboard_with_config(&backend.origin(), FAST_POLLS)?;
+    let mut browser = Browser::launch().await?;
+    // The on-demand module never arrives.
+    browser.block_urls(&["*load_tester*"]).await?;
+    browser.goto(&format!("{}/", nginx.url())).await?;
+    wait_for_cell(&browser, "1", "count", "1").await?;
+    pick_source(&browser, "metrics").await?;
+    browser
+        .wait_until(
+            "!document.querySelector('[data-testid=stats-full-error]').hidden",
+            WAIT,
+            "the failed load was not said",
+        )
+        .await?;
+    let said = browser.text_of("stats-full-error").await?;
+    assert!(said.contains("load_tester.js"), "{said}");
+    // The first-load view is still there and still polls.
+    streams(&backend, 1, 1).await?;
+    wait_for_cell(&browser, "1", "count", "2").await?;
+    assert_eq!(browser.page_panic().await?, None);
+    browser.assert_clean(&["load_tester"]).await?;
+    browser.close().await
+}

@@ -150,7 +150,12 @@ pub fn MetricsChart() -> impl IntoView {
             <Show when=move || full.with(|f| *f != FullView::Open)>
                 <ExecutionStatsView wants_full />
             </Show>
-            <p class="field-error" role="alert" hidden=move || failure().is_none()>
+            <p
+                class="field-error"
+                role="alert"
+                data-testid="stats-full-error"
+                hidden=move || failure().is_none()
+            >
                 {failure}
             </p>
             <div id=FULL_VIEW_ROOT></div>
