@@ -211,6 +211,11 @@ pub fn histograms(family: &Family) -> (Vec<(Labels, Histogram)>, Vec<String>) {
         let parts = &mut series[at].1;
         match (suffix, le) {
             ("_bucket", Some(le)) => match parse_value(&le) {
+                // A count that is infinite, NaN or negative is no count (an
+                // infinite one would make every rank fall in its bucket).
+                Some(_) if !(sample.value.is_finite() && sample.value >= 0.0) => {
+                    parts.problem = Some("a bucket's count is no count");
+                }
                 Some(bound) if !bound.is_nan() => {
                     let at = parts.buckets.partition_point(|(b, _)| *b < bound);
                     if parts.buckets.get(at).is_some_and(|(b, _)| *b == bound) {
@@ -390,6 +395,20 @@ mod tests {
         let mut first = before.clone();
         first.created = Some(1.0);
         assert!(recreated.reset_since(&first));
+    }
+
+    #[test]
+    fn a_bucket_count_that_is_no_count_leaves_the_series_out() {
+        // Found by the fuzz target: an `Inf` count made every quantile NaN.
+        for count in ["Inf", "NaN", "-1"] {
+            let text = format!(
+                "# TYPE d histogram\nd_bucket{{le=\"0.001\"}} {count}\nd_bucket{{le=\"+Inf\"}} 2\n"
+            );
+            let e = Exposition::parse(&text).expect("parses");
+            let (series, notes) = histograms(e.family("d").expect("d"));
+            assert!(series.is_empty(), "{count}");
+            assert!(notes[0].contains("is no count"), "{notes:?}");
+        }
     }
 
     #[test]
