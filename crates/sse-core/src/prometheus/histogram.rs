@@ -70,7 +70,8 @@ impl Histogram {
     pub fn quantile(&self, q: f64) -> Option<QuantileEstimate> {
         // Written so that a NaN q or count is refused too.
         let q_in_range = q > 0.0 && q <= 1.0;
-        let observed = self.count > 0.0;
+        // A count that overflowed (merged beyond f64) has no rank either.
+        let observed = self.count > 0.0 && self.count.is_finite();
         if !q_in_range || !observed || self.bounds.is_empty() {
             return None;
         }
@@ -352,6 +353,7 @@ mod tests {
         assert_eq!(h.mean(), None);
         assert_eq!(hist(&[], &[], 3.0).quantile(0.5), None, "only +Inf");
         assert_eq!(hist(&[1.0], &[1.0], 1.0).quantile(0.0), None);
+        assert_eq!(hist(&[1.0], &[1.0], f64::INFINITY).quantile(0.5), None);
     }
 
     #[test]
