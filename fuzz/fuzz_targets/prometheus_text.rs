@@ -18,6 +18,11 @@ fuzz_target!(|input: &[u8]| {
         }
         let mut twice = h.clone();
         twice.merge(h).expect("equal bounds merge");
+        for q in [0.5, 0.99] {
+            if let Some(e) = twice.quantile(q) {
+                assert!(e.lower <= e.value && e.value <= e.upper, "merged {e:?}");
+            }
+        }
         // What came after a scrape is never a negative count.
         assert!(!(twice.since(h).count < 0.0));
     }
