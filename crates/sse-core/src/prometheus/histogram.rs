@@ -99,7 +99,9 @@ impl Histogram {
         };
         let in_bucket = self.cumulative[b] - below;
         let value = if in_bucket > 0.0 {
-            lower + (upper - lower) * ((rank - below) / in_bucket)
+            // Float rounding may carry a hair past the bound: the value
+            // stays in its bucket (found by the fuzz target).
+            (lower + (upper - lower) * ((rank - below) / in_bucket)).min(upper)
         } else {
             upper
         };
@@ -331,6 +333,15 @@ mod tests {
         assert_eq!(h.quantile(0.95).expect("p95").value, 3.5);
         // p100: rank 10, the top of the last finite bucket.
         assert_eq!(h.quantile(1.0).expect("p100").value, 4.0);
+    }
+
+    #[test]
+    fn an_interpolation_never_leaves_its_bucket() {
+        // 0.001 + 0.009 · 1 rounds to 0.010000000000000002 in f64.
+        let h = hist(&[0.001, 0.01], &[0.0, 3.0], 3.0);
+        let top = h.quantile(1.0).expect("p100");
+        assert!(top.value <= top.upper, "{top:?}");
+        assert_eq!(top.value, 0.01);
     }
 
     #[test]
