@@ -4,6 +4,7 @@
 //! (the dashboard) and native (the reference backend and the tests).
 
 pub mod api_error;
+pub mod cluster;
 pub mod config;
 pub mod dashboard_settings;
 pub mod distribution;

@@ -1,0 +1,212 @@
+//! Several instances seen as one service: the exact merges of their stage
+//! statistics. From execution-stats only what merges exactly (count = sum,
+//! min = min, max = max, mean = count-weighted mean); percentiles never
+//! (they are not averaged: they stay per instance). From Prometheus
+//! histograms everything, by adding the bucket counts of equal bounds.
+
+use crate::execution_stats::{stage_order, ExecutionStats};
+use crate::format;
+use crate::metrics::Statistic;
+use crate::prometheus::service::{ServiceMetrics, StageHistogram};
+use crate::stats_view::{column_id, Cell, StageRow, COLUMNS, NO_EXECUTIONS};
+
+/// Shown in the cluster's percentile cells of the execution-stats source.
+pub const PER_INSTANCE_ONLY: &str = "per instance only";
+
+/// One stage of the cluster from the instances' execution-stats.
+#[derive(Debug, Clone, PartialEq)]
+struct Merged {
+    id: String,
+    name: &'static str,
+    count: u64,
+    min_ms: Option<f64>,
+    max_ms: Option<f64>,
+    /// Σ (mean × count) and Σ count over the instances that sent a mean;
+    /// `exact` is false once an instance that ran the stage sent none.
+    weighted_sum: f64,
+    exact: bool,
+}
+
+fn combine(a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(pick(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The cluster's rows from each instance's execution-stats, in pipeline order.
+pub fn execution_stats_rows(instances: &[&ExecutionStats]) -> Vec<StageRow> {
+    let mut merged: Vec<Merged> = Vec::new();
+    for stats in instances {
+        for stage in &stats.stages {
+            let at = match merged.iter().position(|m| m.id == stage.id) {
+                Some(at) => at,
+                None => {
+                    let order = stage_order(&stage.id);
+                    let at = merged.partition_point(|m| stage_order(&m.id) <= order);
+                    merged.insert(
+                        at,
+                        Merged {
+                            id: stage.id.clone(),
+                            name: stage.name,
+                            count: 0,
+                            min_ms: None,
+                            max_ms: None,
+                            weighted_sum: 0.0,
+                            exact: true,
+                        },
+                    );
+                    at
+                }
+            };
+            let m = &mut merged[at];
+            let Some(d) = stage
+                .durations
+                .as_ref()
+                .filter(|_| stage.execution_count > 0)
+            else {
+                continue;
+            };
+            m.count = m.count.saturating_add(stage.execution_count);
+            m.min_ms = combine(m.min_ms, d.min_ms, f64::min);
+            m.max_ms = combine(m.max_ms, d.max_ms, f64::max);
+            match d.avg_ms {
+                Some(avg) => m.weighted_sum += avg * stage.execution_count as f64,
+                None => m.exact = false,
+            }
+        }
+    }
+    merged.into_iter().map(row).collect()
+}
+
+fn row(m: Merged) -> StageRow {
+    let ran = m.count > 0;
+    let cells = COLUMNS
+        .iter()
+        .map(|&statistic| {
+            let value = match statistic {
+                Statistic::Min => m.min_ms,
+                Statistic::Max => m.max_ms,
+                Statistic::Mean => (m.exact && ran).then(|| m.weighted_sum / m.count as f64),
+                _ => None,
+            };
+            let text = if !ran {
+                NO_EXECUTIONS.to_owned()
+            } else if matches!(statistic, Statistic::Min | Statistic::Max | Statistic::Mean) {
+                format::duration_ms(value)
+            } else {
+                PER_INSTANCE_ONLY.to_owned()
+            };
+            Cell {
+                statistic,
+                metric: column_id(statistic),
+                text,
+                value,
+                estimate: None,
+            }
+        })
+        .collect();
+    StageRow {
+        id: m.id,
+        name: m.name.to_owned(),
+        count: m.count,
+        cells,
+    }
+}
+
+/// The instances' stage histograms merged per stage id, and a sentence for
+/// each instance's series that could not merge (other bucket bounds): that
+/// stage's cluster figures then leave the instance out and say so.
+pub fn merge_metrics(instances: &[(&str, &ServiceMetrics)]) -> (ServiceMetrics, Vec<String>) {
+    let mut stages: Vec<StageHistogram> = Vec::new();
+    let mut notes = Vec::new();
+    for (name, metrics) in instances {
+        for stage in &metrics.stages {
+            match stages.iter_mut().find(|s| s.id == stage.id) {
+                Some(merged) => {
+                    if merged.histogram.merge(&stage.histogram).is_err() {
+                        notes.push(format!(
+                            "stage {} of {name} has other bucket bounds: left out of the cluster",
+                            stage.id
+                        ));
+                    }
+                }
+                None => {
+                    let order = stage_order(stage.id.split('-').next().unwrap_or(&stage.id));
+                    let at = stages.partition_point(|s| {
+                        stage_order(s.id.split('-').next().unwrap_or(&s.id)) <= order
+                    });
+                    stages.insert(at, stage.clone());
+                }
+            }
+        }
+    }
+    let merged = ServiceMetrics {
+        stages,
+        notes: notes.clone(),
+        ..ServiceMetrics::default()
+    };
+    (merged, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats_source::histogram_rows;
+
+    fn stats(count: u64, avg: f64, min: f64, max: f64) -> ExecutionStats {
+        ExecutionStats::parse(&format!(
+            r#"{{"stages":{{"1":{{"execution_count":{count},"avg_duration_ms":{avg},"p50_duration_ms":{avg},"p95_duration_ms":{max},"p99_duration_ms":{max},"min_duration_ms":{min},"max_duration_ms":{max}}}}}}}"#
+        ))
+        .expect("stats")
+    }
+
+    #[test]
+    fn execution_stats_merge_exactly_and_percentiles_stay_per_instance() {
+        let a = stats(3, 2.0, 1.0, 4.0);
+        let b = stats(1, 6.0, 0.5, 9.0);
+        let idle = stats(0, 0.0, 0.0, 0.0);
+        let rows = execution_stats_rows(&[&a, &b, &idle]);
+        let one = &rows[0];
+        assert_eq!(one.count, 4);
+        assert_eq!(one.value(Statistic::Min), Some(0.5));
+        assert_eq!(one.value(Statistic::Max), Some(9.0));
+        // (2 · 3 + 6 · 1) / 4 = 3, not the mean of the means (4).
+        assert_eq!(one.value(Statistic::Mean), Some(3.0));
+        for p in Statistic::PERCENTILES {
+            let cell = one.cells.iter().find(|c| c.statistic == p).expect("cell");
+            assert_eq!((cell.value, cell.text.as_str()), (None, PER_INSTANCE_ONLY));
+        }
+        let none = execution_stats_rows(&[&idle]);
+        assert_eq!(none[0].cells[0].text, NO_EXECUTIONS);
+    }
+
+    #[test]
+    fn histograms_of_equal_bounds_merge_into_cluster_percentiles() {
+        let text = |n: u32| {
+            format!(
+                "# TYPE sse_stage_duration_seconds histogram\n\
+                 sse_stage_duration_seconds_bucket{{stage=\"1\",substage=\"v\",le=\"0.001\"}} {n}\n\
+                 sse_stage_duration_seconds_bucket{{stage=\"1\",substage=\"v\",le=\"+Inf\"}} {}\n\
+                 sse_stage_duration_seconds_sum{{stage=\"1\",substage=\"v\"}} 0.5\n",
+                n + 2
+            )
+        };
+        let a = ServiceMetrics::parse(&text(2)).expect("a");
+        let b = ServiceMetrics::parse(&text(6)).expect("b");
+        let (merged, notes) = merge_metrics(&[("app-1", &a), ("app-2", &b)]);
+        assert!(notes.is_empty());
+        let h = &merged.stages[0].histogram;
+        assert_eq!(
+            (h.cumulative.clone(), h.count, h.sum),
+            (vec![8.0], 12.0, Some(1.0))
+        );
+        // The merged p50 is the p50 of all 12 observations, not an average.
+        let rows = histogram_rows(&merged);
+        assert_eq!(rows[0].count, 12);
+        assert_eq!(rows[0].value(Statistic::P50), Some(0.75));
+        let other = ServiceMetrics::parse(&text(1).replace("0.001", "0.002")).expect("c");
+        let (_, notes) = merge_metrics(&[("app-1", &a), ("app-3", &other)]);
+        assert!(notes[0].contains("app-3"), "{notes:?}");
+    }
+}
