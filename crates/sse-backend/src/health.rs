@@ -57,6 +57,7 @@ async fn report(app: &App) -> HealthReport {
         timestamp: now_rfc3339(),
         version: Some(crate::SERVICE_VERSION.to_owned()),
         components,
+        instance_id: Some(app.instance_id().to_owned()),
         error: None,
     }
 }

@@ -55,6 +55,8 @@ pub struct App {
     /// Cancelled when the service shuts down: open streams end with an error event.
     pub shutdown: CancellationToken,
     pub started: Instant,
+    /// `--instance-id`, else the listen address (set when serving starts).
+    instance_id: std::sync::OnceLock<String>,
 }
 
 impl App {
@@ -84,6 +86,7 @@ impl App {
             redis,
             shutdown: CancellationToken::new(),
             started: Instant::now(),
+            instance_id: std::sync::OnceLock::new(),
             settings,
         }))
     }
@@ -106,6 +109,15 @@ impl App {
         self.exposition
             .chunks_streamed(provider, timings.chunks_sent);
         self.load.finished(timings);
+    }
+
+    /// The name of this instance in `x-instance-id` and /health.
+    pub fn instance_id(&self) -> &str {
+        self.settings
+            .instance_id
+            .as_deref()
+            .or(self.instance_id.get().map(String::as_str))
+            .unwrap_or("unknown")
     }
 
     pub fn current_config(&self) -> ServiceConfig {
@@ -145,6 +157,7 @@ pub fn router(app: Arc<App>) -> Router {
         ])
         .expose_headers([
             HeaderName::from_static("x-thread-id"),
+            HeaderName::from_static("x-instance-id"),
             HeaderName::from_static("x-resilience-layer"),
         ]);
     let api = Router::new()
@@ -155,6 +168,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(health::service_info))
         .nest("/api/v1", api)
         .layer(axum::middleware::from_fn(thread_id_header))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            instance_id_header,
+        ))
         .layer(cors)
         .with_state(app)
 }
@@ -170,6 +187,20 @@ async fn thread_id_header(
         if let Ok(value) = header::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
             response.headers_mut().insert("x-thread-id", value);
         }
+    }
+    response
+}
+
+/// Every answer names the instance that gave it (`x-instance-id`): behind a
+/// balancer nothing else tells which one answered.
+async fn instance_id_header(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if let Ok(value) = header::HeaderValue::from_str(app.instance_id()) {
+        response.headers_mut().insert("x-instance-id", value);
     }
     response
 }
@@ -191,6 +222,9 @@ pub async fn serve_app(
     app: Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Ok(local) = listener.local_addr() {
+        let _ = app.instance_id.set(local.to_string());
+    }
     let token = app.shutdown.clone();
     tokio::spawn(async move {
         shutdown.await;

@@ -121,6 +121,11 @@ pub struct Settings {
     /// 127.0.0.1 or behind a proxy that guards them.
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// This instance's name in the `x-instance-id` header of every answer and in
+    /// /health (several instances behind a balancer); default: the listen
+    /// address, host:port.
+    #[arg(long, env = "INSTANCE_ID")]
+    pub instance_id: Option<String>,
     /// Origins (e.g. http://127.0.0.1:3001) whose pages may call the API from the
     /// browser (CORS, with credentials); comma-separated. None by default: the
     /// dashboard calls it through its own nginx, from the same origin.
@@ -177,6 +182,7 @@ impl Default for Settings {
             queue_ping_ms: 15_000,
             rate_limit_per_minute: None,
             admin_token: None,
+            instance_id: None,
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             header_read_timeout_ms: 10_000,

@@ -34,6 +34,9 @@ pub struct HealthReport {
     /// Component name -> its status word (`"healthy"`, `"unhealthy"`, ...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub components: BTreeMap<String, String>,
+    /// Which instance answered (our reference backend; the original sends none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
     /// Present on `unhealthy` answers caused by an internal exception.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
