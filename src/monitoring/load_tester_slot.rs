@@ -9,7 +9,7 @@ use sse_core::dashboard_settings::DashboardSettings;
 use super::on_demand::{self, OnDemandModule};
 use crate::browser::js_error;
 use crate::state::AppState;
-use crate::ui::Panel;
+use crate::ui::{FieldError, Panel};
 
 const MOUNT_POINT: &str = "load-tester-root";
 
@@ -100,14 +100,7 @@ pub fn LoadTesterSlot() -> impl IntoView {
                     {move || if loading() { "Loading…" } else { "Open the load tester" }}
                 </button>
             </div>
-            <p
-                class="field-error"
-                role="alert"
-                data-testid="lt-load-error"
-                hidden=move || failure().is_none()
-            >
-                {failure}
-            </p>
+            <FieldError testid="lt-load-error".to_owned() error=Signal::derive(failure) />
             <div id=MOUNT_POINT></div>
         </Panel>
     }

@@ -13,7 +13,7 @@ use crate::browser::js_error;
 use crate::browser::poll::use_poller;
 use crate::monitoring::on_demand::{self, OnDemandModule};
 use crate::state::AppState;
-use crate::ui::Panel;
+use crate::ui::{FieldError, Panel};
 
 const FULL_VIEW_ROOT: &str = "stats-full-root";
 
@@ -150,14 +150,7 @@ pub fn MetricsChart() -> impl IntoView {
             <Show when=move || full.with(|f| *f != FullView::Open)>
                 <ExecutionStatsView wants_full />
             </Show>
-            <p
-                class="field-error"
-                role="alert"
-                data-testid="stats-full-error"
-                hidden=move || failure().is_none()
-            >
-                {failure}
-            </p>
+            <FieldError testid="stats-full-error".to_owned() error=Signal::derive(failure) />
             <div id=FULL_VIEW_ROOT></div>
         </Panel>
     }
