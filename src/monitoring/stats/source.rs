@@ -7,6 +7,7 @@ use sse_core::metrics::HISTOGRAM_ESTIMATE;
 use sse_core::stats_source::{disagreement, StatsSource};
 
 use super::StatsState;
+use crate::ui::Note;
 
 #[component]
 pub(super) fn SourcePicker(state: StatsState, source: Memo<StatsSource>) -> impl IntoView {
@@ -66,21 +67,15 @@ pub(super) fn SourcePicker(state: StatsState, source: Memo<StatsSource>) -> impl
         <p class="hint" hidden=move || source.get() != StatsSource::Metrics>
             {HISTOGRAM_ESTIMATE}
         </p>
-        <p
+        <Note
             class="stats-disagreement"
-            data-testid="stats-disagreement"
-            role="note"
-            hidden=move || disagreement().is_empty()
-        >
-            {disagreement}
-        </p>
-        <p
+            testid="stats-disagreement"
+            text=Signal::derive(disagreement)
+        />
+        <Note
             class="stats-ignored"
-            data-testid="stats-metrics-status"
-            role="note"
-            hidden=move || metrics_problem().is_empty()
-        >
-            {metrics_problem}
-        </p>
+            testid="stats-metrics-status"
+            text=Signal::derive(metrics_problem)
+        />
     }
 }

@@ -7,6 +7,7 @@ use sse_core::stats_source::StatsSource;
 
 use super::StatsState;
 use crate::browser::clock::wall_ms;
+use crate::ui::Note;
 
 /// Notes about left-out values shown at most.
 const NOTES_SHOWN: usize = 5;
@@ -85,13 +86,6 @@ pub(super) fn StatsToolbar(state: StatsState, source: Memo<StatsSource>) -> impl
                 "Log scale"
             </label>
         </div>
-        <p
-            class="stats-ignored"
-            data-testid="stats-ignored"
-            role="note"
-            hidden=move || ignored().is_empty()
-        >
-            {ignored}
-        </p>
+        <Note class="stats-ignored" testid="stats-ignored" text=Signal::derive(ignored) />
     }
 }
