@@ -16,6 +16,9 @@
 #                      dashboard's settings point the API elsewhere
 #   TLS_LISTEN         e.g. 3443: also serve HTTPS with HTTP/2 [off]
 #   TLS_CERTIFICATE, TLS_CERTIFICATE_KEY   PEM files [a self-signed pair made at start]
+#   BACKEND_INSTANCES  the instances behind BACKEND_URL, each watched on its own:
+#                      "app-1=http://sse-app-1:8000,app-2=http://sse-app-2:8000" [none];
+#                      each is proxied at /instances/<name>/ and listed in config.json
 # Paths (for tests of this script outside the image):
 #   DASHBOARD_ROOT [/usr/share/dashboard], DASHBOARD_TEMPLATES [/etc/dashboard],
 #   NGINX_RUNTIME_DIR [/var/run/dashboard], NGINX_USER [nginx; empty: none]
@@ -41,18 +44,22 @@ fail() {
 NGINX_USER=${NGINX_USER-nginx}
 
 # nginx talks plain HTTP to the service inside the network: host:port only.
-case "$BACKEND_URL" in
-    http://*) ;;
-    *) fail "BACKEND_URL must start with http:// (got '$BACKEND_URL'), e.g. http://sse-nginx:80" ;;
-esac
-BACKEND_ADDRESS=${BACKEND_URL#http://}
-BACKEND_ADDRESS=${BACKEND_ADDRESS%/}
-case "$BACKEND_ADDRESS" in
-    '' | */* | *'?'* | *'#'* | *@* | *' '*)
-        fail "BACKEND_URL must be an origin only, like http://sse-nginx:80 (got '$BACKEND_URL'); the dashboard adds /api/v1" ;;
-    *:*) ;;
-    *) BACKEND_ADDRESS="$BACKEND_ADDRESS:80" ;;
-esac
+# address_of VARIABLE URL: prints host:port of URL, or fails naming VARIABLE.
+address_of() {
+    case "$2" in
+        http://*) ;;
+        *) fail "$1 must start with http:// (got '$2'), e.g. http://sse-nginx:80" ;;
+    esac
+    address=${2#http://}
+    address=${address%/}
+    case "$address" in
+        '' | */* | *'?'* | *'#'* | *@* | *' '*)
+            fail "$1 must be an origin only, like http://sse-nginx:80 (got '$2'); the dashboard adds /api/v1" ;;
+        *:*) echo "$address" ;;
+        *) echo "$address:80" ;;
+    esac
+}
+BACKEND_ADDRESS=$(address_of BACKEND_URL "$BACKEND_URL")
 for value in "$HEALTH_POLL_MS" "$STATS_POLL_MS"; do
     case "$value" in
         '' | *[!0-9]*) fail "HEALTH_POLL_MS and STATS_POLL_MS are milliseconds (digits only), got '$value'" ;;
@@ -62,8 +69,39 @@ case "$API_BASE" in
     *'"'* | *\\*) fail "API_BASE must not contain quotes or backslashes (got '$API_BASE')" ;;
 esac
 
-mkdir -p "$NGINX_RUNTIME_DIR/tls"
-rm -f "$NGINX_RUNTIME_DIR"/tls/*.conf
+mkdir -p "$NGINX_RUNTIME_DIR/tls" "$NGINX_RUNTIME_DIR/instances"
+rm -f "$NGINX_RUNTIME_DIR"/tls/*.conf "$NGINX_RUNTIME_DIR"/instances/*.conf
+
+# One location pair per instance (nginx-instance.conf), and config.json's list.
+: "${BACKEND_INSTANCES:=}"
+instances_json=""
+set -f
+old_ifs=$IFS
+IFS=','
+for item in $BACKEND_INSTANCES; do
+    IFS=$old_ifs
+    item=$(printf '%s' "$item" | tr -d ' \t')
+    [ -n "$item" ] || continue
+    name=${item%%=*}
+    [ "$name" != "$item" ] || fail "BACKEND_INSTANCES: '$item' is not name=http://host:port (e.g. app-1=http://sse-app-1:8000)"
+    case "$name" in
+        '' | [!A-Za-z0-9]* | *[!A-Za-z0-9._-]*)
+            fail "BACKEND_INSTANCES: '$name' is not an instance name: letters, digits, '.', '_' or '-', starting with a letter or digit" ;;
+    esac
+    [ "${#name}" -le 40 ] || fail "BACKEND_INSTANCES: the name '$name' is longer than 40 characters"
+    [ ! -e "$NGINX_RUNTIME_DIR/instances/$name.conf" ] || fail "BACKEND_INSTANCES: $name is given twice"
+    INSTANCE_ADDRESS=$(address_of "BACKEND_INSTANCES ($name)" "${item#*=}")
+    INSTANCE_NAME=$name
+    export INSTANCE_NAME INSTANCE_ADDRESS
+    # shellcheck disable=SC2016 # the names are envsubst's, not the shell's
+    envsubst '${INSTANCE_NAME} ${INSTANCE_ADDRESS}' \
+        <"$DASHBOARD_TEMPLATES/nginx-instance.conf" >"$NGINX_RUNTIME_DIR/instances/$name.conf"
+    instances_json="$instances_json${instances_json:+,}
+    {\"name\": \"$name\", \"api_base\": \"/instances/$name/api/v1\"}"
+    IFS=','
+done
+IFS=$old_ifs
+set +f
 export BACKEND_ADDRESS DASHBOARD_LISTEN DASHBOARD_ROOT NGINX_RUNTIME_DIR CSP_CONNECT_SRC
 # shellcheck disable=SC2016 # the names are envsubst's, not the shell's
 envsubst '${DASHBOARD_LISTEN} ${DASHBOARD_ROOT} ${BACKEND_ADDRESS} ${NGINX_RUNTIME_DIR} ${CSP_CONNECT_SRC}' \
@@ -87,8 +125,8 @@ if [ -n "$TLS_LISTEN" ]; then
 fi
 
 # The browser's runtime settings; the build's pre-compressed copy would be stale.
-printf '{\n  "api_base": "%s",\n  "health_poll_ms": %s,\n  "stats_poll_ms": %s\n}\n' \
-    "$API_BASE" "$HEALTH_POLL_MS" "$STATS_POLL_MS" >"$DASHBOARD_ROOT/config.json"
+printf '{\n  "api_base": "%s",\n  "health_poll_ms": %s,\n  "stats_poll_ms": %s,\n  "instances": [%s\n  ]\n}\n' \
+    "$API_BASE" "$HEALTH_POLL_MS" "$STATS_POLL_MS" "$instances_json" >"$DASHBOARD_ROOT/config.json"
 rm -f "$DASHBOARD_ROOT/config.json.gz"
 
 globals="daemon off;"
@@ -98,5 +136,5 @@ if [ -n "$NGINX_USER" ]; then
 fi
 nginx -t -q -p "$NGINX_RUNTIME_DIR" -c "$NGINX_RUNTIME_DIR/nginx.conf" -g "$globals" ||
     fail "the rendered nginx configuration does not load (see above)"
-echo "dashboard: serving on $DASHBOARD_LISTEN${TLS_LISTEN:+ and https on $TLS_LISTEN}, /api/ -> $BACKEND_URL" >&2
+echo "dashboard: serving on $DASHBOARD_LISTEN${TLS_LISTEN:+ and https on $TLS_LISTEN}, /api/ -> $BACKEND_URL${BACKEND_INSTANCES:+, instances $BACKEND_INSTANCES}" >&2
 exec nginx -p "$NGINX_RUNTIME_DIR" -c "$NGINX_RUNTIME_DIR/nginx.conf" -g "$globals"

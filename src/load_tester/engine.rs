@@ -321,6 +321,10 @@ async fn one_request(
         header(&response, "x-resilience-layer"),
         header(&response, "x-thread-id"),
     );
+    recorder.on_instance(sse_core::instances::attribution(
+        header(&response, "x-instance-id").as_deref(),
+        header(&response, "x-upstream-addr").as_deref(),
+    ));
     if !(200..300).contains(&status) {
         let body = response.text().await.unwrap_or_default();
         return recorder.finish_http_status(now_ms(), status, &body);

@@ -4,11 +4,13 @@
 
 use leptos::prelude::*;
 use sse_core::format;
+use sse_core::instances::testid_value;
 use sse_core::metrics::{Metric, RunFigure, Statistic};
-use sse_core::run_report::RunSummary;
+use sse_core::run_report::{InstanceSummary, RunSummary};
 use sse_core::run_stats::FailureGroup;
 
 use super::exports::{ExportLinks, Exports};
+use crate::state::AppState;
 
 /// The duration columns (count comes last, as a number of values).
 const COLUMNS: [Statistic; 7] = Statistic::DURATIONS;
@@ -82,10 +84,98 @@ pub(super) fn Results(summary: RunSummary, exports: RwSignal<Exports>) -> impl I
                 </table>
             </div>
             <RunFigures summary=summary.clone() />
+            <Instances instances=summary.by_instance.clone() />
             <Failures failures=summary.failures.clone() />
             <ExportLinks exports />
         </section>
     }
+}
+
+/// The run split per instance that served it: an uneven balancer or a slow
+/// instance shows here. Percentiles are each instance's own (never averaged).
+#[component]
+fn Instances(instances: Vec<InstanceSummary>) -> impl IntoView {
+    if instances.is_empty() {
+        return None;
+    }
+    let watched = AppState::get()
+        .settings
+        .with_untracked(|s| !s.instances.is_empty());
+    let hidden = (instances.len() > 1 && !watched).then(|| {
+        view! {
+            <p class="run-explanation" role="note" data-testid="lt-instances-note">
+                {format!(
+                    "The answers came from {} different instances behind one address: a balancer hides them. List them in Settings → Instances to watch each one.",
+                    instances.len(),
+                )}
+            </p>
+        }
+    });
+    let ms = |v: Option<f64>| {
+        view! {
+            <td data-value=v.map(|v| v.to_string()).unwrap_or_default() class:absent=v.is_none()>
+                {format::duration_ms(v)}
+            </td>
+        }
+    };
+    let rows = instances
+        .into_iter()
+        .map(|i| {
+            let failure = i.first_failure.clone().unwrap_or_default();
+            view! {
+                <tr data-testid=format!("lt-instance-{}", testid_value(&i.instance))>
+                    <th scope="row">{i.instance.clone()}</th>
+                    <td data-metric="completed" data-value=i.completed.to_string()>
+                        {format::count(i.completed)}
+                    </td>
+                    <td data-metric="failed" data-value=i.failed.to_string() title=failure>
+                        {format::count(i.failed)}
+                    </td>
+                    {[
+                        ("ttft-p50", i.ttft.p50),
+                        ("ttft-p95", i.ttft.p95),
+                        ("e2e-p50", i.e2e.p50),
+                        ("e2e-p95", i.e2e.p95),
+                    ]
+                        .map(|(metric, v)| ms(v).attr("data-metric", metric))}
+                </tr>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <div class="table-scroll">
+            {hidden}
+            <table class="stats-table" data-testid="lt-instances">
+                <caption>
+                    "Per instance (x-instance-id, else the balancer's x-upstream-addr)"
+                </caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Instance"</th>
+                        <th scope="col" title="Requests this instance completed.">
+                            "completed"
+                        </th>
+                        <th scope="col" title="Requests that failed after this instance answered (hover a count: the first failure).">
+                            "failed"
+                        </th>
+                        <th scope="col" title=Metric::Ttft.definition()>
+                            "TTFT p50"
+                        </th>
+                        <th scope="col" title=Metric::Ttft.definition()>
+                            "TTFT p95"
+                        </th>
+                        <th scope="col" title=Metric::E2e.definition()>
+                            "E2E p50"
+                        </th>
+                        <th scope="col" title=Metric::E2e.definition()>
+                            "E2E p95"
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    })
 }
 
 /// Cache hits, resilience layers and protocols of the run.

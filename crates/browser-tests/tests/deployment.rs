@@ -92,7 +92,7 @@ impl ImageLayout {
             .tempdir()?;
         copy_dir(&dist_dir()?, &dir.path().join("share"))?;
         std::fs::create_dir_all(dir.path().join("templates"))?;
-        for file in ["nginx.conf", "nginx-tls.conf"] {
+        for file in ["nginx.conf", "nginx-tls.conf", "nginx-instance.conf"] {
             std::fs::copy(
                 project_root()?.join(file),
                 dir.path().join("templates").join(file),
@@ -149,7 +149,7 @@ async fn the_entrypoint_renders_config_from_the_environment_and_serves() -> anyh
         .await?;
     assert_eq!(
         config,
-        serde_json::json!({ "api_base": "/api/v1", "health_poll_ms": 5000, "stats_poll_ms": 30000 })
+        serde_json::json!({ "api_base": "/api/v1", "health_poll_ms": 5000, "stats_poll_ms": 30000, "instances": [] })
     );
     assert!(
         !image.dir.path().join("share/config.json.gz").exists(),
@@ -164,6 +164,86 @@ async fn the_entrypoint_renders_config_from_the_environment_and_serves() -> anyh
         assert!(page.text().await?.contains("perf-dashboard-"));
     }
     nginx.stop(Duration::from_secs(3));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_entrypoint_proxies_each_instance_of_backend_instances() -> anyhow::Result<()> {
+    let mut instances = Vec::new();
+    for name in ["app-1", "app-2"] {
+        let settings = sse_backend::settings::Settings {
+            instance_id: Some(name.to_owned()),
+            ..Default::default()
+        };
+        instances.push(InProcessBackend::start_with(settings).await?);
+    }
+    let image = ImageLayout::new()?;
+    let listen = format!("127.0.0.1:{}", free_local_port()?);
+    let list = format!(
+        " app-1={}, app-2={}/",
+        instances[0].origin(),
+        instances[1].origin()
+    );
+    let command = image.entrypoint(&[
+        ("BACKEND_URL", &instances[0].origin()),
+        ("DASHBOARD_LISTEN", &listen),
+        ("BACKEND_INSTANCES", &list),
+    ])?;
+    let mut nginx = Supervised::spawn_listening(
+        "entrypoint",
+        command,
+        &image.dir.path().join("entrypoint.log"),
+        listen.parse()?,
+        Duration::from_secs(20),
+    )?;
+    let http = reqwest::Client::new();
+    let config: serde_json::Value = http
+        .get(format!("http://{listen}/config.json"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        config["instances"],
+        serde_json::json!([
+            { "name": "app-1", "api_base": "/instances/app-1/api/v1" },
+            { "name": "app-2", "api_base": "/instances/app-2/api/v1" }
+        ])
+    );
+    // Each location reaches its own instance, admin routes included.
+    for name in ["app-1", "app-2"] {
+        for route in ["health", "admin/config"] {
+            let answer = http
+                .get(format!("http://{listen}/instances/{name}/api/v1/{route}"))
+                .send()
+                .await?;
+            assert_eq!(answer.status(), 200, "{name} {route}");
+            assert_eq!(
+                answer.headers().get("x-instance-id").map(|v| v.as_bytes()),
+                Some(name.as_bytes()),
+                "{name} {route}"
+            );
+        }
+    }
+    let unknown = http
+        .get(format!("http://{listen}/instances/app-3/api/v1/health"))
+        .send()
+        .await?;
+    assert_ne!(unknown.status(), 200, "no app-3 was configured");
+    nginx.stop(Duration::from_secs(3));
+
+    for (list, says) in [
+        ("app-1", "is not name=http://host:port"),
+        ("app/1=http://x:1", "not an instance name"),
+        ("-a=http://x:1", "not an instance name"),
+        ("a=http://x:1,a=http://y:1", "given twice"),
+        ("a=x:1", "must start with http://"),
+    ] {
+        let output = image.entrypoint(&[("BACKEND_INSTANCES", list)])?.output()?;
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(64), "{list}: {said}");
+        assert!(said.contains(says), "{list}: {said}");
+    }
     Ok(())
 }
 

@@ -90,6 +90,17 @@ pub struct StartArgs {
     /// reference backend, e.g. http://127.0.0.1:8080 (--local).
     #[arg(long)]
     pub backend_url: Option<String>,
+    /// Start N reference backends (app-1 … app-N, on the ports after
+    /// --backend-listen's) sharing a real Redis, behind a real nginx load
+    /// balancer on --backend-listen; the dashboard shows them as one cluster
+    /// (--local; 1–10; 0 = one backend, no balancer).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub instances: usize,
+    /// The instances behind --backend-url, to watch each one:
+    /// "app-1=http://host:port,app-2=http://host:port" (--local; the
+    /// container's BACKEND_INSTANCES). Each is proxied at /instances/<name>/.
+    #[arg(long, value_name = "LIST", conflicts_with = "instances")]
+    pub backend_instances: Option<String>,
     /// The reference backend's binary (default: sse-backend beside this program).
     #[arg(long)]
     pub backend_bin: Option<PathBuf>,

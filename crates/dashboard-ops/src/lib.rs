@@ -3,6 +3,7 @@
 //! project's nginx, plus the reference backend). The run command and the browser
 //! tests both use this, so what the tests exercise is what a person runs.
 
+pub mod cluster;
 pub mod docker;
 pub mod http_check;
 pub mod local_stack;

@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use crate::nginx_conf::{
-    backend_address, NginxSettings, TlsSettings, DEFAULT_CSP_CONNECT_SRC, TLS_INCLUDE_DIR,
+    backend_address, render_instance, NginxSettings, TlsSettings, DEFAULT_CSP_CONNECT_SRC,
+    INSTANCE_INCLUDE_DIR, TLS_INCLUDE_DIR,
 };
 use crate::process::{find_program, Supervised};
 
@@ -93,6 +94,20 @@ impl Nginx {
         backend_url: &str,
         tls: Option<TlsListener>,
     ) -> anyhow::Result<Self> {
+        Self::start_with_instances(project_root, dist, listen, backend_url, tls, &[])
+    }
+
+    /// As [`Self::start_with_tls`], plus `/instances/<name>/` proxied to each
+    /// (name, `http://host:port` origin) of `instances`, which config.json then
+    /// lists (in a copy of the bundle).
+    pub fn start_with_instances(
+        project_root: &Path,
+        dist: &Path,
+        listen: SocketAddr,
+        backend_url: &str,
+        tls: Option<TlsListener>,
+        instances: &[(String, String)],
+    ) -> anyhow::Result<Self> {
         if !dist.join("index.html").is_file() {
             bail!(
                 "{} has no index.html: build the bundle first (scripts/build-bundle)",
@@ -110,19 +125,34 @@ impl Nginx {
         // user, as in the image; one who cannot read the bundle where it is (a
         // checkout under /root) is served a copy in the runtime folder.
         let worker_user = unprivileged_worker_user();
-        let served = match worker_user {
-            Some(_) => {
-                open_to_workers(runtime.path())?;
-                if readable_by_others(&dist) {
-                    dist
-                } else {
-                    let copy = runtime.path().join("dist");
-                    copy_tree(&dist, &copy)?;
-                    copy
-                }
+        if worker_user.is_some() {
+            open_to_workers(runtime.path())?;
+        }
+        let served = if instances.is_empty() && (worker_user.is_none() || readable_by_others(&dist))
+        {
+            dist
+        } else {
+            let copy = runtime.path().join("dist");
+            copy_tree(&dist, &copy)?;
+            if !instances.is_empty() {
+                write_instances_config(&copy, instances)?;
             }
-            None => dist,
+            copy
         };
+        if !instances.is_empty() {
+            let template_path = project_root.join("nginx-instance.conf");
+            let template = std::fs::read_to_string(&template_path)
+                .with_context(|| format!("cannot read {}", template_path.display()))?;
+            let dir = runtime.path().join(INSTANCE_INCLUDE_DIR);
+            std::fs::create_dir_all(&dir)?;
+            for (name, origin) in instances {
+                let address = backend_address(origin).map_err(anyhow::Error::msg)?;
+                std::fs::write(
+                    dir.join(format!("{name}.conf")),
+                    render_instance(&template, name, &address)?,
+                )?;
+            }
+        }
         let globals = match worker_user {
             Some(user) => format!("daemon off; user {user};"),
             None => "daemon off;".to_owned(),
@@ -208,6 +238,26 @@ impl Nginx {
     }
 }
 
+/// Adds `"instances"` to the bundle's config.json (the form the entrypoint
+/// writes), without the stale pre-compressed copy.
+fn write_instances_config(dist: &Path, instances: &[(String, String)]) -> anyhow::Result<()> {
+    let path = dist.join("config.json");
+    let mut config: serde_json::Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let list: Vec<_> = instances
+        .iter()
+        .map(|(name, _)| {
+            serde_json::json!({ "name": name, "api_base": sse_core::instances::proxied_api_base(name) })
+        })
+        .collect();
+    config["instances"] = serde_json::Value::Array(list);
+    std::fs::write(&path, serde_json::to_string_pretty(&config)?)?;
+    let _ = std::fs::remove_file(dist.join("config.json.gz"));
+    Ok(())
+}
+
 /// The user and group nginx's workers run as when nginx is started as root:
 /// `nobody` and Debian's `nogroup` (or a group `nobody` elsewhere). `None` when
 /// not root: the workers then run as the starting user.
@@ -227,7 +277,7 @@ pub fn unprivileged_worker_user() -> Option<&'static str> {
 
 /// Lets the workers into the runtime folder (a temporary folder is 0700), where
 /// nginx makes its temporary-file folders for them.
-fn open_to_workers(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn open_to_workers(dir: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
         .with_context(|| format!("cannot open {} to nginx's workers", dir.display()))
@@ -275,38 +325,86 @@ pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// The reference backend started from its binary.
 pub struct Backend {
     process: Supervised,
-    _logs: tempfile::TempDir,
+    logs: tempfile::TempDir,
+    command: BackendCommand,
+}
+
+/// What a backend was started with, to start it again the same way.
+#[derive(Debug, Clone)]
+struct BackendCommand {
+    binary: PathBuf,
     listen: SocketAddr,
+    instance_id: Option<String>,
+    redis_url: Option<String>,
+}
+
+impl BackendCommand {
+    fn spawn(&self, log: &Path) -> anyhow::Result<Supervised> {
+        if !self.binary.is_file() {
+            bail!(
+                "{} does not exist: build it with `cargo build --release -p sse-backend`",
+                self.binary.display()
+            );
+        }
+        let mut command = Command::new(&self.binary);
+        command.arg("--listen").arg(self.listen.to_string());
+        if let Some(id) = &self.instance_id {
+            command.arg("--instance-id").arg(id);
+        }
+        if let Some(url) = &self.redis_url {
+            command.env("REDIS_URL", url);
+        }
+        let name = self.instance_id.as_deref().unwrap_or("sse-backend");
+        Supervised::spawn_listening(name, command, log, self.listen, START_TIMEOUT)
+    }
 }
 
 impl Backend {
     pub fn start(binary: &Path, listen: SocketAddr) -> anyhow::Result<Self> {
-        if !binary.is_file() {
-            bail!(
-                "{} does not exist: build it with `cargo build --release -p sse-backend`",
-                binary.display()
-            );
-        }
-        let logs = tempfile::Builder::new().prefix("sse-backend-").tempdir()?;
-        let mut command = Command::new(binary);
-        command.arg("--listen").arg(listen.to_string());
-        let process = Supervised::spawn_listening(
-            "sse-backend",
-            command,
-            &logs.path().join("backend.log"),
+        Self::start_instance(binary, listen, None, None)
+    }
+
+    /// One instance of several: its id (`--instance-id`) and the shared Redis.
+    pub fn start_instance(
+        binary: &Path,
+        listen: SocketAddr,
+        instance_id: Option<&str>,
+        redis_url: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let command = BackendCommand {
+            binary: binary.to_owned(),
             listen,
-            START_TIMEOUT,
-        )?;
+            instance_id: instance_id.map(str::to_owned),
+            redis_url: redis_url.map(str::to_owned),
+        };
+        let logs = tempfile::Builder::new().prefix("sse-backend-").tempdir()?;
+        let process = command.spawn(&logs.path().join("backend.log"))?;
         Ok(Self {
             process,
-            _logs: logs,
-            listen,
+            logs,
+            command,
         })
+    }
+
+    /// Starts it again as it was started (after [`Self::kill`]).
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.process.stop(Duration::from_secs(3));
+        self.process = self.command.spawn(&self.logs.path().join("backend.log"))?;
+        Ok(())
+    }
+
+    /// SIGKILL: the process ends at once, its open streams with it.
+    pub fn kill(&mut self) {
+        self.process.kill();
     }
 
     /// The service origin (what nginx proxies `/api/` to).
     pub fn origin(&self) -> String {
-        format!("http://{}", self.listen)
+        format!("http://{}", self.command.listen)
+    }
+
+    pub fn instance_id(&self) -> Option<&str> {
+        self.command.instance_id.as_deref()
     }
 
     pub fn process(&mut self) -> &mut Supervised {

@@ -73,6 +73,47 @@ impl TlsSettings {
     }
 }
 
+/// The placeholders of nginx-instance.conf (one instance's locations).
+pub const INSTANCE_PLACEHOLDERS: [&str; 2] = ["INSTANCE_NAME", "INSTANCE_ADDRESS"];
+
+/// Where the rendered instance locations go, under the runtime dir (nginx.conf
+/// includes `instances/*.conf` in its server).
+pub const INSTANCE_INCLUDE_DIR: &str = "instances";
+
+/// Renders nginx-instance.conf for instance `name` at `address` (`host:port`).
+pub fn render_instance(template: &str, name: &str, address: &str) -> Result<String, RenderError> {
+    render(
+        template,
+        &BTreeMap::from([("INSTANCE_NAME", name), ("INSTANCE_ADDRESS", address)]),
+    )
+}
+
+/// The placeholders of nginx-balancer.conf (the load balancer of `--instances`).
+pub const BALANCER_PLACEHOLDERS: [&str; 3] =
+    ["BALANCER_LISTEN", "BALANCER_SERVERS", "NGINX_RUNTIME_DIR"];
+
+/// Renders nginx-balancer.conf: `listen`, one `server` line per address.
+pub fn render_balancer(
+    template: &str,
+    listen: &str,
+    addresses: &[String],
+    runtime_dir: &str,
+) -> Result<String, RenderError> {
+    let servers = addresses
+        .iter()
+        .map(|a| format!("server {a};"))
+        .collect::<Vec<_>>()
+        .join("\n        ");
+    render(
+        template,
+        &BTreeMap::from([
+            ("BALANCER_LISTEN", listen),
+            ("BALANCER_SERVERS", servers.as_str()),
+            ("NGINX_RUNTIME_DIR", runtime_dir),
+        ]),
+    )
+}
+
 /// Values for every placeholder.
 #[derive(Debug, Clone)]
 pub struct NginxSettings {
@@ -99,7 +140,7 @@ impl std::fmt::Display for RenderError {
         match self {
             Self::UnknownPlaceholder(name) => write!(
                 f,
-                "the template uses the placeholder ${{{name}}}, which is not one of {PLACEHOLDERS:?} (nginx.conf) or {TLS_PLACEHOLDERS:?} (nginx-tls.conf)"
+                "the template uses the placeholder ${{{name}}}, which is not one of its file's: nginx.conf {PLACEHOLDERS:?}, nginx-tls.conf {TLS_PLACEHOLDERS:?}, nginx-instance.conf {INSTANCE_PLACEHOLDERS:?}, nginx-balancer.conf {BALANCER_PLACEHOLDERS:?}"
             ),
             Self::Unterminated { offset } => {
                 write!(f, "nginx.conf has an unterminated \"${{\" at byte {offset}")
@@ -217,6 +258,32 @@ mod tests {
         assert!(!rendered.contains("${"));
         for name in PLACEHOLDERS {
             assert!(template.contains(&format!("${{{name}}}")), "{name} unused");
+        }
+    }
+
+    #[test]
+    fn the_instance_and_balancer_templates_render_completely() {
+        let instance = include_str!("../../../nginx-instance.conf");
+        let rendered = render_instance(instance, "app-1", "sse-app-1:8000").expect("renders");
+        assert!(rendered.contains("location /instances/app-1/ {"));
+        assert!(rendered.contains("proxy_pass http://sse-app-1:8000/;"));
+        assert!(!rendered.contains("${"));
+        let balancer = include_str!("../../../nginx-balancer.conf");
+        let rendered = render_balancer(
+            balancer,
+            "127.0.0.1:8000",
+            &["127.0.0.1:8001".into(), "127.0.0.1:8002".into()],
+            "/tmp/lb",
+        )
+        .expect("renders");
+        assert!(rendered.contains("least_conn;"));
+        assert!(rendered.contains("server 127.0.0.1:8001;\n        server 127.0.0.1:8002;"));
+        assert!(rendered.contains("X-Upstream-Addr $upstream_addr always"));
+        for name in INSTANCE_PLACEHOLDERS {
+            assert!(instance.contains(&format!("${{{name}}}")), "{name} unused");
+        }
+        for name in BALANCER_PLACEHOLDERS {
+            assert!(balancer.contains(&format!("${{{name}}}")), "{name} unused");
         }
     }
 

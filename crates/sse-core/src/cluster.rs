@@ -4,8 +4,10 @@
 //! (they are not averaged: they stay per instance). From Prometheus
 //! histograms everything, by adding the bucket counts of equal bounds.
 
+use crate::config::ServiceConfig;
 use crate::execution_stats::{stage_order, ExecutionStats};
 use crate::format;
+use crate::health::ConnectionState;
 use crate::metrics::Statistic;
 use crate::prometheus::service::{ServiceMetrics, StageHistogram};
 use crate::stats_view::{column_id, Cell, StageRow, COLUMNS, NO_EXECUTIONS};
@@ -149,6 +151,153 @@ pub fn merge_metrics(instances: &[(&str, &ServiceMetrics)]) -> (ServiceMetrics, 
     (merged, notes)
 }
 
+/// The status of several instances as one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterHealth {
+    /// `connected` (every instance healthy), `degraded` (some down or
+    /// degraded), `disconnected` (none answers), `checking` (no answer yet).
+    pub key: &'static str,
+    pub healthy: usize,
+    pub total: usize,
+    /// "2 of 3 healthy".
+    pub label: String,
+    /// One sentence per instance that is not healthy, naming it.
+    pub problems: Vec<String>,
+}
+
+/// Decides the cluster's state from each instance's last check.
+pub fn cluster_health(instances: &[(String, ConnectionState)]) -> ClusterHealth {
+    let total = instances.len();
+    let count = |key: &str| instances.iter().filter(|(_, s)| s.key() == key).count();
+    let healthy = count("connected");
+    let down = count("disconnected");
+    let checking = count("checking");
+    let key = if total == 0 || checking == total {
+        "checking"
+    } else if healthy == total {
+        "connected"
+    } else if down + checking == total {
+        "disconnected"
+    } else {
+        "degraded"
+    };
+    let problems = instances
+        .iter()
+        .filter_map(|(name, state)| match state {
+            ConnectionState::Degraded { reason, .. } => {
+                Some(format!("{name}: answers but is {reason}"))
+            }
+            ConnectionState::Disconnected { reason } => {
+                Some(format!("{name}: cannot be reached ({reason})"))
+            }
+            _ => None,
+        })
+        .collect();
+    ClusterHealth {
+        key,
+        healthy,
+        total,
+        label: format!("{healthy} of {total} healthy"),
+        problems,
+    }
+}
+
+/// Each instance's configuration as read back, compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigAgreement {
+    /// The configuration most instances hold (the first one's on a tie).
+    pub common: Option<ServiceConfig>,
+    /// One sentence per instance that differs from `expected` (or from
+    /// `common` when nothing was sent) or could not be read, naming it.
+    pub differences: Vec<String>,
+}
+
+fn config_text(config: &ServiceConfig) -> String {
+    format!(
+        "USE_FAKE_LLM {}, ENABLE_CACHING {}, QUEUE_TYPE {}",
+        config.use_fake_llm,
+        config.enable_caching,
+        config.queue_type.as_str()
+    )
+}
+
+/// The keys where `a` and `b` differ, as `KEY = a_value`.
+fn differing_keys(a: &ServiceConfig, b: &ServiceConfig) -> Vec<String> {
+    let mut keys = Vec::new();
+    if a.use_fake_llm != b.use_fake_llm {
+        keys.push(format!("USE_FAKE_LLM = {}", a.use_fake_llm));
+    }
+    if a.enable_caching != b.enable_caching {
+        keys.push(format!("ENABLE_CACHING = {}", a.enable_caching));
+    }
+    if a.queue_type != b.queue_type {
+        keys.push(format!("QUEUE_TYPE = {}", a.queue_type.as_str()));
+    }
+    keys
+}
+
+/// Compares the instances' configurations with `expected` (what was just
+/// sent to all), or with each other when nothing was sent.
+pub fn config_agreement(
+    instances: &[(String, Result<ServiceConfig, String>)],
+    expected: Option<&ServiceConfig>,
+) -> ConfigAgreement {
+    let read: Vec<&ServiceConfig> = instances
+        .iter()
+        .filter_map(|(_, c)| c.as_ref().ok())
+        .collect();
+    let common = read
+        .iter()
+        .max_by_key(|c| {
+            // max_by_key keeps the last maximum: rank ties by earliest position.
+            let votes = read.iter().filter(|o| o == c).count();
+            let first = read.iter().position(|o| o == *c).unwrap_or(0);
+            (votes, usize::MAX - first)
+        })
+        .map(|c| (*c).clone());
+    let reference = expected.cloned().or_else(|| common.clone());
+    let differences = instances
+        .iter()
+        .filter_map(|(name, config)| match (config, &reference) {
+            (Err(error), _) => Some(format!("{name}: could not be read ({error})")),
+            (Ok(config), Some(reference)) if config != reference => {
+                let keys = differing_keys(config, reference).join(", ");
+                Some(match expected {
+                    Some(_) => format!("{name} differs from what was sent: it holds {keys}"),
+                    None => format!("{name} differs from the others: it holds {keys}"),
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    ConfigAgreement {
+        common,
+        differences,
+    }
+}
+
+/// The sentence of `cfg-message` after reading every instance back.
+pub fn agreement_message(agreement: &ConfigAgreement, total: usize, sent: bool) -> String {
+    match (&agreement.common, agreement.differences.is_empty(), sent) {
+        (Some(config), true, true) => format!(
+            "Applied to all {total} instances; each now reports {}.",
+            config_text(config)
+        ),
+        (Some(config), true, false) => format!(
+            "All {total} instances report {}.",
+            config_text(config)
+        ),
+        (_, _, true) => format!(
+            "Not applied everywhere. {}.",
+            agreement.differences.join("; ")
+        ),
+        (_, _, false) => format!(
+            "The instances differ. {}. Apply sends the settings shown to every instance to bring them in line.",
+            agreement.differences.join("; ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +357,92 @@ mod tests {
         let other = ServiceMetrics::parse(&text(1).replace("0.001", "0.002")).expect("c");
         let (_, notes) = merge_metrics(&[("app-1", &a), ("app-3", &other)]);
         assert!(notes[0].contains("app-3"), "{notes:?}");
+    }
+
+    fn config(fake: bool, caching: bool) -> ServiceConfig {
+        ServiceConfig {
+            use_fake_llm: fake,
+            enable_caching: caching,
+            queue_type: crate::config::QueueType::Redis,
+        }
+    }
+
+    #[test]
+    fn cluster_health_counts_and_names_what_is_down() {
+        let up = ConnectionState::Connected { version: None };
+        let down = ConnectionState::Disconnected {
+            reason: "refused".into(),
+        };
+        let named = |states: Vec<ConnectionState>| {
+            states
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (format!("app-{}", i + 1), s))
+                .collect::<Vec<_>>()
+        };
+        let all = cluster_health(&named(vec![up.clone(), up.clone(), up.clone()]));
+        assert_eq!(
+            (all.key, all.healthy, all.label.as_str()),
+            ("connected", 3, "3 of 3 healthy")
+        );
+        let some = cluster_health(&named(vec![up.clone(), down.clone(), up.clone()]));
+        assert_eq!((some.key, some.healthy), ("degraded", 2));
+        assert_eq!(
+            some.problems,
+            vec!["app-2: cannot be reached (refused)".to_owned()]
+        );
+        let none = cluster_health(&named(vec![down.clone(), ConnectionState::Checking]));
+        assert_eq!(
+            (none.key, none.label.as_str()),
+            ("disconnected", "0 of 2 healthy")
+        );
+        let waiting = cluster_health(&named(vec![ConnectionState::Checking]));
+        assert_eq!(waiting.key, "checking");
+        let degraded = ConnectionState::Degraded {
+            version: None,
+            reason: "degraded".into(),
+        };
+        assert_eq!(cluster_health(&named(vec![degraded])).key, "degraded");
+    }
+
+    #[test]
+    fn config_agreement_names_every_instance_that_differs() {
+        let same = config(true, true);
+        let instances = vec![
+            ("app-1".to_owned(), Ok(same.clone())),
+            ("app-2".to_owned(), Ok(config(true, false))),
+            ("app-3".to_owned(), Ok(same.clone())),
+        ];
+        let polled = config_agreement(&instances, None);
+        assert_eq!(polled.common, Some(same.clone()));
+        assert_eq!(
+            polled.differences,
+            vec!["app-2 differs from the others: it holds ENABLE_CACHING = false".to_owned()]
+        );
+        assert!(agreement_message(&polled, 3, false).contains("bring them in line"));
+        let sent = config(false, true);
+        let after = config_agreement(&instances, Some(&sent));
+        assert_eq!(after.differences.len(), 3, "{after:?}");
+        assert!(after.differences[1].starts_with("app-2 differs from what was sent"));
+        let all = vec![
+            ("app-1".to_owned(), Ok(sent.clone())),
+            ("app-2".to_owned(), Err("HTTP 502".to_owned())),
+        ];
+        let agreement = config_agreement(&all, Some(&sent));
+        assert_eq!(
+            agreement.differences,
+            vec!["app-2: could not be read (HTTP 502)".to_owned()]
+        );
+        let fine = config_agreement(&all[..1], Some(&sent));
+        assert!(agreement_message(&fine, 1, true).starts_with("Applied to all 1 instances"));
+        // A tie goes to the first instance's configuration.
+        let tie = config_agreement(
+            &[
+                ("a".to_owned(), Ok(config(false, false))),
+                ("b".to_owned(), Ok(same.clone())),
+            ],
+            None,
+        );
+        assert_eq!(tie.common, Some(config(false, false)));
     }
 }

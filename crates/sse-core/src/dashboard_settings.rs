@@ -7,6 +7,8 @@
 
 use serde::Deserialize;
 
+use crate::instances::{validate_list, Instance};
+
 pub const DEFAULT_API_BASE: &str = "/api/v1";
 pub const DEFAULT_HEALTH_POLL_MS: u32 = 5_000;
 pub const DEFAULT_STATS_POLL_MS: u32 = 10_000;
@@ -23,6 +25,9 @@ pub struct DashboardSettings {
     /// this browser's Settings (checked by [`validate_admin_token`]), never from
     /// config.json, which is public.
     pub admin_token: Option<String>,
+    /// The instances behind the balancer, each reached on its own (cluster
+    /// mode when not empty); the balancer stays `api_base`.
+    pub instances: Vec<Instance>,
 }
 
 impl Default for DashboardSettings {
@@ -32,6 +37,7 @@ impl Default for DashboardSettings {
             health_poll_ms: DEFAULT_HEALTH_POLL_MS,
             stats_poll_ms: DEFAULT_STATS_POLL_MS,
             admin_token: None,
+            instances: Vec::new(),
         }
     }
 }
@@ -47,6 +53,8 @@ struct RuntimeFile {
     /// No longer honoured (config.json is public); only noticed, to say so.
     #[serde(default)]
     admin_token: Option<serde_json::Value>,
+    #[serde(default)]
+    instances: Option<serde_json::Value>,
 }
 
 /// Longest admin token accepted (a header line has to carry it).
@@ -125,6 +133,30 @@ fn poll_ms(
     }
 }
 
+/// The `instances` of config.json, each API base checked; a bad list is
+/// dropped whole with a message (half a cluster would mislead).
+fn instances(value: Option<serde_json::Value>, warnings: &mut Vec<String>) -> Vec<Instance> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let checked = serde_json::from_value::<Vec<Instance>>(value)
+        .map_err(|e| format!("not a list of {{\"name\", \"api_base\"}} ({e})"))
+        .and_then(|mut list| {
+            validate_list(&list)?;
+            for instance in &mut list {
+                instance.api_base = validate_api_base(&instance.api_base)
+                    .map_err(|e| format!("{}: {e}", instance.name))?;
+            }
+            Ok(list)
+        });
+    checked.unwrap_or_else(|e| {
+        warnings.push(format!(
+            "config.json: instances {e}; watching the balancer only."
+        ));
+        Vec::new()
+    })
+}
+
 impl DashboardSettings {
     /// Settings from the text of `config.json`, and what was wrong with it.
     pub fn from_runtime_json(text: &str) -> (Self, Vec<String>) {
@@ -162,6 +194,7 @@ impl DashboardSettings {
                 &mut warnings,
             ),
             admin_token: None,
+            instances: instances(file.instances, &mut warnings),
         };
         if file.admin_token.is_some() {
             warnings.push(
@@ -246,6 +279,21 @@ mod tests {
         let (settings, warnings) = DashboardSettings::from_runtime_json("not json");
         assert_eq!(settings, DashboardSettings::default());
         assert_eq!(warnings.len(), 1);
+        let (settings, warnings) = DashboardSettings::from_runtime_json(
+            r#"{"instances":[{"name":"app-1","api_base":"/instances/app-1/api/v1/"},{"name":"app-2","api_base":"http://127.0.0.1:8002/api/v1"}]}"#,
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(settings.instances[0].api_base, "/instances/app-1/api/v1");
+        assert_eq!(settings.instances[1].name, "app-2");
+        for bad in [
+            r#"{"instances":"app-1"}"#,
+            r#"{"instances":[{"name":"a b","api_base":"/x"}]}"#,
+            r#"{"instances":[{"name":"a","api_base":"x"}]}"#,
+        ] {
+            let (settings, warnings) = DashboardSettings::from_runtime_json(bad);
+            assert!(settings.instances.is_empty(), "{bad}");
+            assert!(warnings[0].contains("instances"), "{warnings:?}");
+        }
         let (settings, warnings) = DashboardSettings::from_runtime_json("{}");
         assert_eq!(
             (settings, warnings.len()),

@@ -12,6 +12,7 @@ pub mod execution_stats;
 pub mod field_message;
 pub mod format;
 pub mod health;
+pub mod instances;
 pub mod load_plan;
 pub mod metrics;
 pub mod prometheus;

@@ -122,6 +122,9 @@ pub struct RequestRecord {
     pub browser_queue_ms: Option<f64>,
     /// The protocol the request used (`h2`, `http/1.1`), where the browser tells.
     pub protocol: Option<String>,
+    /// The instance that served it (`x-instance-id`, else `x-upstream-addr`;
+    /// see [`crate::instances::attribution`]), when the answer said.
+    pub instance: Option<String>,
 }
 
 impl RequestRecord {
@@ -164,6 +167,7 @@ impl RequestRecorder {
                 outcome: Outcome::EndedEarly,
                 browser_queue_ms: None,
                 protocol: None,
+                instance: None,
             },
             last_content_at: None,
             finished_at: None,
@@ -184,6 +188,11 @@ impl RequestRecorder {
         self.record.status = Some(status);
         self.record.resilience_layer = resilience_layer;
         self.record.thread_id = thread_id;
+    }
+
+    /// Which instance served the request (from its answer's headers).
+    pub fn on_instance(&mut self, instance: Option<String>) {
+        self.record.instance = instance;
     }
 
     /// One decoded event of the stream.

@@ -90,6 +90,22 @@ pub struct RunSummary {
     pub by_status: BTreeMap<u16, u64>,
     pub by_resilience_layer: BTreeMap<String, u64>,
     pub failures: Vec<FailureGroup>,
+    /// Each instance's share, in name order (empty when no answer named one).
+    #[serde(default)]
+    pub by_instance: Vec<InstanceSummary>,
+}
+
+/// One instance's share of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceSummary {
+    /// `x-instance-id`, else `x-upstream-addr`.
+    pub instance: String,
+    pub completed: u64,
+    pub failed: u64,
+    pub aborted: u64,
+    pub ttft: Summary,
+    pub e2e: Summary,
+    pub first_failure: Option<String>,
 }
 
 /// Facts about a run that the statistics do not hold.
@@ -133,6 +149,19 @@ impl RunSummary {
             by_status: stats.by_status.clone(),
             by_resilience_layer: stats.by_resilience_layer.clone(),
             failures: stats.failure_groups(),
+            by_instance: stats
+                .by_instance
+                .iter()
+                .map(|(instance, share)| InstanceSummary {
+                    instance: instance.clone(),
+                    completed: share.completed,
+                    failed: share.failed,
+                    aborted: share.aborted,
+                    ttft: share.ttft.summary(),
+                    e2e: share.e2e.summary(),
+                    first_failure: share.first_failure.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -159,6 +188,7 @@ pub struct RequestRow {
     pub thread_id: Option<String>,
     pub browser_queue_ms: Option<f64>,
     pub protocol: Option<String>,
+    pub instance: Option<String>,
 }
 
 impl RequestRow {
@@ -184,6 +214,7 @@ impl RequestRow {
             thread_id: record.thread_id.clone(),
             browser_queue_ms: record.browser_queue_ms,
             protocol: record.protocol.clone(),
+            instance: record.instance.clone(),
         }
     }
 }

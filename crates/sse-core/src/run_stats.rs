@@ -104,6 +104,18 @@ impl WindowSeries {
     }
 }
 
+/// One instance's share of a run (requests attributed by their answers' headers).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstanceShare {
+    pub completed: u64,
+    pub failed: u64,
+    pub aborted: u64,
+    pub ttft: Distribution,
+    pub e2e: Distribution,
+    /// The first failure's message, to say what happened there.
+    pub first_failure: Option<String>,
+}
+
 /// Statistics of a whole run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunStats {
@@ -133,6 +145,8 @@ pub struct RunStats {
     pub browser_queue: Distribution,
     /// Protocol (`h2`, `http/1.1`) -> requests, where the browser told.
     pub by_protocol: BTreeMap<String, u64>,
+    /// Instance -> its requests (only those whose answer named an instance).
+    pub by_instance: BTreeMap<String, InstanceShare>,
 }
 
 /// Default chart window: 1 s, at most 600 windows before they are merged.
@@ -166,6 +180,7 @@ impl RunStats {
             series: WindowSeries::new(width_ms, max_windows),
             browser_queue: Distribution::new(),
             by_protocol: BTreeMap::new(),
+            by_instance: BTreeMap::new(),
         }
     }
 
@@ -190,6 +205,24 @@ impl RunStats {
         }
         if let Some(protocol) = &record.protocol {
             *self.by_protocol.entry(protocol.clone()).or_default() += 1;
+        }
+
+        if let Some(instance) = &record.instance {
+            let share = self.by_instance.entry(instance.clone()).or_default();
+            match &record.outcome {
+                Outcome::Completed => {
+                    share.completed += 1;
+                    share.e2e.record(record.e2e_ms);
+                    if let Some(ttft) = record.ttft_ms {
+                        share.ttft.record(ttft);
+                    }
+                }
+                Outcome::Aborted => share.aborted += 1,
+                failure => {
+                    share.failed += 1;
+                    share.first_failure.get_or_insert_with(|| failure.message());
+                }
+            }
         }
 
         let window = self

@@ -122,6 +122,7 @@ fn record(
         outcome,
         browser_queue_ms: Some(e2e_ms / 100.0),
         protocol: Some("h2".into()),
+        instance: None,
     }
 }
 

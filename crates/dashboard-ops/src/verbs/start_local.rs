@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use dashboard_ops::cluster::{Cluster, ClusterAddresses};
 use dashboard_ops::http_check::Health;
 use dashboard_ops::local_stack::{Backend, Nginx, TlsListener};
 use dashboard_ops::local_state::LocalState;
@@ -57,16 +58,47 @@ pub fn start_local(args: &StartArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let binary = match &args.backend_bin {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("this program has no folder")?
+            .join("sse-backend"),
+    };
+    let mut instances = match &args.backend_instances {
+        Some(list) => {
+            sse_core::instances::parse_backend_instances(list).map_err(anyhow::Error::msg)?
+        }
+        None => Vec::new(),
+    };
+    let mut cluster = None;
     let (mut backend, backend_url) = match external {
         Some(url) => (None, url),
-        None => {
-            let binary = match &args.backend_bin {
-                Some(path) => path.clone(),
-                None => std::env::current_exe()?
-                    .parent()
-                    .context("this program has no folder")?
-                    .join("sse-backend"),
+        None if args.instances > 0 => {
+            let port = args.backend_listen.port();
+            let addresses = ClusterAddresses {
+                balancer: args.backend_listen,
+                instances: (1..=args.instances)
+                    .map(|i| {
+                        let port = u16::try_from(usize::from(port) + i)
+                            .context("no ports left above --backend-listen")?;
+                        Ok(std::net::SocketAddr::new(args.backend_listen.ip(), port))
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+                redis: ClusterAddresses::free(0)?.redis,
             };
+            let started = Cluster::start(&project, &binary, &addresses)?;
+            instances = started.instance_origins();
+            let origin = started.balancer.origin();
+            println!("Redis:      {}", started.redis.url());
+            for (name, origin) in &instances {
+                println!("Instance:   {name} at {origin}");
+            }
+            println!("Balancer:   {origin} (least_conn over the instances)");
+            cluster = Some(started);
+            (None, origin)
+        }
+        None => {
             let backend = Backend::start(&binary, args.backend_listen)?;
             let origin = backend.origin();
             (Some(backend), origin)
@@ -76,7 +108,8 @@ pub fn start_local(args: &StartArgs) -> anyhow::Result<()> {
         listen,
         certificate: args.tls_cert.clone().zip(args.tls_key.clone()),
     });
-    let mut nginx = Nginx::start_with_tls(&project, &dist, args.listen, &backend_url, tls)?;
+    let mut nginx =
+        Nginx::start_with_instances(&project, &dist, args.listen, &backend_url, tls, &instances)?;
     let state = LocalState {
         pid: std::process::id(),
         url: nginx.url(),
@@ -90,6 +123,12 @@ pub fn start_local(args: &StartArgs) -> anyhow::Result<()> {
         println!("HTTPS:      {url}/  (HTTP/2: use it for load tests above 6 concurrent requests)");
     }
     println!("API:        {}/api/v1 -> {backend_url}/api/v1", nginx.url());
+    for (name, origin) in &instances {
+        println!(
+            "            {}/instances/{name}/api/v1 -> {origin}/api/v1",
+            nginx.url()
+        );
+    }
     println!("Press Ctrl-C (or run `dashboard-ops stop --local`) to stop.");
 
     let (stop_tx, stop_rx) = mpsc::channel();
@@ -108,6 +147,9 @@ pub fn start_local(args: &StartArgs) -> anyhow::Result<()> {
                 nginx.error_log()
             ));
         }
+        if let Some(failure) = cluster.as_mut().and_then(Cluster::failure) {
+            break Err(anyhow::anyhow!(failure));
+        }
         if let Some(backend) = backend.as_mut() {
             if let Some(status) = backend.process().exited() {
                 break Err(anyhow::anyhow!(
@@ -119,6 +161,7 @@ pub fn start_local(args: &StartArgs) -> anyhow::Result<()> {
     };
     drop(nginx);
     drop(backend);
+    drop(cluster);
     LocalState::remove(&project);
     outcome?;
     println!("Stopped.");
