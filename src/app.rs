@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::monitoring::cluster_slot::{ClusterSlot, ClusterStatusSlot};
 use crate::monitoring::config::ConfigPanel;
 use crate::monitoring::load_tester_slot::LoadTesterSlot;
 use crate::monitoring::settings::{load_settings, SettingsMenu};
@@ -14,12 +15,16 @@ use crate::state::AppState;
 pub fn App() -> impl IntoView {
     let state = AppState::provide();
     load_settings(state);
+    // Instances listed: cluster mode (its views come from the on-demand module).
+    let cluster = Memo::new(move |_| state.settings.with(|s| !s.instances.is_empty()));
     view! {
         <header class="app-header" data-testid="app-header">
             <h1>"SSE Performance Dashboard"</h1>
             <div class="header-tools">
                 <Show when=move || state.settings_loaded.get() fallback=StatusBeforeSettings>
-                    <StatusIndicator />
+                    <Show when=move || !cluster.get() fallback=ClusterStatusSlot>
+                        <StatusIndicator />
+                    </Show>
                 </Show>
                 <SettingsMenu />
             </div>
@@ -34,9 +39,13 @@ pub fn App() -> impl IntoView {
         <main class="app-main">
             // The panels start polling once the settings are known.
             <Show when=move || state.settings_loaded.get()>
-                <MetricsChart />
+                <Show when=move || !cluster.get() fallback=ClusterSlot>
+                    <MetricsChart />
+                </Show>
                 <LoadTesterSlot />
-                <ConfigPanel />
+                <Show when=move || !cluster.get()>
+                    <ConfigPanel />
+                </Show>
             </Show>
         </main>
     }

@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod browser;
 pub mod charts;
+pub mod cluster;
 pub mod load_tester;
 pub mod monitoring;
 pub mod state;

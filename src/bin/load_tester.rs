@@ -10,8 +10,16 @@
 
 #[cfg(target_arch = "wasm32")]
 mod module {
-    use perf_dashboard::load_tester::boundary;
+    use perf_dashboard::load_tester::boundary::{self, ApiSettings};
     use wasm_bindgen::prelude::*;
+
+    fn settings(api_base: String, admin_token: Option<String>, instances: String) -> ApiSettings {
+        ApiSettings {
+            api_base,
+            admin_token,
+            instances,
+        }
+    }
 
     /// Mounts the load tester into the element with `element_id`.
     #[wasm_bindgen]
@@ -19,8 +27,10 @@ mod module {
         element_id: &str,
         api_base: String,
         admin_token: Option<String>,
+        instances: String,
     ) -> Result<(), JsValue> {
-        boundary::mount(element_id, api_base, admin_token).map_err(|e| JsValue::from_str(&e))
+        boundary::mount(element_id, settings(api_base, admin_token, instances))
+            .map_err(|e| JsValue::from_str(&e))
     }
 
     /// Mounts the statistics view with both sources into `element_id`.
@@ -29,9 +39,23 @@ mod module {
         element_id: &str,
         api_base: String,
         admin_token: Option<String>,
+        instances: String,
         source: &str,
     ) -> Result<(), JsValue> {
-        boundary::mount_stats(element_id, api_base, admin_token, source)
+        boundary::mount_stats(element_id, settings(api_base, admin_token, instances), source)
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Mounts cluster mode (status, statistics, configuration of every instance).
+    #[wasm_bindgen]
+    pub fn mount_cluster(
+        status_id: &str,
+        main_id: &str,
+        api_base: String,
+        admin_token: Option<String>,
+        instances: String,
+    ) -> Result<(), JsValue> {
+        boundary::mount_cluster(status_id, main_id, settings(api_base, admin_token, instances))
             .map_err(|e| JsValue::from_str(&e))
     }
 
@@ -44,8 +68,13 @@ mod module {
 
     /// New API settings from the dashboard.
     #[wasm_bindgen]
-    pub fn set_api(api_base: String, admin_token: Option<String>) -> Result<(), JsValue> {
-        boundary::set_api(api_base, admin_token).map_err(|e| JsValue::from_str(&e))
+    pub fn set_api(
+        api_base: String,
+        admin_token: Option<String>,
+        instances: String,
+    ) -> Result<(), JsValue> {
+        boundary::set_api(settings(api_base, admin_token, instances))
+            .map_err(|e| JsValue::from_str(&e))
     }
 
     pub fn start() {

@@ -9,7 +9,11 @@ use wasm_bindgen::JsCast;
 
 use sse_core::stats_source::StatsSource;
 
+use sse_core::dashboard_settings::validate_api_base;
+use sse_core::instances::parse_list;
+
 use super::LoadTester;
+use crate::cluster::{ClusterConfig, ClusterStats, ClusterStatus};
 use crate::monitoring::stats::full::StatsView;
 use crate::state::AppState;
 
@@ -18,28 +22,49 @@ thread_local! {
     static STATES: RefCell<Vec<AppState>> = const { RefCell::new(Vec::new()) };
 }
 
-fn apply(state: &AppState, api_base: String, admin_token: Option<String>) {
+thread_local! {
+    /// The cluster views mounted last: a new mount replaces them (their
+    /// pollers stop with them).
+    static CLUSTER: RefCell<Vec<leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState>>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// The API settings as the dashboard passes them: its base, the admin token,
+/// and the instances as Settings writes them (`sse_core::instances::list_text`).
+pub struct ApiSettings {
+    pub api_base: String,
+    pub admin_token: Option<String>,
+    pub instances: String,
+}
+
+fn apply(state: &AppState, api: &ApiSettings) {
+    // The dashboard checked the list already; a list that does not read is none.
+    let instances = parse_list(&api.instances, validate_api_base).unwrap_or_default();
     state.settings.update(|s| {
-        s.api_base = api_base;
-        s.admin_token = admin_token.filter(|t| !t.is_empty());
+        s.api_base = api.api_base.clone();
+        s.admin_token = api.admin_token.clone().filter(|t| !t.is_empty());
+        s.instances = instances;
     });
+}
+
+fn element(element_id: &str) -> Result<web_sys::HtmlElement, String> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(element_id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .ok_or_else(|| format!("no element #{element_id} to mount into"))
 }
 
 /// Mounts `view` into the element with `element_id`, with its own state.
 fn mount_view<V: IntoView + 'static>(
     element_id: &str,
-    api_base: String,
-    admin_token: Option<String>,
+    api: ApiSettings,
     view: impl FnOnce() -> V + 'static,
 ) -> Result<(), String> {
-    let element = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(element_id))
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        .ok_or_else(|| format!("no element #{element_id} to mount into"))?;
+    let element = element(element_id)?;
     leptos::mount::mount_to(element, move || {
         let state = AppState::provide();
-        apply(&state, api_base, admin_token);
+        apply(&state, &api);
         state.settings_loaded.set(true);
         STATES.with(|s| s.borrow_mut().push(state));
         view()
@@ -49,45 +74,56 @@ fn mount_view<V: IntoView + 'static>(
 }
 
 /// Mounts the load tester into the element with `element_id`.
-pub fn mount(
-    element_id: &str,
-    api_base: String,
-    admin_token: Option<String>,
-) -> Result<(), String> {
-    mount_view(
-        element_id,
-        api_base,
-        admin_token,
-        || view! { <LoadTester /> },
-    )
+pub fn mount(element_id: &str, api: ApiSettings) -> Result<(), String> {
+    mount_view(element_id, api, || view! { <LoadTester /> })
+}
+
+/// Mounts cluster mode: its status indicator into `status_id`, its statistics
+/// and configuration into `main_id`, sharing one state; a second call
+/// replaces the first.
+pub fn mount_cluster(status_id: &str, main_id: &str, api: ApiSettings) -> Result<(), String> {
+    let (status_root, main_root) = (element(status_id)?, element(main_id)?);
+    CLUSTER.with(|c| c.borrow_mut().clear());
+    let state = RwSignal::new(None::<AppState>);
+    let main = leptos::mount::mount_to(main_root, move || {
+        let app = AppState::provide();
+        apply(&app, &api);
+        app.settings_loaded.set(true);
+        STATES.with(|s| s.borrow_mut().push(app));
+        state.set(Some(app));
+        view! {
+            <ClusterStats />
+            <ClusterConfig />
+        }
+        .into_any()
+    });
+    let Some(app) = state.get_untracked() else {
+        return Err("cluster mode did not start".to_owned());
+    };
+    let status = leptos::mount::mount_to(status_root, move || {
+        provide_context(app);
+        view! { <ClusterStatus /> }.into_any()
+    });
+    CLUSTER.with(|c| c.borrow_mut().extend([main, status]));
+    Ok(())
 }
 
 /// Mounts the statistics view with both sources; `source` is the one picked
 /// ("" = the default: the one that holds data).
-pub fn mount_stats(
-    element_id: &str,
-    api_base: String,
-    admin_token: Option<String>,
-    source: &str,
-) -> Result<(), String> {
+pub fn mount_stats(element_id: &str, api: ApiSettings, source: &str) -> Result<(), String> {
     let source = StatsSource::from_id(source);
-    mount_view(
-        element_id,
-        api_base,
-        admin_token,
-        move || view! { <StatsView source /> },
-    )
+    mount_view(element_id, api, move || view! { <StatsView source /> })
 }
 
 /// New API settings from the dashboard, for every view mounted.
-pub fn set_api(api_base: String, admin_token: Option<String>) -> Result<(), String> {
+pub fn set_api(api: ApiSettings) -> Result<(), String> {
     STATES.with(|s| {
         let states = s.borrow();
         if states.is_empty() {
             return Err("nothing is mounted yet".to_owned());
         }
         for state in states.iter() {
-            apply(state, api_base.clone(), admin_token.clone());
+            apply(state, &api);
         }
         Ok(())
     })

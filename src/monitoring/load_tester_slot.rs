@@ -17,7 +17,12 @@ const MOUNT_POINT: &str = "load-tester-root";
 async fn load(settings: DashboardSettings) -> Result<OnDemandModule, String> {
     let module = on_demand::load().await?;
     module
-        .mount(MOUNT_POINT, settings.api_base, settings.admin_token)
+        .mount(
+            MOUNT_POINT,
+            settings.api_base,
+            settings.admin_token,
+            sse_core::instances::list_text(&settings.instances),
+        )
         .map_err(|e| format!("cannot show the load tester: {}", js_error::describe(&e)))?;
     Ok(module)
 }

@@ -3,6 +3,7 @@
 //! tester, the statistics view with the Prometheus reader). `stats::full` is
 //! the one part here that only the on-demand module reaches.
 
+pub mod cluster_slot;
 pub mod config;
 pub mod load_tester_slot;
 pub mod on_demand;

@@ -6,6 +6,7 @@
 //! ([`OnDemandModule`]): the compiler checks every call.
 
 use sse_core::dashboard_settings::DashboardSettings;
+use sse_core::instances::list_text;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -34,6 +35,7 @@ extern "C" {
         element_id: &str,
         api_base: String,
         admin_token: Option<String>,
+        instances: String,
     ) -> Result<(), JsValue>;
 
     /// Mounts the statistics view with both sources into `element_id`;
@@ -44,7 +46,20 @@ extern "C" {
         element_id: &str,
         api_base: String,
         admin_token: Option<String>,
+        instances: String,
         source: &str,
+    ) -> Result<(), JsValue>;
+
+    /// Mounts cluster mode: the status into `status_id`, the statistics and
+    /// the configuration of every instance into `main_id`.
+    #[wasm_bindgen(method, catch)]
+    pub fn mount_cluster(
+        this: &OnDemandModule,
+        status_id: &str,
+        main_id: &str,
+        api_base: String,
+        admin_token: Option<String>,
+        instances: String,
     ) -> Result<(), JsValue>;
 
     /// New API settings for everything the module has mounted.
@@ -53,6 +68,7 @@ extern "C" {
         this: &OnDemandModule,
         api_base: String,
         admin_token: Option<String>,
+        instances: String,
     ) -> Result<(), JsValue>;
 }
 
@@ -80,7 +96,11 @@ pub async fn load() -> Result<OnDemandModule, String> {
 /// Pushes new settings to the module; the sentence to show when it refused.
 pub fn push_settings(module: &OnDemandModule, settings: &DashboardSettings) -> Option<String> {
     module
-        .set_api(settings.api_base.clone(), settings.admin_token.clone())
+        .set_api(
+            settings.api_base.clone(),
+            settings.admin_token.clone(),
+            list_text(&settings.instances),
+        )
         .err()
         .map(|e| {
             format!(

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use sse_core::dashboard_settings::{validate_admin_token, validate_api_base};
+use sse_core::instances::{list_text, parse_list};
 
 use crate::api::load_runtime_settings;
 use crate::browser::storage;
@@ -11,6 +12,7 @@ use crate::state::AppState;
 
 const STORED_API_BASE: &str = "dashboard.api_base";
 const STORED_ADMIN_TOKEN: &str = "dashboard.admin_token";
+const STORED_INSTANCES: &str = "dashboard.instances";
 
 /// config.json first, then what the person saved in this browser.
 pub fn load_settings(state: AppState) {
@@ -31,6 +33,12 @@ pub fn load_settings(state: AppState) {
                 )),
             }
         }
+        if let Some(text) = storage::read(STORED_INSTANCES) {
+            match parse_list(&text, validate_api_base) {
+                Ok(list) => settings.instances = list,
+                Err(message) => notices.push(format!("Saved instances ignored: {message}")),
+            }
+        }
         state.settings.set(settings);
         state.notices.set(notices);
         state.settings_loaded.set(true);
@@ -43,31 +51,42 @@ pub fn SettingsMenu() -> impl IntoView {
     let state = AppState::get();
     let base_input = RwSignal::new(String::new());
     let token_input = RwSignal::new(String::new());
+    let instances_input = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
     let open = move |_| {
         state.settings.with_untracked(|s| {
             base_input.set(s.api_base.clone());
             token_input.set(s.admin_token.clone().unwrap_or_default());
+            instances_input.set(list_text(&s.instances));
         });
         message.set(None);
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let checked = validate_api_base(&base_input.get_untracked())
-            .and_then(|base| Ok((base, validate_admin_token(&token_input.get_untracked())?)));
+        let instances_text = instances_input.get_untracked();
+        let checked = validate_api_base(&base_input.get_untracked()).and_then(|base| {
+            Ok((
+                base,
+                validate_admin_token(&token_input.get_untracked())?,
+                parse_list(&instances_text, validate_api_base)?,
+            ))
+        });
         match checked {
             // Nothing is saved: the settings in use stay as they were.
             Err(problem) => message.set(Some(format!("Not saved. {problem}"))),
-            Ok((base, token)) => {
-                let kept = storage::write(STORED_API_BASE, Some(&base)).and_then(|()| {
-                    storage::write(
-                        STORED_ADMIN_TOKEN,
-                        (!token.is_empty()).then_some(token.as_str()),
-                    )
-                });
+            Ok((base, token, instances)) => {
+                let kept = storage::write(STORED_API_BASE, Some(&base))
+                    .and_then(|()| {
+                        storage::write(
+                            STORED_ADMIN_TOKEN,
+                            (!token.is_empty()).then_some(token.as_str()),
+                        )
+                    })
+                    .and_then(|()| storage::write(STORED_INSTANCES, Some(&list_text(&instances))));
                 state.settings.update(|s| {
                     s.api_base = base.clone();
                     s.admin_token = (!token.is_empty()).then_some(token);
+                    s.instances = instances;
                 });
                 message.set(Some(match kept {
                     Ok(()) => format!("Saved: the dashboard now talks to {base}."),
@@ -81,6 +100,7 @@ pub fn SettingsMenu() -> impl IntoView {
     let reset = move |_| {
         let _ = storage::write(STORED_API_BASE, None);
         let _ = storage::write(STORED_ADMIN_TOKEN, None);
+        let _ = storage::write(STORED_INSTANCES, None);
         message.set(Some(
             "Saved settings removed; reloading config.json.".into(),
         ));
@@ -109,6 +129,16 @@ pub fn SettingsMenu() -> impl IntoView {
                         prop:value=move || token_input.get()
                         on:input=move |ev| token_input.set(event_target_value(&ev))
                     />
+                </label>
+                <label>
+                    "Instances behind the balancer, one per line: name [API base] (empty: one service)"
+                    <textarea
+                        rows="3"
+                        data-testid="settings-instances"
+                        prop:value=move || instances_input.get()
+                        on:input=move |ev| instances_input.set(event_target_value(&ev))
+                        placeholder="app-1 /instances/app-1/api/v1"
+                    ></textarea>
                 </label>
                 <div class="settings-actions">
                     <button type="submit" data-testid="settings-save">

@@ -125,21 +125,7 @@ pub struct ProcessBackend {
 impl ProcessBackend {
     /// Builds the binary if needed (debug profile), then starts it with `envs`.
     pub fn start(envs: &[(&str, &str)]) -> anyhow::Result<Self> {
-        let root = project_root()?;
-        let binary = root.join("target").join("debug").join("sse-backend");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let built = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "sse-backend",
-                "--bin",
-                "sse-backend",
-            ])
-            .current_dir(&root)
-            .status()?;
-        anyhow::ensure!(built.success(), "cannot build sse-backend");
+        let binary = backend_binary()?;
         let addr = localhost(dashboard_ops::process::free_local_port()?);
         let logs = tempfile::Builder::new().prefix("sse-backend-").tempdir()?;
         let mut command = std::process::Command::new(&binary);
@@ -166,6 +152,110 @@ impl ProcessBackend {
     /// SIGKILL: the process ends at once, its connections with it.
     pub fn kill(&mut self) {
         self.process.kill();
+    }
+}
+
+/// The reference backend's binary (debug profile), built if needed.
+pub fn backend_binary() -> anyhow::Result<PathBuf> {
+    let root = project_root()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "sse-backend",
+            "--bin",
+            "sse-backend",
+        ])
+        .current_dir(&root)
+        .status()?;
+    anyhow::ensure!(built.success(), "cannot build sse-backend");
+    Ok(root.join("target").join("debug").join("sse-backend"))
+}
+
+/// The fake LLM's timings of [`fast_fake`] as the backend's environment.
+pub fn fast_fake_env() -> Vec<(String, String)> {
+    let f = fast_fake();
+    [
+        ("FAKE_TTFT_MIN_MS", f.ttft_min_ms),
+        ("FAKE_TTFT_MAX_MS", f.ttft_max_ms),
+        ("FAKE_GAP_MIN_MS", f.gap_min_ms),
+        ("FAKE_GAP_MAX_MS", f.gap_max_ms),
+        ("FAKE_ANSWER_MIN_CHARS", f.answer_min_chars as u64),
+        ("FAKE_ANSWER_MAX_CHARS", f.answer_max_chars as u64),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_string()))
+    .collect()
+}
+
+/// The real topology: Redis, `count` reference backends (`app-1` …) and the
+/// nginx balancer, with the dashboard behind its own nginx in cluster mode
+/// (`/instances/<name>/` for each) or, with `watch_instances` false, pointed
+/// at the balancer only. `config_json` is the bundle's config.json.
+pub struct LocalCluster {
+    pub cluster: dashboard_ops::cluster::Cluster,
+    pub dashboard: Nginx,
+    _dist: tempfile::TempDir,
+}
+
+impl LocalCluster {
+    pub fn start(
+        count: usize,
+        envs: &[(String, String)],
+        config_json: &str,
+        watch_instances: bool,
+    ) -> anyhow::Result<Self> {
+        let addresses = dashboard_ops::cluster::ClusterAddresses::free(count)?;
+        let cluster = dashboard_ops::cluster::Cluster::start_with_env(
+            &project_root()?,
+            &backend_binary()?,
+            &addresses,
+            envs,
+        )?;
+        let dist = tempfile::Builder::new()
+            .prefix("dashboard-dist-")
+            .tempdir()?;
+        dashboard_ops::local_stack::copy_tree(&dist_dir()?, dist.path())?;
+        let _ = std::fs::remove_file(dist.path().join("config.json.gz"));
+        std::fs::write(dist.path().join("config.json"), config_json)?;
+        let instances = if watch_instances {
+            cluster.instance_origins()
+        } else {
+            Vec::new()
+        };
+        let dashboard = Nginx::start_with_instances(
+            &project_root()?,
+            dist.path(),
+            localhost(free_local_port()?),
+            &cluster.balancer.origin(),
+            None,
+            &instances,
+        )?;
+        Ok(Self {
+            cluster,
+            dashboard,
+            _dist: dist,
+        })
+    }
+
+    /// `{instance origin}/api/v1/{path}` of instance `index` (from 0), directly.
+    pub fn direct(&self, index: usize, path: &str) -> String {
+        format!(
+            "{}/api/v1/{}",
+            self.cluster.instances[index].origin(),
+            path.trim_start_matches('/')
+        )
+    }
+
+    /// `{balancer}/api/v1/{path}`.
+    pub fn balanced(&self, path: &str) -> String {
+        format!(
+            "{}/api/v1/{}",
+            self.cluster.balancer.origin(),
+            path.trim_start_matches('/')
+        )
     }
 }
 

@@ -172,6 +172,16 @@ impl Cluster {
         backend_binary: &Path,
         addresses: &ClusterAddresses,
     ) -> anyhow::Result<Self> {
+        Self::start_with_env(project_root, backend_binary, addresses, &[])
+    }
+
+    /// As [`Self::start`], with more environment for every instance.
+    pub fn start_with_env(
+        project_root: &Path,
+        backend_binary: &Path,
+        addresses: &ClusterAddresses,
+        envs: &[(String, String)],
+    ) -> anyhow::Result<Self> {
         let count = addresses.instances.len();
         if count == 0 || count > MAX_LOCAL_INSTANCES {
             bail!("--instances must be between 1 and {MAX_LOCAL_INSTANCES} (got {count})");
@@ -187,6 +197,7 @@ impl Cluster {
                     listen,
                     Some(&instance_name(i)),
                     Some(&redis.url()),
+                    envs,
                 )
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

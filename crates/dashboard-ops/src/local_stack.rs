@@ -336,6 +336,8 @@ struct BackendCommand {
     listen: SocketAddr,
     instance_id: Option<String>,
     redis_url: Option<String>,
+    /// More environment (the fake LLM's timings in tests).
+    envs: Vec<(String, String)>,
 }
 
 impl BackendCommand {
@@ -354,6 +356,7 @@ impl BackendCommand {
         if let Some(url) = &self.redis_url {
             command.env("REDIS_URL", url);
         }
+        command.envs(self.envs.iter().map(|(k, v)| (k, v)));
         let name = self.instance_id.as_deref().unwrap_or("sse-backend");
         Supervised::spawn_listening(name, command, log, self.listen, START_TIMEOUT)
     }
@@ -361,7 +364,7 @@ impl BackendCommand {
 
 impl Backend {
     pub fn start(binary: &Path, listen: SocketAddr) -> anyhow::Result<Self> {
-        Self::start_instance(binary, listen, None, None)
+        Self::start_instance(binary, listen, None, None, &[])
     }
 
     /// One instance of several: its id (`--instance-id`) and the shared Redis.
@@ -370,12 +373,14 @@ impl Backend {
         listen: SocketAddr,
         instance_id: Option<&str>,
         redis_url: Option<&str>,
+        envs: &[(String, String)],
     ) -> anyhow::Result<Self> {
         let command = BackendCommand {
             binary: binary.to_owned(),
             listen,
             instance_id: instance_id.map(str::to_owned),
             redis_url: redis_url.map(str::to_owned),
+            envs: envs.to_vec(),
         };
         let logs = tempfile::Builder::new().prefix("sse-backend-").tempdir()?;
         let process = command.spawn(&logs.path().join("backend.log"))?;

@@ -151,6 +151,72 @@ pub fn merge_metrics(instances: &[(&str, &ServiceMetrics)]) -> (ServiceMetrics, 
     (merged, notes)
 }
 
+/// One instance beside the others, for the chart that makes an idle or a
+/// slow instance stand out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceBar {
+    pub name: String,
+    /// Requests it reports (stage 1, validation, sees every request; else the
+    /// largest stage count).
+    pub requests: u64,
+    /// Its own p95 of the LLM-streaming stage (5), else of its slowest stage;
+    /// `None` when it reports none. Each instance's own: never averaged.
+    pub p95_ms: Option<f64>,
+    /// `idle` (no requests while others have some), `slow` (p95 above 1.5 ×
+    /// the median of the instances' p95), or `None`.
+    pub flag: Option<&'static str>,
+}
+
+/// How much slower than the median p95 marks an instance `slow`.
+pub const SLOW_FACTOR: f64 = 1.5;
+
+/// The bars of each instance's rows (its own source: execution-stats or histograms).
+pub fn instance_bars(instances: &[(String, Vec<StageRow>)]) -> Vec<InstanceBar> {
+    let mut bars: Vec<InstanceBar> = instances
+        .iter()
+        .map(|(name, rows)| {
+            let requests = rows
+                .iter()
+                .find(|r| r.id == "1")
+                .map(|r| r.count)
+                .unwrap_or_else(|| rows.iter().map(|r| r.count).max().unwrap_or(0));
+            let p95 = |r: &StageRow| r.value(Statistic::P95);
+            let p95_ms = rows
+                .iter()
+                .find(|r| r.id == "5")
+                .and_then(p95)
+                .or_else(|| rows.iter().filter_map(p95).reduce(f64::max));
+            InstanceBar {
+                name: name.clone(),
+                requests,
+                p95_ms,
+                flag: None,
+            }
+        })
+        .collect();
+    let busy = bars.iter().any(|b| b.requests > 0);
+    let mut p95s: Vec<f64> = bars.iter().filter_map(|b| b.p95_ms).collect();
+    p95s.sort_by(f64::total_cmp);
+    let median = (p95s.len() >= 2).then(|| {
+        let mid = p95s.len() / 2;
+        if p95s.len() % 2 == 0 {
+            (p95s[mid - 1] + p95s[mid]) / 2.0
+        } else {
+            p95s[mid]
+        }
+    });
+    for bar in &mut bars {
+        bar.flag = if busy && bar.requests == 0 {
+            Some("idle")
+        } else if matches!((bar.p95_ms, median), (Some(p), Some(m)) if p > SLOW_FACTOR * m) {
+            Some("slow")
+        } else {
+            None
+        };
+    }
+    bars
+}
+
 /// The status of several instances as one service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterHealth {
@@ -444,5 +510,35 @@ mod tests {
             None,
         );
         assert_eq!(tie.common, Some(config(false, false)));
+    }
+
+    #[test]
+    fn bars_flag_the_idle_and_the_slow_instance() {
+        let rows = |count: u64, p95: f64| {
+            execution_stats_rows(&[&ExecutionStats::parse(&format!(
+                r#"{{"stages":{{"5":{{"execution_count":{count},"avg_duration_ms":{p95},"p50_duration_ms":{p95},"p95_duration_ms":{p95},"p99_duration_ms":{p95},"min_duration_ms":1,"max_duration_ms":{p95}}}}}}}"#
+            ))
+            .expect("stats")])
+        };
+        // The cluster merge leaves p95 out; an instance's own rows keep it.
+        let own = |count: u64, p95: f64| {
+            crate::stats_view::stage_rows(
+                &ExecutionStats::parse(&format!(
+                    r#"{{"stages":{{"5":{{"execution_count":{count},"avg_duration_ms":{p95},"p50_duration_ms":{p95},"p95_duration_ms":{p95},"p99_duration_ms":{p95},"min_duration_ms":1,"max_duration_ms":{p95}}}}}}}"#
+                ))
+                .expect("stats"),
+            )
+        };
+        assert_eq!(rows(1, 10.0)[0].value(Statistic::P95), None);
+        let bars = instance_bars(&[
+            ("app-1".into(), own(5, 100.0)),
+            ("app-2".into(), own(5, 400.0)),
+            ("app-3".into(), own(0, 0.0)),
+            ("app-4".into(), own(5, 110.0)),
+        ]);
+        let flags: Vec<_> = bars.iter().map(|b| b.flag).collect();
+        assert_eq!(flags, vec![None, Some("slow"), Some("idle"), None]);
+        assert_eq!(bars[0].requests, 5);
+        assert_eq!(bars[1].p95_ms, Some(400.0));
     }
 }

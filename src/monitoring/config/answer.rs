@@ -8,7 +8,7 @@ use super::ConfigState;
 use crate::api::{ApiError, ConfigAnswer};
 
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Message {
+pub(crate) enum Message {
     Info(String),
     Warning(String),
     Error(String),
@@ -59,7 +59,7 @@ pub(super) fn show(
 }
 
 #[component]
-pub(super) fn ConfigMessage(message: RwSignal<Option<Message>>) -> impl IntoView {
+pub(crate) fn ConfigMessage(message: RwSignal<Option<Message>>) -> impl IntoView {
     let kind = move || match message.get() {
         Some(Message::Info(_)) => "info",
         Some(Message::Warning(_)) => "warning",

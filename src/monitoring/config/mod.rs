@@ -6,6 +6,9 @@ mod answer;
 mod raw;
 mod switches;
 
+pub(crate) use answer::{ConfigMessage as ConfigMessageLine, Message as ConfigNote};
+pub(crate) use switches::Switches;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use sse_core::config::{ConfigUpdate, ServiceConfig};
@@ -18,19 +21,30 @@ use answer::{ConfigMessage, Message};
 
 /// What the panel's parts share.
 #[derive(Clone, Copy)]
-struct ConfigState {
+pub(crate) struct ConfigState {
     /// As the service last reported it.
-    loaded: RwSignal<Option<ServiceConfig>>,
+    pub(crate) loaded: RwSignal<Option<ServiceConfig>>,
     /// As the person set the controls.
-    edited: RwSignal<Option<ServiceConfig>>,
-    busy: RwSignal<bool>,
-    message: RwSignal<Option<Message>>,
+    pub(crate) edited: RwSignal<Option<ServiceConfig>>,
+    pub(crate) busy: RwSignal<bool>,
+    pub(crate) message: RwSignal<Option<Message>>,
     /// The service's messages per field (from a 422).
     field_errors: RwSignal<Vec<FieldMessage>>,
     api: Memo<ApiClient>,
 }
 
 impl ConfigState {
+    pub(crate) fn new(api: Memo<ApiClient>) -> Self {
+        Self {
+            loaded: RwSignal::new(None),
+            edited: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            message: RwSignal::new(None),
+            field_errors: RwSignal::new(Vec::new()),
+            api,
+        }
+    }
+
     fn disabled(self) -> Signal<bool> {
         Signal::derive(move || self.busy.get() || self.edited.with(Option::is_none))
     }
@@ -74,14 +88,7 @@ impl ConfigState {
 #[component]
 pub fn ConfigPanel() -> impl IntoView {
     let app = AppState::get();
-    let state = ConfigState {
-        loaded: RwSignal::new(None),
-        edited: RwSignal::new(None),
-        busy: RwSignal::new(false),
-        message: RwSignal::new(None),
-        field_errors: RwSignal::new(Vec::new()),
-        api: app.api,
-    };
+    let state = ConfigState::new(app.api);
     // Load at start, again after every reconnect and when the API base or the
     // admin token changes. The first Connected after a start whose load
     // succeeded (or is under way) is no reconnect: no second request.

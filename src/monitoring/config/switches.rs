@@ -6,7 +6,7 @@ use sse_core::config::{QueueType, ServiceConfig};
 use super::{field_error, ConfigState};
 
 #[component]
-pub(super) fn Switches(state: ConfigState) -> impl IntoView {
+pub(crate) fn Switches(state: ConfigState) -> impl IntoView {
     let queue_is = move |want: &'static str| {
         move || {
             state

@@ -40,6 +40,7 @@ fn mount_full_view(
             FULL_VIEW_ROOT,
             settings.api_base,
             settings.admin_token,
+            sse_core::instances::list_text(&settings.instances),
             source,
         )
         .map_err(|e| format!("cannot show the metrics: {}", js_error::describe(&e)))

@@ -15,7 +15,7 @@ mod light;
 mod source;
 mod strip;
 mod summary;
-mod table;
+pub(crate) mod table;
 mod toolbar;
 
 pub use light::MetricsChart;

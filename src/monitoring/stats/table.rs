@@ -42,9 +42,12 @@ fn row_key(row: &StageRow) -> String {
 }
 
 #[component]
-pub(super) fn StatsTable(
+pub(crate) fn StatsTable(
     rows: Memo<Option<Vec<StageRow>>>,
     source: Memo<StatsSource>,
+    /// `stats-table` for the main table (the default); another for an instance's own.
+    #[prop(default = "stats-table")]
+    testid: &'static str,
 ) -> impl IntoView {
     let each = move || rows.get().unwrap_or_default();
     let caption = move || {
@@ -55,7 +58,7 @@ pub(super) fn StatsTable(
     };
     view! {
         <div class="table-scroll">
-            <table class="stats-table" data-testid="stats-table">
+            <table class="stats-table" data-testid=testid>
                 <caption class="visually-hidden">{caption}</caption>
                 <thead>
                     <tr>

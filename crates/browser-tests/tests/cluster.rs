@@ -1,0 +1,347 @@
+//! Several instances as one service, against the real topology: a real
+//! Redis, three reference backends (`app-1` … `app-3`, own processes) and a
+//! real nginx load balancer (the project's nginx-balancer.conf), with the
+//! dashboard behind its own nginx proxying `/instances/<name>/` to each, in
+//! Chromium. Every figure the page shows is compared with what each instance
+//! answers when asked directly.
+
+use std::time::Duration;
+
+use browser_tests::{eval, fast_fake_env, Browser, LocalCluster};
+use serde_json::Value;
+use sse_core::cluster::{execution_stats_rows, merge_metrics};
+use sse_core::execution_stats::ExecutionStats;
+use sse_core::metrics::Statistic;
+use sse_core::prometheus::service::ServiceMetrics;
+use sse_core::stats_source::histogram_rows;
+
+const WAIT: Duration = Duration::from_secs(30);
+const FAST_POLLS: &str = r#"{"health_poll_ms": 1000, "stats_poll_ms": 1000}"#;
+const NAMES: [&str; 3] = ["app-1", "app-2", "app-3"];
+
+/// `n` streams through the balancer, one after another, each read to its end.
+async fn streams(cluster: &LocalCluster, from: usize, n: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    for i in from..from + n {
+        let answer = client
+            .post(cluster.balanced("stream"))
+            .json(&serde_json::json!({ "query": format!("cluster question {i}"), "model": "gpt-3.5-turbo" }))
+            .send()
+            .await?;
+        anyhow::ensure!(answer.status() == 200, "stream {i}: {}", answer.status());
+        answer.text().await?;
+    }
+    Ok(())
+}
+
+async fn direct_text(cluster: &LocalCluster, index: usize, path: &str) -> anyhow::Result<String> {
+    let answer = reqwest::get(cluster.direct(index, path)).await?;
+    anyhow::ensure!(answer.status() == 200, "{path}: {}", answer.status());
+    Ok(answer.text().await?)
+}
+
+/// A cell's `data-value` in the table under `scope` (a `data-testid`).
+async fn cell(browser: &Browser, scope: &str, stage: &str, metric: &str) -> anyhow::Result<String> {
+    let value = eval(
+        browser,
+        &format!(
+            "const c = document.querySelector('[data-testid=\"{scope}\"] [data-testid=\"stage-{stage}\"] [data-metric={metric}]');
+             return c ? c.dataset.value : 'no such cell';"
+        ),
+    )
+    .await?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+async fn wait_for_cell(
+    browser: &Browser,
+    scope: &str,
+    stage: &str,
+    metric: &str,
+    want: &str,
+) -> anyhow::Result<()> {
+    browser
+        .wait_until(
+            &format!(
+                "(document.querySelector('[data-testid=\"{scope}\"] [data-testid=\"stage-{stage}\"] [data-metric={metric}]') || {{}}).dataset?.value === '{want}'"
+            ),
+            WAIT,
+            &format!("{scope} stage {stage} {metric} never became {want}"),
+        )
+        .await
+}
+
+async fn pick_source(browser: &Browser, source: &str) -> anyhow::Result<()> {
+    eval(
+        browser,
+        &format!(
+            "const s = document.querySelector('[data-testid=stats-source]');
+             s.value = '{source}'; s.dispatchEvent(new Event('change', {{ bubbles: true }}));
+             return s.value;"
+        ),
+    )
+    .await?;
+    browser
+        .wait_for_attr("metrics-chart", "data-source", source, WAIT)
+        .await
+}
+
+fn value(v: Option<f64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn three_instances_are_seen_measured_and_configured_as_one_service() -> anyhow::Result<()>
+{
+    let cluster = LocalCluster::start(3, &fast_fake_env(), FAST_POLLS, true)?;
+    streams(&cluster, 0, 9).await?;
+    let mut browser = Browser::launch().await?;
+    browser.goto(&format!("{}/", cluster.dashboard.url())).await?;
+
+    // Status: every instance polled.
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    browser
+        .wait_for_attr("status-indicator", "data-value", "3", WAIT)
+        .await?;
+    assert!(browser.text_of("status-indicator").await?.contains("3 of 3 healthy"));
+    for name in NAMES {
+        browser
+            .wait_for_attr(&format!("instance-{name}"), "data-state", "connected", WAIT)
+            .await?;
+    }
+
+    // Statistics: each instance's table is its own answer, fetched directly.
+    let mut stats = Vec::new();
+    let mut metrics = Vec::new();
+    for i in 0..3 {
+        let text = direct_text(&cluster, i, "admin/execution-stats").await?;
+        stats.push(ExecutionStats::parse(&text).map_err(|e| anyhow::anyhow!("{}", e.0))?);
+        let text = direct_text(&cluster, i, "admin/metrics").await?;
+        metrics.push(ServiceMetrics::parse(&text).map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    let counts: Vec<u64> = stats
+        .iter()
+        .map(|s| s.stages.iter().find(|st| st.id == "1").map_or(0, |st| st.execution_count))
+        .collect();
+    assert_eq!(counts.iter().sum::<u64>(), 9, "{counts:?}");
+    assert!(counts.iter().all(|&c| c > 0), "the balancer spread them: {counts:?}");
+    // Every instance's histograms hold observations: the metrics are the default.
+    browser
+        .wait_for_attr("metrics-chart", "data-source", "metrics", WAIT)
+        .await?;
+    wait_for_cell(&browser, "stats-table", "1", "count", "9").await?;
+    let refs: Vec<(&str, &ServiceMetrics)> =
+        NAMES.iter().copied().zip(metrics.iter()).collect();
+    let (merged, notes) = merge_metrics(&refs);
+    assert!(notes.is_empty(), "{notes:?}");
+    let cluster_rows = histogram_rows(&merged);
+    for row in cluster_rows.iter().filter(|r| r.count > 0) {
+        for p in [Statistic::P50, Statistic::P95, Statistic::P99] {
+            let metric = sse_core::stats_view::column_id(p);
+            assert_eq!(
+                cell(&browser, "stats-cluster", &row.id, metric).await?,
+                value(row.value(p)),
+                "cluster stage {} {metric}: the merge of the raw histograms",
+                row.id
+            );
+        }
+    }
+    for (i, name) in NAMES.iter().enumerate() {
+        let own = histogram_rows(&metrics[i]);
+        let one = own.iter().find(|r| r.id == "1").expect("stage 1");
+        let scope = format!("stats-instance-{name}");
+        assert_eq!(cell(&browser, &scope, "1", "count").await?, one.count.to_string());
+        assert_eq!(cell(&browser, &scope, "1", "p95").await?, value(one.value(Statistic::P95)));
+    }
+
+    // The execution-stats: count/min/max/mean merge exactly, percentiles stay per instance.
+    pick_source(&browser, "execution-stats").await?;
+    wait_for_cell(&browser, "stats-table", "1", "count", "9").await?;
+    let exact = execution_stats_rows(&stats.iter().collect::<Vec<_>>());
+    for row in exact.iter().filter(|r| r.count > 0) {
+        let scope = "stats-table";
+        assert_eq!(cell(&browser, scope, &row.id, "count").await?, row.count.to_string());
+        for s in [Statistic::Min, Statistic::Max, Statistic::Mean] {
+            let metric = sse_core::stats_view::column_id(s);
+            assert_eq!(
+                cell(&browser, scope, &row.id, metric).await?,
+                value(row.value(s)),
+                "stage {} {metric}",
+                row.id
+            );
+        }
+        assert_eq!(cell(&browser, scope, &row.id, "p95").await?, "", "never averaged");
+    }
+    for (i, name) in NAMES.iter().enumerate() {
+        let scope = format!("stats-instance-{name}");
+        assert_eq!(cell(&browser, &scope, "1", "count").await?, counts[i].to_string());
+        let own = sse_core::stats_view::stage_rows(&stats[i]);
+        let one = own.iter().find(|r| r.id == "1").expect("stage 1");
+        assert_eq!(cell(&browser, &scope, "1", "p95").await?, value(one.value(Statistic::P95)));
+    }
+    browser.screenshot("cluster-of-three-instances").await?;
+
+    // Configuration: one Apply reaches all three (read back from each directly).
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=cfg-message]').textContent.includes('All 3 instances report')",
+            WAIT,
+            "the panel never read the three configurations",
+        )
+        .await?;
+    browser.click("cfg-caching").await?;
+    browser.click("cfg-apply").await?;
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=cfg-message]').textContent.includes('Applied to all 3 instances')",
+            WAIT,
+            "the change was not applied to all three",
+        )
+        .await?;
+    let http = reqwest::Client::new();
+    for i in 0..3 {
+        let config: Value = serde_json::from_str(&direct_text(&cluster, i, "admin/config").await?)?;
+        assert_eq!(config["ENABLE_CACHING"], false, "instance {i}: {config}");
+    }
+    // One changed behind the dashboard's back: the panel names it.
+    let changed = http
+        .put(cluster.direct(1, "admin/config"))
+        .json(&serde_json::json!({ "ENABLE_CACHING": true }))
+        .send()
+        .await?;
+    assert_eq!(changed.status(), 200);
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=cfg-message]').textContent.includes('app-2 differs from the others: it holds ENABLE_CACHING = true')",
+            WAIT,
+            "the panel never named app-2",
+        )
+        .await?;
+    browser
+        .wait_for_attr("cfg-instance-app-2", "data-state", "differs", WAIT)
+        .await?;
+    // Apply brings it in line.
+    browser.click("cfg-apply").await?;
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=cfg-message]').textContent.includes('Applied to all 3 instances')",
+            WAIT,
+            "app-2 was not brought in line",
+        )
+        .await?;
+    let config: Value = serde_json::from_str(&direct_text(&cluster, 1, "admin/config").await?)?;
+    assert_eq!(config["ENABLE_CACHING"], false, "{config}");
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
+
+/// The load tester's cells of one instance's row.
+async fn instance_row(browser: &Browser, name: &str) -> anyhow::Result<Value> {
+    eval(
+        browser,
+        &format!(
+            "const r = document.querySelector('[data-testid=\"lt-instance-{name}\"]');
+             if (!r) return null;
+             const v = m => Number(r.querySelector(`[data-metric=${{m}}]`).dataset.value || 'NaN');
+             return {{ completed: v('completed'), failed: v('failed'), ttft: v('ttft-p50'), e2e: v('e2e-p50') }};"
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_instance_killed_mid_run_fails_its_own_requests_and_comes_back() -> anyhow::Result<()> {
+    // Streams of about a second: some are in flight on app-2 when it dies.
+    let slow: Vec<(String, String)> = [
+        ("FAKE_TTFT_MIN_MS", "50"),
+        ("FAKE_TTFT_MAX_MS", "100"),
+        ("FAKE_GAP_MIN_MS", "40"),
+        ("FAKE_GAP_MAX_MS", "60"),
+        ("FAKE_ANSWER_MIN_CHARS", "60"),
+        ("FAKE_ANSWER_MAX_CHARS", "80"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let mut cluster = LocalCluster::start(3, &slow, FAST_POLLS, true)?;
+    let mut browser = Browser::launch().await?;
+    browser.goto(&format!("{}/", cluster.dashboard.url())).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-value", "3", WAIT)
+        .await?;
+    browser.wait_for_testid("lt-open", WAIT).await?;
+    browser.click("lt-open").await?;
+    browser.wait_for_testid("lt-start", WAIT).await?;
+    browser.fill("lt-concurrency", "6").await?;
+    browser.fill("lt-total", "36").await?;
+    browser.click("lt-start").await?;
+    browser
+        .wait_until(
+            "Number((document.querySelector('[data-testid=lt-completed]') || {}).dataset?.value || 0) >= 6",
+            WAIT,
+            "the run never got going",
+        )
+        .await?;
+    cluster.cluster.instances[1].kill();
+    browser
+        .wait_for_attr("lt-state", "data-state", "finished", Duration::from_secs(120))
+        .await?;
+    let app2 = instance_row(&browser, "app-2").await?;
+    assert!(app2["failed"].as_f64() > Some(0.0), "app-2's in-flight requests fail: {app2}");
+    for name in ["app-1", "app-3"] {
+        let row = instance_row(&browser, name).await?;
+        assert!(row["completed"].as_f64() > Some(0.0), "{name} goes on: {row}");
+        assert_eq!(row["failed"].as_f64(), Some(0.0), "{name}: {row}");
+        assert!(row["e2e"].as_f64() > Some(0.0), "{name}: {row}");
+    }
+    browser
+        .wait_for_attr("status-indicator", "data-value", "2", WAIT)
+        .await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "degraded", WAIT)
+        .await?;
+    browser
+        .wait_for_attr("instance-app-2", "data-state", "disconnected", WAIT)
+        .await?;
+    let status = browser.text_of("status-indicator").await?;
+    assert!(status.contains("2 of 3 healthy"), "{status}");
+    browser.screenshot("cluster-one-instance-down").await?;
+    cluster.cluster.instances[1].restart()?;
+    browser
+        .wait_for_attr("status-indicator", "data-value", "3", WAIT)
+        .await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    // app-2's polls failed while it was down (expected); nothing else did.
+    browser
+        .assert_clean(&["/instances/app-2/", "/api/v1/stream"])
+        .await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn without_instances_the_page_says_a_balancer_hides_several() -> anyhow::Result<()> {
+    let cluster = LocalCluster::start(3, &fast_fake_env(), FAST_POLLS, false)?;
+    let mut browser = Browser::launch().await?;
+    browser.goto(&format!("{}/", cluster.dashboard.url())).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    browser
+        .wait_until(
+            "(document.querySelector('[data-testid=notices]') || {textContent: ''}).textContent.includes('a balancer may hide several instances')",
+            WAIT,
+            "the page never said that several instances answer",
+        )
+        .await?;
+    // One service as before: the single-instance panels.
+    assert_eq!(
+        eval(&browser, "return document.querySelector('[data-testid=instance-app-1]') === null;").await?,
+        true
+    );
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
