@@ -1,6 +1,7 @@
 //! The shell: header with the status indicator and settings, the notices, and
 //! the panels (once the settings are known). Nothing imports it.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
 use crate::monitoring::cluster_slot::{ClusterSlot, ClusterStatusSlot};
@@ -15,40 +16,55 @@ use crate::state::AppState;
 pub fn App() -> impl IntoView {
     let state = AppState::provide();
     load_settings(state);
-    // Instances listed: cluster mode (its views come from the on-demand module).
-    let cluster = Memo::new(move |_| state.settings.with(|s| !s.instances.is_empty()));
+    // Nothing polls before the settings are known; instances listed: cluster
+    // mode, whose views come from the on-demand module.
+    let mode = Memo::new(move |_| match state.settings_loaded.get() {
+        false => Mode::Loading,
+        true if state.settings.with(|s| s.instances.is_empty()) => Mode::Single,
+        true => Mode::Cluster,
+    });
+    // Views picked by `match` (an `EitherOf3`): smaller than nested <Show>s.
+    let status = move || match mode.get() {
+        Mode::Loading => EitherOf3::A(StatusBeforeSettings()),
+        Mode::Single => EitherOf3::B(StatusIndicator()),
+        Mode::Cluster => EitherOf3::C(ClusterStatusSlot()),
+    };
+    let panels = move || match mode.get() {
+        Mode::Loading => EitherOf3::A(()),
+        Mode::Single => EitherOf3::B(view! {
+            <MetricsChart />
+            <LoadTesterSlot />
+            <ConfigPanel />
+        }),
+        Mode::Cluster => EitherOf3::C(view! {
+            <ClusterSlot />
+            <LoadTesterSlot />
+        }),
+    };
     view! {
         <header class="app-header" data-testid="app-header">
             <h1>"SSE Performance Dashboard"</h1>
-            <div class="header-tools">
-                <Show when=move || state.settings_loaded.get() fallback=StatusBeforeSettings>
-                    <Show when=move || !cluster.get() fallback=ClusterStatusSlot>
-                        <StatusIndicator />
-                    </Show>
-                </Show>
-                <SettingsMenu />
-            </div>
+            <div class="header-tools">{status} <SettingsMenu /></div>
         </header>
-        <Show when=move || !state.notices.with(Vec::is_empty)>
-            <ul class="notices" role="status" data-testid="notices">
-                <For each=move || state.notices.get() key=|n| n.clone() let(notice)>
-                    <li>{notice}</li>
-                </For>
-            </ul>
-        </Show>
-        <main class="app-main">
-            // The panels start polling once the settings are known.
-            <Show when=move || state.settings_loaded.get()>
-                <Show when=move || !cluster.get() fallback=ClusterSlot>
-                    <MetricsChart />
-                </Show>
-                <LoadTesterSlot />
-                <Show when=move || !cluster.get()>
-                    <ConfigPanel />
-                </Show>
-            </Show>
-        </main>
+        <ul
+            class="notices"
+            role="status"
+            data-testid="notices"
+            hidden=move || state.notices.with(Vec::is_empty)
+        >
+            <For each=move || state.notices.get() key=|n| n.clone() let(notice)>
+                <li>{notice}</li>
+            </For>
+        </ul>
+        <main class="app-main">{panels}</main>
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Loading,
+    Single,
+    Cluster,
 }
 
 /// The indicator while config.json and the saved settings are read (no check yet).

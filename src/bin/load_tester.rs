@@ -42,8 +42,12 @@ mod module {
         instances: String,
         source: &str,
     ) -> Result<(), JsValue> {
-        boundary::mount_stats(element_id, settings(api_base, admin_token, instances), source)
-            .map_err(|e| JsValue::from_str(&e))
+        boundary::mount_stats(
+            element_id,
+            settings(api_base, admin_token, instances),
+            source,
+        )
+        .map_err(|e| JsValue::from_str(&e))
     }
 
     /// Mounts cluster mode (status, statistics, configuration of every instance).
@@ -55,8 +59,18 @@ mod module {
         admin_token: Option<String>,
         instances: String,
     ) -> Result<(), JsValue> {
-        boundary::mount_cluster(status_id, main_id, settings(api_base, admin_token, instances))
-            .map_err(|e| JsValue::from_str(&e))
+        boundary::mount_cluster(
+            status_id,
+            main_id,
+            settings(api_base, admin_token, instances),
+        )
+        .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Mounts the editor of the instances (opened from Settings).
+    #[wasm_bindgen]
+    pub fn mount_instances(element_id: &str, instances: String) -> Result<(), JsValue> {
+        boundary::mount_instances(element_id, &instances).map_err(|e| JsValue::from_str(&e))
     }
 
     /// The browser benchmark of the Prometheus reader (see

@@ -18,15 +18,21 @@ use crate::ui::Panel;
 type Readings = Vec<(String, Result<ServiceConfig, String>)>;
 
 async fn read_all(app: AppState) -> Readings {
-    let reads = instance_clients(app).into_iter().map(|(name, api)| async move {
-        (name, api.config().await.map_err(|e| e.to_string()))
-    });
+    let reads = instance_clients(app)
+        .into_iter()
+        .map(|(name, api)| async move { (name, api.config().await.map_err(|e| e.to_string())) });
     futures::future::join_all(reads).await
 }
 
 /// Shows `readings`, compared with `sent` when it was just applied; the
 /// controls follow the common configuration unless the person is editing.
-fn show(state: ConfigState, readings: RwSignal<Readings>, fresh: Readings, sent: Option<&ServiceConfig>, failures: Vec<String>) {
+fn show(
+    state: ConfigState,
+    readings: RwSignal<Readings>,
+    fresh: Readings,
+    sent: Option<&ServiceConfig>,
+    failures: Vec<String>,
+) {
     let agreement = config_agreement(&fresh, sent);
     let editing = state.loaded.get_untracked() != state.edited.get_untracked();
     if sent.is_some() || !editing {
@@ -88,7 +94,9 @@ pub fn ClusterConfig() -> impl IntoView {
                 .await
                 .into_iter()
                 .filter_map(|(name, result)| {
-                    result.err().map(|e| format!("{name} refused the change: {e}."))
+                    result
+                        .err()
+                        .map(|e| format!("{name} refused the change: {e}."))
                 })
                 .collect();
             let fresh = read_all(app).await;
@@ -134,7 +142,11 @@ pub fn ClusterConfig() -> impl IntoView {
                                 readings
                                     .get()
                                     .into_iter()
-                                    .map(|(name, reading)| instance_row(name, reading, common.as_ref()))
+                                    .map(|(name, reading)| instance_row(
+                                        name,
+                                        reading,
+                                        common.as_ref(),
+                                    ))
                                     .collect_view()
                             }}
                         </tbody>
@@ -159,7 +171,8 @@ fn instance_row(
                     </td>
                 }
             };
-            let differs = |f: fn(&ServiceConfig) -> String| common.is_some_and(|c| f(c) != f(config));
+            let differs =
+                |f: fn(&ServiceConfig) -> String| common.is_some_and(|c| f(c) != f(config));
             let fake = |c: &ServiceConfig| c.use_fake_llm.to_string();
             let caching = |c: &ServiceConfig| c.enable_caching.to_string();
             let queue = |c: &ServiceConfig| c.queue_type.as_str().to_owned();

@@ -6,10 +6,12 @@
 //! address of load tests.
 
 mod config;
+mod editor;
 mod stats;
 mod status;
 
 pub use config::ClusterConfig;
+pub use editor::InstancesEditor;
 pub use stats::ClusterStats;
 pub use status::ClusterStatus;
 

@@ -71,8 +71,10 @@ fn cluster_rows(readings: &[Reading], source: StatsSource) -> (Vec<StageRow>, Ve
         .collect();
     let rows = match source {
         StatsSource::ExecutionStats => {
-            let answered: Vec<&ExecutionStats> =
-                readings.iter().filter_map(|r| r.stats.as_ref().ok()).collect();
+            let answered: Vec<&ExecutionStats> = readings
+                .iter()
+                .filter_map(|r| r.stats.as_ref().ok())
+                .collect();
             execution_stats_rows(&answered)
         }
         StatsSource::Metrics => {
@@ -126,7 +128,11 @@ pub fn ClusterStats() -> impl IntoView {
     });
     let rows = Memo::new(move |_| cluster.with(|c| c.as_ref().map(|(rows, _)| rows.clone())));
     let notes = Signal::derive(move || {
-        cluster.with(|c| c.as_ref().map(|(_, notes)| notes.join(" ")).unwrap_or_default())
+        cluster.with(|c| {
+            c.as_ref()
+                .map(|(_, notes)| notes.join(" "))
+                .unwrap_or_default()
+        })
     });
     let bars = Memo::new(move |_| {
         readings.with(|r| {
@@ -185,11 +191,7 @@ pub fn ClusterStats() -> impl IntoView {
                 <Note class="panel-note warning" testid="stats-cluster-note" text=notes />
                 <StatsTable rows source />
                 <InstanceChart bars />
-                <For
-                    each=move || instances.get()
-                    key=|i: &Instance| i.name.clone()
-                    let(instance)
-                >
+                <For each=move || instances.get() key=|i: &Instance| i.name.clone() let(instance)>
                     <InstanceTable name=instance.name readings source />
                 </For>
             </div>
@@ -272,10 +274,7 @@ fn InstanceChart(bars: Memo<Vec<InstanceBar>>) -> impl IntoView {
                     {move || {
                         let bars = bars.get();
                         let most = bars.iter().map(|b| b.requests).max().unwrap_or(0);
-                        let slowest = bars
-                            .iter()
-                            .filter_map(|b| b.p95_ms)
-                            .fold(0.0, f64::max);
+                        let slowest = bars.iter().filter_map(|b| b.p95_ms).fold(0.0, f64::max);
                         bars.into_iter().map(|b| row(b, most, slowest)).collect_view()
                     }}
                 </tbody>

@@ -13,7 +13,7 @@ use sse_core::dashboard_settings::validate_api_base;
 use sse_core::instances::parse_list;
 
 use super::LoadTester;
-use crate::cluster::{ClusterConfig, ClusterStats, ClusterStatus};
+use crate::cluster::{ClusterConfig, ClusterStats, ClusterStatus, InstancesEditor};
 use crate::monitoring::stats::full::StatsView;
 use crate::state::AppState;
 
@@ -30,7 +30,7 @@ thread_local! {
 }
 
 /// The API settings as the dashboard passes them: its base, the admin token,
-/// and the instances as Settings writes them (`sse_core::instances::list_text`).
+/// and the instances as `sse_core::instances::list_text` writes them.
 pub struct ApiSettings {
     pub api_base: String,
     pub admin_token: Option<String>,
@@ -113,6 +113,17 @@ pub fn mount_cluster(status_id: &str, main_id: &str, api: ApiSettings) -> Result
 pub fn mount_stats(element_id: &str, api: ApiSettings, source: &str) -> Result<(), String> {
     let source = StatsSource::from_id(source);
     mount_view(element_id, api, move || view! { <StatsView source /> })
+}
+
+/// Mounts the instances editor (from Settings) into `element_id`, once.
+pub fn mount_instances(element_id: &str, instances_text: &str) -> Result<(), String> {
+    let root = element(element_id)?;
+    if root.child_element_count() > 0 {
+        return Ok(());
+    }
+    let current = parse_list(instances_text, validate_api_base).unwrap_or_default();
+    leptos::mount::mount_to(root, move || view! { <InstancesEditor current /> }).forget();
+    Ok(())
 }
 
 /// New API settings from the dashboard, for every view mounted.

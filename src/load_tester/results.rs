@@ -144,8 +144,7 @@ fn Instances(instances: Vec<InstanceSummary>) -> impl IntoView {
         .collect_view();
     Some(view! {
         <div class="table-scroll">
-            {hidden}
-            <table class="stats-table" data-testid="lt-instances">
+            {hidden} <table class="stats-table" data-testid="lt-instances">
                 <caption>
                     "Per instance (x-instance-id, else the balancer's x-upstream-addr)"
                 </caption>
@@ -155,7 +154,10 @@ fn Instances(instances: Vec<InstanceSummary>) -> impl IntoView {
                         <th scope="col" title="Requests this instance completed.">
                             "completed"
                         </th>
-                        <th scope="col" title="Requests that failed after this instance answered (hover a count: the first failure).">
+                        <th
+                            scope="col"
+                            title="Requests that failed after this instance answered (hover a count: the first failure)."
+                        >
                             "failed"
                         </th>
                         <th scope="col" title=Metric::Ttft.definition()>

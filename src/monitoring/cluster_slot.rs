@@ -5,7 +5,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sse_core::instances::list_text;
 
 use super::on_demand;
 use crate::browser::js_error;
@@ -37,12 +36,16 @@ pub fn ClusterSlot() -> impl IntoView {
                         MAIN_ROOT,
                         settings.api_base,
                         settings.admin_token,
-                        list_text(&settings.instances),
+                        sse_core::instances::list_text(&settings.instances),
                     )
                     .map_err(|e| js_error::describe(&e)),
                 Err(error) => Err(error),
             };
-            failure.set(mounted.err().map(|e| format!("Cluster mode did not load: {e}")));
+            failure.set(
+                mounted
+                    .err()
+                    .map(|e| format!("Cluster mode did not load: {e}")),
+            );
         });
     });
     view! {

@@ -6,7 +6,6 @@
 //! ([`OnDemandModule`]): the compiler checks every call.
 
 use sse_core::dashboard_settings::DashboardSettings;
-use sse_core::instances::list_text;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -62,6 +61,14 @@ extern "C" {
         instances: String,
     ) -> Result<(), JsValue>;
 
+    /// Mounts the editor of the instances (as `list_text` writes them) into `element_id`.
+    #[wasm_bindgen(method, catch)]
+    pub fn mount_instances(
+        this: &OnDemandModule,
+        element_id: &str,
+        instances: String,
+    ) -> Result<(), JsValue>;
+
     /// New API settings for everything the module has mounted.
     #[wasm_bindgen(method, catch)]
     pub fn set_api(
@@ -99,7 +106,7 @@ pub fn push_settings(module: &OnDemandModule, settings: &DashboardSettings) -> O
         .set_api(
             settings.api_base.clone(),
             settings.admin_token.clone(),
-            list_text(&settings.instances),
+            sse_core::instances::list_text(&settings.instances),
         )
         .err()
         .map(|e| {

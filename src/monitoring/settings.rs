@@ -3,16 +3,20 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sse_core::dashboard_settings::{validate_admin_token, validate_api_base};
-use sse_core::instances::{list_text, parse_list};
+use sse_core::dashboard_settings::{instances_from_json, validate_admin_token, validate_api_base};
 
+use super::on_demand;
 use crate::api::load_runtime_settings;
+use crate::browser::js_error;
 use crate::browser::storage;
 use crate::state::AppState;
 
 const STORED_API_BASE: &str = "dashboard.api_base";
 const STORED_ADMIN_TOKEN: &str = "dashboard.admin_token";
-const STORED_INSTANCES: &str = "dashboard.instances";
+/// The instances entered in Settings (config.json's JSON form); the on-demand
+/// module's editor writes it.
+pub const STORED_INSTANCES: &str = "dashboard.instances";
+const INSTANCES_ROOT: &str = "settings-instances-root";
 
 /// config.json first, then what the person saved in this browser.
 pub fn load_settings(state: AppState) {
@@ -34,7 +38,8 @@ pub fn load_settings(state: AppState) {
             }
         }
         if let Some(text) = storage::read(STORED_INSTANCES) {
-            match parse_list(&text, validate_api_base) {
+            let stored = serde_json::from_str(&text).map_err(|e| e.to_string());
+            match stored.and_then(|v| instances_from_json(&v)) {
                 Ok(list) => settings.instances = list,
                 Err(message) => notices.push(format!("Saved instances ignored: {message}")),
             }
@@ -51,42 +56,31 @@ pub fn SettingsMenu() -> impl IntoView {
     let state = AppState::get();
     let base_input = RwSignal::new(String::new());
     let token_input = RwSignal::new(String::new());
-    let instances_input = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
     let open = move |_| {
         state.settings.with_untracked(|s| {
             base_input.set(s.api_base.clone());
             token_input.set(s.admin_token.clone().unwrap_or_default());
-            instances_input.set(list_text(&s.instances));
         });
         message.set(None);
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let instances_text = instances_input.get_untracked();
-        let checked = validate_api_base(&base_input.get_untracked()).and_then(|base| {
-            Ok((
-                base,
-                validate_admin_token(&token_input.get_untracked())?,
-                parse_list(&instances_text, validate_api_base)?,
-            ))
-        });
+        let checked = validate_api_base(&base_input.get_untracked())
+            .and_then(|base| Ok((base, validate_admin_token(&token_input.get_untracked())?)));
         match checked {
             // Nothing is saved: the settings in use stay as they were.
             Err(problem) => message.set(Some(format!("Not saved. {problem}"))),
-            Ok((base, token, instances)) => {
-                let kept = storage::write(STORED_API_BASE, Some(&base))
-                    .and_then(|()| {
-                        storage::write(
-                            STORED_ADMIN_TOKEN,
-                            (!token.is_empty()).then_some(token.as_str()),
-                        )
-                    })
-                    .and_then(|()| storage::write(STORED_INSTANCES, Some(&list_text(&instances))));
+            Ok((base, token)) => {
+                let kept = storage::write(STORED_API_BASE, Some(&base)).and_then(|()| {
+                    storage::write(
+                        STORED_ADMIN_TOKEN,
+                        (!token.is_empty()).then_some(token.as_str()),
+                    )
+                });
                 state.settings.update(|s| {
                     s.api_base = base.clone();
                     s.admin_token = (!token.is_empty()).then_some(token);
-                    s.instances = instances;
                 });
                 message.set(Some(match kept {
                     Ok(()) => format!("Saved: the dashboard now talks to {base}."),
@@ -96,6 +90,23 @@ pub fn SettingsMenu() -> impl IntoView {
                 }));
             }
         }
+    };
+    // The editor is in the on-demand module; it saves and reloads the page.
+    let edit_instances = move |_| {
+        let list = state
+            .settings
+            .with_untracked(|s| sse_core::instances::list_text(&s.instances));
+        spawn_local(async move {
+            let mounted = match on_demand::load().await {
+                Ok(module) => module
+                    .mount_instances(INSTANCES_ROOT, list)
+                    .map_err(|e| js_error::describe(&e)),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = mounted {
+                message.set(Some(format!("The instances editor did not load: {e}")));
+            }
+        });
     };
     let reset = move |_| {
         let _ = storage::write(STORED_API_BASE, None);
@@ -130,16 +141,17 @@ pub fn SettingsMenu() -> impl IntoView {
                         on:input=move |ev| token_input.set(event_target_value(&ev))
                     />
                 </label>
-                <label>
-                    "Instances behind the balancer, one per line: name [API base] (empty: one service)"
-                    <textarea
-                        rows="3"
-                        data-testid="settings-instances"
-                        prop:value=move || instances_input.get()
-                        on:input=move |ev| instances_input.set(event_target_value(&ev))
-                        placeholder="app-1 /instances/app-1/api/v1"
-                    ></textarea>
-                </label>
+                <p>
+                    "Several instances behind a balancer: "
+                    <button
+                        type="button"
+                        data-testid="settings-instances-edit"
+                        on:click=edit_instances
+                    >
+                        "Instances…"
+                    </button>
+                </p>
+                <div id=INSTANCES_ROOT></div>
                 <div class="settings-actions">
                     <button type="submit" data-testid="settings-save">
                         "Save"

@@ -52,33 +52,12 @@ fn version(state: &ConnectionState) -> String {
     }
 }
 
-/// Records an instance id; at the second one the page says what it means.
-fn note_instance(app: AppState, seen: StoredValue<Vec<String>, LocalStorage>, id: String) {
-    let id = display_text(&id, 48);
-    let new = seen.with_value(|s| !s.contains(&id) && s.len() < 32);
-    if !new {
-        return;
-    }
-    seen.update_value(|s| s.push(id));
-    let ids = seen.with_value(|s| s.join(", "));
-    if seen.with_value(|s| s.len()) > 1 {
-        app.notices.update(|n| {
-            n.retain(|m| !m.starts_with("Answers came from"));
-            n.push(format!(
-                "Answers came from several instances ({ids}): a balancer may hide several instances behind this address, and each answer shows one of them. List them in Settings → Instances to watch each one."
-            ));
-        });
-    }
-}
-
 #[component]
 pub fn StatusIndicator() -> impl IntoView {
     let app = AppState::get();
     let state = RwSignal::new(ConnectionState::Checking);
     let checking = RwSignal::new(false);
     let last_check = RwSignal::new(None::<f64>);
-    // Instance ids the answers carried: more than one means a balancer.
-    let seen = StoredValue::new_local(Vec::<String>::new());
     use_poller(
         app.api,
         move || app.settings.with_untracked(|s| s.health_poll_ms),
@@ -86,11 +65,7 @@ pub fn StatusIndicator() -> impl IntoView {
             checking.set(true);
             let api = app.api.get_untracked();
             async move {
-                let outcome = api.health().await;
-                if let Some(id) = outcome.as_ref().ok().and_then(|r| r.instance_id.clone()) {
-                    note_instance(app, seen, id);
-                }
-                let next = ConnectionState::from_check(outcome);
+                let next = ConnectionState::from_check(api.health().await);
                 let reconnected = is_reachable(&next) && !state.with_untracked(is_reachable);
                 state.set(next);
                 checking.set(false);

@@ -91,12 +91,13 @@ fn value(v: Option<f64>) -> String {
 }
 
 #[tokio::test]
-async fn three_instances_are_seen_measured_and_configured_as_one_service() -> anyhow::Result<()>
-{
+async fn three_instances_are_seen_measured_and_configured_as_one_service() -> anyhow::Result<()> {
     let cluster = LocalCluster::start(3, &fast_fake_env(), FAST_POLLS, true)?;
     streams(&cluster, 0, 9).await?;
     let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", cluster.dashboard.url())).await?;
+    browser
+        .goto(&format!("{}/", cluster.dashboard.url()))
+        .await?;
 
     // Status: every instance polled.
     browser
@@ -105,7 +106,10 @@ async fn three_instances_are_seen_measured_and_configured_as_one_service() -> an
     browser
         .wait_for_attr("status-indicator", "data-value", "3", WAIT)
         .await?;
-    assert!(browser.text_of("status-indicator").await?.contains("3 of 3 healthy"));
+    assert!(browser
+        .text_of("status-indicator")
+        .await?
+        .contains("3 of 3 healthy"));
     for name in NAMES {
         browser
             .wait_for_attr(&format!("instance-{name}"), "data-state", "connected", WAIT)
@@ -123,17 +127,24 @@ async fn three_instances_are_seen_measured_and_configured_as_one_service() -> an
     }
     let counts: Vec<u64> = stats
         .iter()
-        .map(|s| s.stages.iter().find(|st| st.id == "1").map_or(0, |st| st.execution_count))
+        .map(|s| {
+            s.stages
+                .iter()
+                .find(|st| st.id == "1")
+                .map_or(0, |st| st.execution_count)
+        })
         .collect();
     assert_eq!(counts.iter().sum::<u64>(), 9, "{counts:?}");
-    assert!(counts.iter().all(|&c| c > 0), "the balancer spread them: {counts:?}");
+    assert!(
+        counts.iter().all(|&c| c > 0),
+        "the balancer spread them: {counts:?}"
+    );
     // Every instance's histograms hold observations: the metrics are the default.
     browser
         .wait_for_attr("metrics-chart", "data-source", "metrics", WAIT)
         .await?;
     wait_for_cell(&browser, "stats-table", "1", "count", "9").await?;
-    let refs: Vec<(&str, &ServiceMetrics)> =
-        NAMES.iter().copied().zip(metrics.iter()).collect();
+    let refs: Vec<(&str, &ServiceMetrics)> = NAMES.iter().copied().zip(metrics.iter()).collect();
     let (merged, notes) = merge_metrics(&refs);
     assert!(notes.is_empty(), "{notes:?}");
     let cluster_rows = histogram_rows(&merged);
@@ -152,8 +163,14 @@ async fn three_instances_are_seen_measured_and_configured_as_one_service() -> an
         let own = histogram_rows(&metrics[i]);
         let one = own.iter().find(|r| r.id == "1").expect("stage 1");
         let scope = format!("stats-instance-{name}");
-        assert_eq!(cell(&browser, &scope, "1", "count").await?, one.count.to_string());
-        assert_eq!(cell(&browser, &scope, "1", "p95").await?, value(one.value(Statistic::P95)));
+        assert_eq!(
+            cell(&browser, &scope, "1", "count").await?,
+            one.count.to_string()
+        );
+        assert_eq!(
+            cell(&browser, &scope, "1", "p95").await?,
+            value(one.value(Statistic::P95))
+        );
     }
 
     // The execution-stats: count/min/max/mean merge exactly, percentiles stay per instance.
@@ -162,7 +179,10 @@ async fn three_instances_are_seen_measured_and_configured_as_one_service() -> an
     let exact = execution_stats_rows(&stats.iter().collect::<Vec<_>>());
     for row in exact.iter().filter(|r| r.count > 0) {
         let scope = "stats-table";
-        assert_eq!(cell(&browser, scope, &row.id, "count").await?, row.count.to_string());
+        assert_eq!(
+            cell(&browser, scope, &row.id, "count").await?,
+            row.count.to_string()
+        );
         for s in [Statistic::Min, Statistic::Max, Statistic::Mean] {
             let metric = sse_core::stats_view::column_id(s);
             assert_eq!(
@@ -172,14 +192,24 @@ async fn three_instances_are_seen_measured_and_configured_as_one_service() -> an
                 row.id
             );
         }
-        assert_eq!(cell(&browser, scope, &row.id, "p95").await?, "", "never averaged");
+        assert_eq!(
+            cell(&browser, scope, &row.id, "p95").await?,
+            "",
+            "never averaged"
+        );
     }
     for (i, name) in NAMES.iter().enumerate() {
         let scope = format!("stats-instance-{name}");
-        assert_eq!(cell(&browser, &scope, "1", "count").await?, counts[i].to_string());
+        assert_eq!(
+            cell(&browser, &scope, "1", "count").await?,
+            counts[i].to_string()
+        );
         let own = sse_core::stats_view::stage_rows(&stats[i]);
         let one = own.iter().find(|r| r.id == "1").expect("stage 1");
-        assert_eq!(cell(&browser, &scope, "1", "p95").await?, value(one.value(Statistic::P95)));
+        assert_eq!(
+            cell(&browser, &scope, "1", "p95").await?,
+            value(one.value(Statistic::P95))
+        );
     }
     browser.screenshot("cluster-of-three-instances").await?;
 
@@ -267,7 +297,9 @@ async fn an_instance_killed_mid_run_fails_its_own_requests_and_comes_back() -> a
     .collect();
     let mut cluster = LocalCluster::start(3, &slow, FAST_POLLS, true)?;
     let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", cluster.dashboard.url())).await?;
+    browser
+        .goto(&format!("{}/", cluster.dashboard.url()))
+        .await?;
     browser
         .wait_for_attr("status-indicator", "data-value", "3", WAIT)
         .await?;
@@ -286,13 +318,24 @@ async fn an_instance_killed_mid_run_fails_its_own_requests_and_comes_back() -> a
         .await?;
     cluster.cluster.instances[1].kill();
     browser
-        .wait_for_attr("lt-state", "data-state", "finished", Duration::from_secs(120))
+        .wait_for_attr(
+            "lt-state",
+            "data-state",
+            "finished",
+            Duration::from_secs(120),
+        )
         .await?;
     let app2 = instance_row(&browser, "app-2").await?;
-    assert!(app2["failed"].as_f64() > Some(0.0), "app-2's in-flight requests fail: {app2}");
+    assert!(
+        app2["failed"].as_f64() > Some(0.0),
+        "app-2's in-flight requests fail: {app2}"
+    );
     for name in ["app-1", "app-3"] {
         let row = instance_row(&browser, name).await?;
-        assert!(row["completed"].as_f64() > Some(0.0), "{name} goes on: {row}");
+        assert!(
+            row["completed"].as_f64() > Some(0.0),
+            "{name} goes on: {row}"
+        );
         assert_eq!(row["failed"].as_f64(), Some(0.0), "{name}: {row}");
         assert!(row["e2e"].as_f64() > Some(0.0), "{name}: {row}");
     }
@@ -323,23 +366,40 @@ async fn an_instance_killed_mid_run_fails_its_own_requests_and_comes_back() -> a
 }
 
 #[tokio::test]
-async fn without_instances_the_page_says_a_balancer_hides_several() -> anyhow::Result<()> {
+async fn without_instances_the_load_tester_says_a_balancer_hides_several() -> anyhow::Result<()> {
     let cluster = LocalCluster::start(3, &fast_fake_env(), FAST_POLLS, false)?;
     let mut browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", cluster.dashboard.url())).await?;
+    browser
+        .goto(&format!("{}/", cluster.dashboard.url()))
+        .await?;
     browser
         .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
         .await?;
+    // The load tester sees each answer's instance: three ids behind one address.
+    browser.wait_for_testid("lt-open", WAIT).await?;
+    browser.click("lt-open").await?;
+    browser.wait_for_testid("lt-start", WAIT).await?;
+    browser.fill("lt-concurrency", "3").await?;
+    browser.fill("lt-total", "9").await?;
+    browser.click("lt-start").await?;
     browser
-        .wait_until(
-            "(document.querySelector('[data-testid=notices]') || {textContent: ''}).textContent.includes('a balancer may hide several instances')",
-            WAIT,
-            "the page never said that several instances answer",
-        )
+        .wait_for_attr("lt-state", "data-state", "finished", WAIT)
         .await?;
+    let note = browser.text_of("lt-instances-note").await?;
+    assert!(note.contains("3 different instances"), "{note}");
+    let mut completed = 0.0;
+    for name in NAMES {
+        let row = instance_row(&browser, name).await?;
+        completed += row["completed"].as_f64().unwrap_or(0.0);
+    }
+    assert_eq!(completed, 9.0, "every request attributed to its instance");
     // One service as before: the single-instance panels.
     assert_eq!(
-        eval(&browser, "return document.querySelector('[data-testid=instance-app-1]') === null;").await?,
+        eval(
+            &browser,
+            "return document.querySelector('[data-testid=instance-app-1]') === null;"
+        )
+        .await?,
         true
     );
     browser.assert_clean(&[]).await?;

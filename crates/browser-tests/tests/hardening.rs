@@ -89,7 +89,13 @@ async fn a_token_a_header_cannot_carry_is_refused_and_polling_goes_on() -> anyho
     )
     .await?;
     browser.goto(&format!("{}/", nginx.url())).await?;
-    browser.wait_for_testid("notices", WAIT).await?;
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=notices]').textContent.length > 0",
+            WAIT,
+            "no notice",
+        )
+        .await?;
     let notices = text(&browser, "notices").await?;
     assert!(notices.contains("Saved admin token not used"), "{notices}");
     browser

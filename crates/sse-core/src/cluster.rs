@@ -199,7 +199,7 @@ pub fn instance_bars(instances: &[(String, Vec<StageRow>)]) -> Vec<InstanceBar> 
     p95s.sort_by(f64::total_cmp);
     let median = (p95s.len() >= 2).then(|| {
         let mid = p95s.len() / 2;
-        if p95s.len() % 2 == 0 {
+        if p95s.len().is_multiple_of(2) {
             (p95s[mid - 1] + p95s[mid]) / 2.0
         } else {
             p95s[mid]

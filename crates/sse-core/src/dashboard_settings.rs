@@ -139,8 +139,38 @@ fn instances(value: Option<serde_json::Value>, warnings: &mut Vec<String>) -> Ve
     let Some(value) = value else {
         return Vec::new();
     };
-    let checked = serde_json::from_value::<Vec<Instance>>(value)
-        .map_err(|e| format!("not a list of {{\"name\", \"api_base\"}} ({e})"))
+    instances_from_json(&value).unwrap_or_else(|e| {
+        warnings.push(format!(
+            "config.json: instances {e}; watching the balancer only."
+        ));
+        Vec::new()
+    })
+}
+
+/// A list of instances in config.json's form, `[{"name", "api_base"}, …]`
+/// (also how this browser keeps the list entered in Settings), checked.
+pub fn instances_from_json(value: &serde_json::Value) -> Result<Vec<Instance>, String> {
+    // Read by hand, not through serde: this runs in the first load, where
+    // every byte counts.
+    let field = |item: &serde_json::Value, key: &str| {
+        item.get(key)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let checked = value
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .map(|item| {
+                    Some(Instance {
+                        name: field(item, "name")?,
+                        api_base: field(item, "api_base")?,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()
+        })
+        .ok_or_else(|| "is not a list of {\"name\", \"api_base\"}".to_owned())
         .and_then(|mut list| {
             validate_list(&list)?;
             for instance in &mut list {
@@ -149,12 +179,18 @@ fn instances(value: Option<serde_json::Value>, warnings: &mut Vec<String>) -> Ve
             }
             Ok(list)
         });
-    checked.unwrap_or_else(|e| {
-        warnings.push(format!(
-            "config.json: instances {e}; watching the balancer only."
-        ));
-        Vec::new()
-    })
+    checked
+}
+
+/// The JSON of a list, as [`instances_from_json`] reads it.
+pub fn instances_json(instances: &[Instance]) -> String {
+    serde_json::Value::Array(
+        instances
+            .iter()
+            .map(|i| serde_json::json!({ "name": i.name, "api_base": i.api_base }))
+            .collect(),
+    )
+    .to_string()
 }
 
 impl DashboardSettings {
@@ -285,6 +321,8 @@ mod tests {
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(settings.instances[0].api_base, "/instances/app-1/api/v1");
         assert_eq!(settings.instances[1].name, "app-2");
+        let again = serde_json::from_str(&instances_json(&settings.instances)).expect("json");
+        assert_eq!(instances_from_json(&again), Ok(settings.instances.clone()));
         for bad in [
             r#"{"instances":"app-1"}"#,
             r#"{"instances":[{"name":"a b","api_base":"/x"}]}"#,

@@ -63,7 +63,7 @@ pub fn validate_list(instances: &[Instance]) -> Result<(), String> {
 /// `check_base` validates each API base (the settings' own rule).
 pub fn parse_list(
     text: &str,
-    check_base: impl Fn(&str) -> Result<String, String>,
+    check_base: fn(&str) -> Result<String, String>,
 ) -> Result<Vec<Instance>, String> {
     let mut instances = Vec::new();
     for (number, line) in text.lines().enumerate() {
@@ -185,7 +185,7 @@ mod tests {
         let error = parse_list("app-1\nbad/name", accept).unwrap_err();
         assert!(error.contains("line 2"), "{error}");
         assert!(parse_list("a\na", accept).unwrap_err().contains("twice"));
-        let base = parse_list("a nope", |_| Err("bad base".into())).unwrap_err();
+        let base = parse_list("a nope", |_| Err("bad base".to_owned())).unwrap_err();
         assert!(base.contains("line 1: bad base"), "{base}");
         let many = (0..=MAX_INSTANCES)
             .map(|i| format!("a{i}\n"))

@@ -44,30 +44,28 @@ pub(super) fn StatsSummary(rows: Memo<Option<Vec<StageRow>>>) -> impl IntoView {
     let raw = |s: Signal<(Option<f64>, String)>| Signal::derive(move || s.get().0);
     let text = |s: Signal<(Option<f64>, String)>| Signal::derive(move || s.get().1);
     view! {
-        <Show when=move || figures.with(Option::is_some)>
-            <dl class="summary">
-                <Figure
-                    label="Requests validated"
-                    testid="stats-requests"
-                    raw=raw(requests)
-                    text=text(requests)
-                    definition="Executions of stage 1 (validation): one per request the service accepted."
-                />
-                <Figure
-                    label="Stages that ran"
-                    testid="stats-stages-ran"
-                    raw=raw(ran)
-                    text=text(ran)
-                    definition="Stages with at least one execution."
-                />
-                <Figure
-                    label="Slowest stage (p95)"
-                    testid="stats-slowest"
-                    raw=raw(slowest)
-                    text=text(slowest)
-                    definition="The stage with the highest p95."
-                />
-            </dl>
-        </Show>
+        <dl class="summary" hidden=move || figures.with(Option::is_none)>
+            <Figure
+                label="Requests validated"
+                testid="stats-requests"
+                raw=raw(requests)
+                text=text(requests)
+                definition="Executions of stage 1 (validation): one per request the service accepted."
+            />
+            <Figure
+                label="Stages that ran"
+                testid="stats-stages-ran"
+                raw=raw(ran)
+                text=text(ran)
+                definition="Stages with at least one execution."
+            />
+            <Figure
+                label="Slowest stage (p95)"
+                testid="stats-slowest"
+                raw=raw(slowest)
+                text=text(slowest)
+                definition="The stage with the highest p95."
+            />
+        </dl>
     }
 }
