@@ -283,8 +283,10 @@ async fn instance_row(browser: &Browser, name: &str) -> anyhow::Result<Value> {
 
 #[tokio::test]
 async fn an_instance_killed_mid_run_fails_its_own_requests_and_comes_back() -> anyhow::Result<()> {
-    // Streams of about a second: some are in flight on app-2 when it dies.
+    // Streams of about a second, never from the cache (one prompt for all):
+    // some are in flight on app-2 when it dies.
     let slow: Vec<(String, String)> = [
+        ("ENABLE_CACHING", "false"),
         ("FAKE_TTFT_MIN_MS", "50"),
         ("FAKE_TTFT_MAX_MS", "100"),
         ("FAKE_GAP_MIN_MS", "40"),
