@@ -31,16 +31,31 @@ async fn main() -> anyhow::Result<()> {
         answer.text().await?;
     }
     let browser = Browser::launch().await?;
-    browser.goto(&format!("{}/", cluster.dashboard.url())).await?;
+    browser
+        .goto(&format!("{}/", cluster.dashboard.url()))
+        .await?;
     println!(
         "one poll = health + execution-stats + metrics of every instance at once; Chromium over HTTP/1.1 through the dashboard's nginx; median of {ROUNDS} rounds"
     );
-    println!("{:<28} {:>12} {:>14} {:>10} {:>10}", "poll", "wall ms", "bytes/poll", "time ×", "bytes ×");
+    println!(
+        "{:<28} {:>12} {:>14} {:>10} {:>10}",
+        "poll", "wall ms", "bytes/poll", "time ×", "bytes ×"
+    );
     let mut single: Option<(f64, f64)> = None;
     for (label, bases) in [
         ("1 service (the balancer)", vec!["/api/v1".to_owned()]),
-        ("3 instances", (1..=3).map(|i| format!("/instances/app-{i}/api/v1")).collect()),
-        ("10 instances", (1..=INSTANCES).map(|i| format!("/instances/app-{i}/api/v1")).collect()),
+        (
+            "3 instances",
+            (1..=3)
+                .map(|i| format!("/instances/app-{i}/api/v1"))
+                .collect(),
+        ),
+        (
+            "10 instances",
+            (1..=INSTANCES)
+                .map(|i| format!("/instances/app-{i}/api/v1"))
+                .collect(),
+        ),
     ] {
         let answer = browser
             .client()

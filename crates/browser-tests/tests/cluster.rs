@@ -263,6 +263,52 @@ async fn three_instances_are_seen_measured_and_configured_as_one_service() -> an
         .await?;
     let config: Value = serde_json::from_str(&direct_text(&cluster, 1, "admin/config").await?)?;
     assert_eq!(config["ENABLE_CACHING"], false, "{config}");
+
+    // Settings → Instances…: a bad line is refused; two instances saved, the
+    // page reloads watching those two.
+    eval(
+        &browser,
+        "document.querySelector('[data-testid=settings] summary').click(); return null;",
+    )
+    .await?;
+    browser.click("settings-instances-edit").await?;
+    browser.wait_for_testid("settings-instances", WAIT).await?;
+    let listed = eval(
+        &browser,
+        "return document.querySelector('[data-testid=settings-instances]').value;",
+    )
+    .await?;
+    assert_eq!(
+        listed,
+        "app-1 /instances/app-1/api/v1\napp-2 /instances/app-2/api/v1\napp-3 /instances/app-3/api/v1"
+    );
+    browser
+        .fill("settings-instances", "app-1\nbad/name")
+        .await?;
+    browser.click("settings-instances-save").await?;
+    let refused = browser.text_of("settings-instances-message").await?;
+    assert!(refused.contains("line 2"), "{refused}");
+    browser.fill("settings-instances", "app-1\napp-2").await?;
+    browser.click("settings-instances-save").await?;
+    browser
+        .wait_for_attr("status-indicator", "data-value", "2", WAIT)
+        .await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    assert!(browser
+        .text_of("status-indicator")
+        .await?
+        .contains("2 of 2 healthy"));
+    browser
+        .wait_for_testid("stats-instance-app-2", WAIT)
+        .await?;
+    let gone = eval(
+        &browser,
+        "return document.querySelector('[data-testid=stats-instance-app-3]') === null;",
+    )
+    .await?;
+    assert_eq!(gone, true);
     browser.assert_clean(&[]).await?;
     browser.close().await
 }

@@ -266,3 +266,33 @@ fn count_above_is_exact_with_samples_and_close_with_the_histogram() {
     }
     assert_eq!(d.count_above(100.0), 5_000 + 2);
 }
+
+#[test]
+fn run_stats_split_per_instance_and_leave_unattributed_requests_out() {
+    let mut stats = RunStats::new(0.0);
+    let on = |instance: Option<&str>, outcome: Outcome, e2e: f64| RequestRecord {
+        instance: instance.map(str::to_owned),
+        ..record(e2e + 10.0, outcome, e2e, Some(200), "1-Direct")
+    };
+    for e2e in [100.0, 200.0, 300.0] {
+        stats.add(&on(Some("app-1"), Outcome::Completed, e2e));
+    }
+    stats.add(&on(Some("app-2"), Outcome::Completed, 1_000.0));
+    stats.add(&on(Some("app-2"), Outcome::EndedEarly, 50.0));
+    stats.add(&on(None, Outcome::Completed, 5.0));
+    assert_eq!(
+        stats.by_instance.len(),
+        2,
+        "no answer named an instance: left out"
+    );
+    let one = &stats.by_instance["app-1"];
+    assert_eq!((one.completed, one.failed), (3, 0));
+    assert_eq!(one.e2e.summary().p50, Some(200.0));
+    assert_eq!(one.ttft.summary().p50, Some(20.0));
+    let two = &stats.by_instance["app-2"];
+    assert_eq!((two.completed, two.failed), (1, 1));
+    // Each instance's own percentile, never one of the whole run.
+    assert_eq!(two.e2e.summary().p50, Some(1_000.0));
+    assert!(two.first_failure.is_some());
+    assert_eq!(stats.completed, 5);
+}
