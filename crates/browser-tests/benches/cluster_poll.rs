@@ -11,7 +11,7 @@
 //! Run: `./scripts/build-bundle && cargo bench -p browser-tests --bench cluster_poll`.
 
 use anyhow::Context;
-use browser_tests::{fast_fake_env, Browser, LocalCluster};
+use browser_tests::{fast_fake_env, send_streams, Browser, LocalCluster};
 use serde_json::Value;
 
 const ROUNDS: u32 = 15;
@@ -20,16 +20,7 @@ const INSTANCES: usize = 10;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cluster = LocalCluster::start(INSTANCES, &fast_fake_env(), "{}", true)?;
-    let http = reqwest::Client::new();
-    for i in 0..30 {
-        let answer = http
-            .post(cluster.balanced("stream"))
-            .json(&serde_json::json!({ "query": format!("poll bench {i}"), "model": "gpt-3.5-turbo" }))
-            .send()
-            .await?;
-        anyhow::ensure!(answer.status() == 200, "stream {i}: {}", answer.status());
-        answer.text().await?;
-    }
+    send_streams(&cluster.balanced("stream"), "poll bench", 0, 30).await?;
     let browser = Browser::launch().await?;
     browser
         .goto(&format!("{}/", cluster.dashboard.url()))

@@ -174,6 +174,27 @@ pub fn backend_binary() -> anyhow::Result<PathBuf> {
     Ok(root.join("target").join("debug").join("sse-backend"))
 }
 
+/// `n` streams to `stream_url` (`…/api/v1/stream`), one after another, each
+/// read to its end; the questions are `"{prefix} {i}"` for i from `from`.
+pub async fn send_streams(
+    stream_url: &str,
+    prefix: &str,
+    from: usize,
+    n: usize,
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    for i in from..from + n {
+        let answer = client
+            .post(stream_url)
+            .json(&json!({ "query": format!("{prefix} {i}"), "model": "gpt-3.5-turbo" }))
+            .send()
+            .await?;
+        anyhow::ensure!(answer.status() == 200, "stream {i}: {}", answer.status());
+        answer.text().await?;
+    }
+    Ok(())
+}
+
 /// The fake LLM's timings of [`fast_fake`] as the backend's environment.
 pub fn fast_fake_env() -> Vec<(String, String)> {
     let f = fast_fake();

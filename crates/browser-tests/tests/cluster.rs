@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use browser_tests::{eval, fast_fake_env, Browser, LocalCluster};
+use browser_tests::{eval, fast_fake_env, send_streams, Browser, LocalCluster};
 use serde_json::Value;
 use sse_core::cluster::{execution_stats_rows, merge_metrics};
 use sse_core::execution_stats::ExecutionStats;
@@ -18,21 +18,6 @@ use sse_core::stats_source::histogram_rows;
 const WAIT: Duration = Duration::from_secs(30);
 const FAST_POLLS: &str = r#"{"health_poll_ms": 1000, "stats_poll_ms": 1000}"#;
 const NAMES: [&str; 3] = ["app-1", "app-2", "app-3"];
-
-/// `n` streams through the balancer, one after another, each read to its end.
-async fn streams(cluster: &LocalCluster, from: usize, n: usize) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
-    for i in from..from + n {
-        let answer = client
-            .post(cluster.balanced("stream"))
-            .json(&serde_json::json!({ "query": format!("cluster question {i}"), "model": "gpt-3.5-turbo" }))
-            .send()
-            .await?;
-        anyhow::ensure!(answer.status() == 200, "stream {i}: {}", answer.status());
-        answer.text().await?;
-    }
-    Ok(())
-}
 
 async fn direct_text(cluster: &LocalCluster, index: usize, path: &str) -> anyhow::Result<String> {
     let answer = reqwest::get(cluster.direct(index, path)).await?;
@@ -93,7 +78,7 @@ fn value(v: Option<f64>) -> String {
 #[tokio::test]
 async fn three_instances_are_seen_measured_and_configured_as_one_service() -> anyhow::Result<()> {
     let cluster = LocalCluster::start(3, &fast_fake_env(), FAST_POLLS, true)?;
-    streams(&cluster, 0, 9).await?;
+    send_streams(&cluster.balanced("stream"), "cluster question", 0, 9).await?;
     let mut browser = Browser::launch().await?;
     browser
         .goto(&format!("{}/", cluster.dashboard.url()))

@@ -34,7 +34,9 @@ fn the_dockerfile_builds_with_the_tests_own_commands() -> anyhow::Result<()> {
     let dockerfile = std::fs::read_to_string(project_root()?.join("Dockerfile"))?;
     assert!(dockerfile.contains("RUN ./scripts/setup --build-only && ./scripts/build-bundle"));
     assert!(dockerfile.contains("FROM nginx:1.25-alpine"));
-    assert!(dockerfile.contains("COPY nginx.conf nginx-tls.conf nginx-instance.conf /etc/dashboard/"));
+    assert!(
+        dockerfile.contains("COPY nginx.conf nginx-tls.conf nginx-instance.conf /etc/dashboard/")
+    );
     Ok(())
 }
 

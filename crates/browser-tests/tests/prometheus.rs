@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use browser_tests::{
-    eval, fast_fake, start_dashboard_with_config, Browser, FixedAnswer, HostileService,
-    InProcessBackend,
+    eval, fast_fake, send_streams, start_dashboard_with_config, Browser, FixedAnswer,
+    HostileService, InProcessBackend,
 };
 use serde_json::Value;
 use sse_backend::settings::Settings;
@@ -24,20 +24,6 @@ fn healthy() -> FixedAnswer {
     FixedAnswer::json(
         r#"{"status":"healthy","timestamp":"2026-12-02T10:00:00Z","version":"1.0.0","environment":"development"}"#,
     )
-}
-
-async fn streams(backend: &InProcessBackend, from: usize, n: usize) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
-    for i in from..from + n {
-        let answer = client
-            .post(backend.api("stream"))
-            .json(&serde_json::json!({ "query": format!("prometheus question {i}"), "model": "gpt-3.5-turbo" }))
-            .send()
-            .await?;
-        anyhow::ensure!(answer.status() == 200, "stream {i}: {}", answer.status());
-        answer.text().await?;
-    }
-    Ok(())
 }
 
 async fn pick_source(browser: &Browser, source: &str) -> anyhow::Result<()> {
@@ -94,7 +80,7 @@ async fn the_metrics_count_every_stream_as_the_execution_stats_do() -> anyhow::R
         ..Settings::default()
     })
     .await?;
-    streams(&backend, 0, 4).await?;
+    send_streams(&backend.api("stream"), "prometheus question", 0, 4).await?;
     let (nginx, _dist) = start_dashboard_with_config(&backend.origin(), FAST_POLLS)?;
     let mut browser = Browser::launch().await?;
     browser.goto(&format!("{}/", nginx.url())).await?;
@@ -128,7 +114,7 @@ async fn the_metrics_count_every_stream_as_the_execution_stats_do() -> anyhow::R
         .wait_for_attr("service-success-share", "data-value", "1", WAIT)
         .await?;
     // Two more streams: the metrics follow, and so do the execution-stats.
-    streams(&backend, 4, 2).await?;
+    send_streams(&backend.api("stream"), "prometheus question", 4, 2).await?;
     wait_for_cell(&browser, "1", "count", "6").await?;
     browser
         .wait_for_attr("service-requests", "data-value", "6", WAIT)
@@ -300,7 +286,7 @@ async fn when_the_metrics_view_cannot_load_the_execution_stats_stay_and_it_is_sa
         ..Settings::default()
     })
     .await?;
-    streams(&backend, 0, 1).await?;
+    send_streams(&backend.api("stream"), "prometheus question", 0, 1).await?;
     let (nginx, _dist) = start_dashboard_with_config(&backend.origin(), FAST_POLLS)?;
     let mut browser = Browser::launch().await?;
     // The on-demand module never arrives.
@@ -318,7 +304,7 @@ async fn when_the_metrics_view_cannot_load_the_execution_stats_stay_and_it_is_sa
     let said = browser.text_of("stats-full-error").await?;
     assert!(said.contains("load_tester.js"), "{said}");
     // The first-load view is still there and still polls.
-    streams(&backend, 1, 1).await?;
+    send_streams(&backend.api("stream"), "prometheus question", 1, 1).await?;
     wait_for_cell(&browser, "1", "count", "2").await?;
     assert_eq!(browser.page_panic().await?, None);
     browser.assert_clean(&["load_tester"]).await?;

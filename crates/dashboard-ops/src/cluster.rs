@@ -9,7 +9,9 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 
-use crate::local_stack::{open_to_workers, unprivileged_worker_user, Backend, START_TIMEOUT};
+use crate::local_stack::{
+    open_to_workers, spawn_nginx, unprivileged_worker_user, Backend, START_TIMEOUT,
+};
 use crate::nginx_conf::render_balancer;
 use crate::process::{find_program, free_local_port, Supervised};
 
@@ -96,20 +98,12 @@ impl Balancer {
             &runtime.path().display().to_string(),
         )?;
         std::fs::write(&config, rendered)?;
-        let mut command = Command::new(nginx);
-        command
-            .arg("-p")
-            .arg(runtime.path())
-            .arg("-e")
-            .arg(runtime.path().join("error.log"))
-            .arg("-c")
-            .arg(&config)
-            .arg("-g")
-            .arg(&globals);
-        let mut process = Supervised::spawn(
+        let mut process = spawn_nginx(
             "nginx (balancer)",
-            command,
-            &runtime.path().join("nginx.out"),
+            &nginx,
+            runtime.path(),
+            &config,
+            &globals,
         )?;
         if let Err(error) = process.wait_for_port(listen, START_TIMEOUT) {
             let log = std::fs::read_to_string(runtime.path().join("error.log")).unwrap_or_default();

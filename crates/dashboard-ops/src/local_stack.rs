@@ -188,17 +188,7 @@ impl Nginx {
             std::fs::write(include_dir.join("listener.conf"), rendered)?;
         }
 
-        let mut command = Command::new(nginx);
-        command
-            .arg("-p")
-            .arg(runtime.path())
-            .arg("-e")
-            .arg(runtime.path().join("error.log"))
-            .arg("-c")
-            .arg(&config_path)
-            .arg("-g")
-            .arg(&globals);
-        let mut process = Supervised::spawn("nginx", command, &runtime.path().join("nginx.out"))?;
+        let mut process = spawn_nginx("nginx", &nginx, runtime.path(), &config_path, &globals)?;
         let tls_listen = tls.map(|t| t.listen);
         for port in std::iter::once(listen).chain(tls_listen) {
             if let Err(error) = process.wait_for_port(port, START_TIMEOUT) {
@@ -256,6 +246,28 @@ fn write_instances_config(dist: &Path, instances: &[(String, String)]) -> anyhow
     std::fs::write(&path, serde_json::to_string_pretty(&config)?)?;
     let _ = std::fs::remove_file(dist.join("config.json.gz"));
     Ok(())
+}
+
+/// Starts `nginx` in the foreground with `config`, its prefix, error log and
+/// output in `runtime`.
+pub(crate) fn spawn_nginx(
+    name: &str,
+    nginx: &Path,
+    runtime: &Path,
+    config: &Path,
+    globals: &str,
+) -> anyhow::Result<Supervised> {
+    let mut command = Command::new(nginx);
+    command
+        .arg("-p")
+        .arg(runtime)
+        .arg("-e")
+        .arg(runtime.join("error.log"))
+        .arg("-c")
+        .arg(config)
+        .arg("-g")
+        .arg(globals);
+    Supervised::spawn(name, command, &runtime.join("nginx.out"))
 }
 
 /// The user and group nginx's workers run as when nginx is started as root:
