@@ -847,6 +847,38 @@ pub fn fast_fake() -> FakeLlmSettings {
 /// Opens the load tester (once), runs `total` requests at `concurrency` and
 /// waits until the run has finished.
 pub async fn run_load_test(browser: &Browser, concurrency: u32, total: u64) -> anyhow::Result<()> {
+    start_load_test(browser, concurrency, total).await?;
+    browser
+        .wait_for_attr(
+            "lt-state",
+            "data-state",
+            "finished",
+            Duration::from_secs(20),
+        )
+        .await
+}
+
+/// Picks `source` in the statistics panel's `stats-source` control (without
+/// waiting for the panel to follow: it may not, when its view cannot load).
+pub async fn pick_stats_source(browser: &Browser, source: &str) -> anyhow::Result<()> {
+    eval(
+        browser,
+        &format!(
+            "const s = document.querySelector('[data-testid=stats-source]');
+             s.value = '{source}'; s.dispatchEvent(new Event('change', {{ bubbles: true }}));
+             return s.value;"
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Opens the load tester (once) and starts `total` requests at `concurrency`.
+pub async fn start_load_test(
+    browser: &Browser,
+    concurrency: u32,
+    total: u64,
+) -> anyhow::Result<()> {
     let wait = Duration::from_secs(20);
     let open = eval(
         browser,
@@ -862,10 +894,7 @@ pub async fn run_load_test(browser: &Browser, concurrency: u32, total: u64) -> a
         .fill("lt-concurrency", &concurrency.to_string())
         .await?;
     browser.fill("lt-total", &total.to_string()).await?;
-    browser.click("lt-start").await?;
-    browser
-        .wait_for_attr("lt-state", "data-state", "finished", wait)
-        .await
+    browser.click("lt-start").await
 }
 
 /// The dashboard behind nginx with its own `config.json` (written into a copy

@@ -7,7 +7,10 @@
 
 use std::time::Duration;
 
-use browser_tests::{eval, fast_fake_env, send_streams, Browser, LocalCluster};
+use browser_tests::{
+    eval, fast_fake_env, pick_stats_source, run_load_test, send_streams, start_load_test, Browser,
+    LocalCluster,
+};
 use serde_json::Value;
 use sse_core::cluster::{execution_stats_rows, merge_metrics};
 use sse_core::execution_stats::ExecutionStats;
@@ -57,15 +60,7 @@ async fn wait_for_cell(
 }
 
 async fn pick_source(browser: &Browser, source: &str) -> anyhow::Result<()> {
-    eval(
-        browser,
-        &format!(
-            "const s = document.querySelector('[data-testid=stats-source]');
-             s.value = '{source}'; s.dispatchEvent(new Event('change', {{ bubbles: true }}));
-             return s.value;"
-        ),
-    )
-    .await?;
+    pick_stats_source(browser, source).await?;
     browser
         .wait_for_attr("metrics-chart", "data-source", source, WAIT)
         .await
@@ -336,12 +331,7 @@ async fn an_instance_killed_mid_run_fails_its_own_requests_and_comes_back() -> a
     browser
         .wait_for_attr("status-indicator", "data-value", "3", WAIT)
         .await?;
-    browser.wait_for_testid("lt-open", WAIT).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
-    browser.fill("lt-concurrency", "6").await?;
-    browser.fill("lt-total", "36").await?;
-    browser.click("lt-start").await?;
+    start_load_test(&browser, 6, 36).await?;
     browser
         .wait_until(
             "Number((document.querySelector('[data-testid=lt-completed]') || {}).dataset?.value || 0) >= 6",
@@ -409,15 +399,7 @@ async fn without_instances_the_load_tester_says_a_balancer_hides_several() -> an
         .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
         .await?;
     // The load tester sees each answer's instance: three ids behind one address.
-    browser.wait_for_testid("lt-open", WAIT).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
-    browser.fill("lt-concurrency", "3").await?;
-    browser.fill("lt-total", "9").await?;
-    browser.click("lt-start").await?;
-    browser
-        .wait_for_attr("lt-state", "data-state", "finished", WAIT)
-        .await?;
+    run_load_test(&browser, 3, 9).await?;
     let note = browser.text_of("lt-instances-note").await?;
     assert!(note.contains("3 different instances"), "{note}");
     let mut completed = 0.0;

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use browser_tests::{
-    eval, fast_fake, send_streams, start_dashboard_with_config, Browser, FixedAnswer,
-    HostileService, InProcessBackend,
+    eval, fast_fake, pick_stats_source, send_streams, start_dashboard_with_config, Browser,
+    FixedAnswer, HostileService, InProcessBackend,
 };
 use serde_json::Value;
 use sse_backend::settings::Settings;
@@ -24,19 +24,6 @@ fn healthy() -> FixedAnswer {
     FixedAnswer::json(
         r#"{"status":"healthy","timestamp":"2026-12-02T10:00:00Z","version":"1.0.0","environment":"development"}"#,
     )
-}
-
-async fn pick_source(browser: &Browser, source: &str) -> anyhow::Result<()> {
-    eval(
-        browser,
-        &format!(
-            "const s = document.querySelector('[data-testid=stats-source]');
-             s.value = '{source}'; s.dispatchEvent(new Event('change', {{ bubbles: true }}));
-             return s.value;"
-        ),
-    )
-    .await?;
-    Ok(())
 }
 
 /// A table cell's attribute (`data-value`, `data-estimate`) or text (`text`).
@@ -89,7 +76,7 @@ async fn the_metrics_count_every_stream_as_the_execution_stats_do() -> anyhow::R
     browser
         .wait_for_attr("metrics-chart", "data-source", "execution-stats", WAIT)
         .await?;
-    pick_source(&browser, "metrics").await?;
+    pick_stats_source(&browser, "metrics").await?;
     browser
         .wait_for_attr("metrics-chart", "data-source", "metrics", WAIT)
         .await?;
@@ -124,7 +111,7 @@ async fn the_metrics_count_every_stream_as_the_execution_stats_do() -> anyhow::R
         strip.contains("/s"),
         "a rate since the previous poll: {strip}"
     );
-    pick_source(&browser, "execution-stats").await?;
+    pick_stats_source(&browser, "execution-stats").await?;
     browser
         .wait_for_attr("metrics-chart", "data-source", "execution-stats", WAIT)
         .await?;
@@ -244,7 +231,7 @@ async fn a_scrape_that_is_html_cut_off_or_garbage_is_named_and_nothing_panics() 
     let mut browser = Browser::launch().await?;
     browser.goto(&format!("{}/", nginx.url())).await?;
     wait_for_cell(&browser, "1", "count", "3").await?;
-    pick_source(&browser, "metrics").await?;
+    pick_stats_source(&browser, "metrics").await?;
     let said = |what: &'static str| {
         format!("(document.querySelector('[data-testid=stats-metrics-status]') || {{}}).textContent?.includes('{what}')")
     };
@@ -293,7 +280,7 @@ async fn when_the_metrics_view_cannot_load_the_execution_stats_stay_and_it_is_sa
     browser.block_urls(&["*load_tester*"]).await?;
     browser.goto(&format!("{}/", nginx.url())).await?;
     wait_for_cell(&browser, "1", "count", "1").await?;
-    pick_source(&browser, "metrics").await?;
+    pick_stats_source(&browser, "metrics").await?;
     browser
         .wait_until(
             "!document.querySelector('[data-testid=stats-full-error]').hidden",
