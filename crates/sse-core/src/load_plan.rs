@@ -1,12 +1,24 @@
 //! The load tester's form: what the user typed, checked field by field, and the
 //! plan a valid form makes (what the engine runs).
 
+use serde::{Deserialize, Serialize};
+
+use crate::load_model::LoadModel;
+use crate::slo::{Slo, DEFAULT_GOOD_PCT};
 use crate::stream::StreamRequest;
+use crate::sweep::{parse_steps, SweepPlan};
 
 pub const DEFAULT_PROMPT: &str = "Write a short poem about performance testing.";
 pub const DEFAULT_MODEL: &str = "gpt-3.5-turbo";
 pub const DEFAULT_PROVIDER: &str = "fake";
-pub const MAX_CONCURRENCY: u32 = 50;
+/// Requests in flight at most: what one HTTP/2 connection carries by
+/// default (nginx's `http2_max_concurrent_streams` is 128; a browser opens one
+/// connection per origin and queues requests beyond it).
+pub const MAX_CONCURRENCY: u32 = 128;
+/// Open-loop arrivals per second at most (the page sends them one by one).
+pub const MAX_RATE: f64 = 500.0;
+/// Longest run or sweep step (s).
+pub const MAX_DURATION_S: u64 = 3_600;
 /// A bound on one run, so that a typo cannot start a run of days.
 pub const MAX_TOTAL: u64 = 100_000;
 pub const DEFAULT_TIMEOUT_S: u64 = 120;
@@ -54,8 +66,10 @@ pub fn browser_caps_concurrency(protocol: Option<&str>, concurrency: u32) -> boo
         && matches!(protocol, Some("http/1.1" | "http/1.0") | None)
 }
 
-/// The form as typed.
-#[derive(Debug, Clone, PartialEq)]
+/// The form as typed (kept with a run in its exports and history, so that
+/// the run can be run again exactly: same plan, same seed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LoadForm {
     pub prompt: String,
     pub provider: String,
@@ -66,6 +80,26 @@ pub struct LoadForm {
     /// Send each worker's requests as its own user (`X-User-ID`), as many
     /// users would; otherwise all requests are one user (the browser's IP).
     pub user_per_worker: bool,
+    /// `closed`, `constant` or `poisson` ([`LoadModel::id`]).
+    pub mode: String,
+    /// Open loop: requests per second.
+    pub rate: String,
+    /// Seconds the run lasts (empty: until the total is sent).
+    pub duration_s: String,
+    /// Open loop: requests in flight at most.
+    pub max_in_flight: String,
+    /// Poisson: the seed of the arrivals.
+    pub seed: String,
+    /// Per-request targets in ms (empty: no target) and the good share in %.
+    pub slo_ttft_ms: String,
+    pub slo_e2e_ms: String,
+    pub slo_tpot_ms: String,
+    pub slo_good_pct: String,
+    /// Sweep steps, "5,10,20,40" (empty: one run, no sweep).
+    pub sweep_steps: String,
+    pub step_s: String,
+    pub warmup_s: String,
+    pub stop_early: bool,
 }
 
 impl Default for LoadForm {
@@ -78,6 +112,19 @@ impl Default for LoadForm {
             total: "50".into(),
             timeout_s: DEFAULT_TIMEOUT_S.to_string(),
             user_per_worker: true,
+            mode: LoadModel::Closed.id().into(),
+            rate: "10".into(),
+            duration_s: String::new(),
+            max_in_flight: "100".into(),
+            seed: "1".into(),
+            slo_ttft_ms: String::new(),
+            slo_e2e_ms: String::new(),
+            slo_tpot_ms: String::new(),
+            slo_good_pct: DEFAULT_GOOD_PCT.to_string(),
+            sweep_steps: String::new(),
+            step_s: "30".into(),
+            warmup_s: "5".into(),
+            stop_early: true,
         }
     }
 }
@@ -94,6 +141,54 @@ pub struct LoadPlan {
     pub total: u64,
     pub timeout_ms: u64,
     pub user_per_worker: bool,
+    pub model: LoadModel,
+    /// Open loop: arrivals per second (of the first step in a sweep).
+    pub rate_per_s: f64,
+    pub duration_ms: Option<u64>,
+    pub max_in_flight: u32,
+    pub seed: u64,
+    pub slo: Slo,
+    pub sweep: Option<SweepPlan>,
+}
+
+impl LoadPlan {
+    /// The steps the run is made of: the sweep's, or one step of the whole run.
+    pub fn step_loads(&self) -> Vec<f64> {
+        match &self.sweep {
+            Some(sweep) => sweep.steps.clone(),
+            None if self.model.is_open() => vec![self.rate_per_s],
+            None => vec![f64::from(self.concurrency)],
+        }
+    }
+
+    /// What a step's load is counted in.
+    pub fn load_unit(&self) -> &'static str {
+        if self.model.is_open() {
+            "req/s"
+        } else {
+            "concurrent"
+        }
+    }
+}
+
+/// A decimal number in `min..=max` (or absent when `optional` and blank).
+fn decimal(
+    field: &'static str,
+    label: &str,
+    text: &str,
+    (min, max): (f64, f64),
+) -> Result<Option<f64>, FormProblem> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > min && v <= max => Ok(Some(v)),
+        _ => Err(FormProblem::new(
+            field,
+            format!("{label} must be a number above {min} and at most {max}; \"{text}\" is not."),
+        )),
+    }
 }
 
 fn whole_number(
@@ -157,12 +252,16 @@ impl LoadForm {
         );
         let total = whole_number("total", "Total requests", &self.total, 1, MAX_TOTAL);
         let timeout = whole_number("timeout", "The timeout", &self.timeout_s, 1, MAX_TIMEOUT_S);
+        let load = self.load_fields(&mut problems);
         let (concurrency, total, timeout) = match (concurrency, total, timeout) {
             (Ok(c), Ok(t), Ok(s)) if problems.is_empty() => (c, t, s),
             (c, t, s) => {
                 problems.extend([c.err(), t.err(), s.err()].into_iter().flatten());
                 return Err(problems);
             }
+        };
+        let Some((model, rate_per_s, duration_ms, max_in_flight, seed, slo, sweep)) = load else {
+            return Err(problems);
         };
         Ok(LoadPlan {
             request,
@@ -171,7 +270,165 @@ impl LoadForm {
             total,
             timeout_ms: timeout * 1000,
             user_per_worker: self.user_per_worker,
+            model,
+            rate_per_s,
+            duration_ms,
+            max_in_flight,
+            seed,
+            slo,
+            sweep,
         })
+    }
+
+    /// The load model, SLO and sweep fields; their problems go to `problems`.
+    #[allow(clippy::type_complexity)]
+    fn load_fields(
+        &self,
+        problems: &mut Vec<FormProblem>,
+    ) -> Option<(
+        LoadModel,
+        f64,
+        Option<u64>,
+        u32,
+        u64,
+        Slo,
+        Option<SweepPlan>,
+    )> {
+        let mut check = |result: Result<Option<f64>, FormProblem>| match result {
+            Ok(v) => v,
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        };
+        let Some(model) = LoadModel::from_id(&self.mode) else {
+            problems.push(FormProblem::new(
+                "mode",
+                format!(
+                    "\"{}\" is no load model: closed, constant or poisson.",
+                    self.mode.trim()
+                ),
+            ));
+            return None;
+        };
+        let open = model.is_open();
+        let rate = if open {
+            check(decimal(
+                "rate",
+                "The rate (requests/s)",
+                &self.rate,
+                (0.0, MAX_RATE),
+            ))
+        } else {
+            None
+        };
+        let duration = check(decimal(
+            "duration",
+            "The duration (s)",
+            &self.duration_s,
+            (0.0, MAX_DURATION_S as f64),
+        ));
+        let targets = [
+            ("slo-ttft", "The TTFT target (ms)", &self.slo_ttft_ms),
+            ("slo-e2e", "The E2E target (ms)", &self.slo_e2e_ms),
+            ("slo-tpot", "The TPOT target (ms)", &self.slo_tpot_ms),
+        ]
+        .map(|(field, label, text)| check(decimal(field, label, text, (0.0, 3_600_000.0))));
+        let good_pct = check(decimal(
+            "slo-good",
+            "The good share (%)",
+            &self.slo_good_pct,
+            (0.0, 100.0),
+        ));
+        let (max_in_flight, seed) = if open {
+            (
+                whole_number(
+                    "max-in-flight",
+                    "Requests in flight at most",
+                    &self.max_in_flight,
+                    1,
+                    u64::from(MAX_CONCURRENCY),
+                )
+                .map_err(|p| problems.push(p))
+                .ok(),
+                if model == LoadModel::Poisson {
+                    whole_number("seed", "The seed", &self.seed, 0, u64::from(u32::MAX))
+                        .map_err(|p| problems.push(p))
+                        .ok()
+                } else {
+                    Some(0)
+                },
+            )
+        } else {
+            (Some(0), Some(0))
+        };
+        let sweep = self.sweep_plan(open, problems);
+        if open && rate.is_none() && !problems.iter().any(|p| p.field.as_deref() == Some("rate")) {
+            problems.push(FormProblem::new(
+                "rate",
+                "The rate (requests/s) is required.".into(),
+            ));
+        }
+        if !problems.is_empty() {
+            return None;
+        }
+        let [ttft_ms, e2e_ms, tpot_ms] = targets;
+        let slo = Slo {
+            ttft_ms,
+            e2e_ms,
+            tpot_ms,
+            good_pct: good_pct.unwrap_or(DEFAULT_GOOD_PCT),
+        };
+        Some((
+            model,
+            rate.unwrap_or(0.0),
+            duration.map(|s| (s * 1000.0).round() as u64),
+            max_in_flight? as u32,
+            seed?,
+            slo,
+            sweep?,
+        ))
+    }
+
+    /// The sweep (`Some(None)` when no steps are listed); `None` on a problem.
+    fn sweep_plan(&self, open: bool, problems: &mut Vec<FormProblem>) -> Option<Option<SweepPlan>> {
+        if self.sweep_steps.trim().is_empty() {
+            return Some(None);
+        }
+        let max = if open {
+            MAX_RATE
+        } else {
+            f64::from(MAX_CONCURRENCY)
+        };
+        let steps = parse_steps(&self.sweep_steps, max, !open)
+            .map_err(|message| problems.push(FormProblem::new("sweep-steps", message)))
+            .ok();
+        let step_s = whole_number("step", "Seconds per step", &self.step_s, 2, MAX_DURATION_S)
+            .map_err(|p| problems.push(p))
+            .ok();
+        let warmup_s = whole_number(
+            "warmup",
+            "The warm-up (s)",
+            &self.warmup_s,
+            0,
+            MAX_DURATION_S,
+        )
+        .map_err(|p| problems.push(p))
+        .ok();
+        let (steps, step_s, warmup_s) = (steps?, step_s?, warmup_s?);
+        if warmup_s >= step_s {
+            problems.push(FormProblem::new(
+                "warmup",
+                format!("The warm-up ({warmup_s} s) must be shorter than a step ({step_s} s)."),
+            ));
+            return None;
+        }
+        Some(Some(SweepPlan {
+            steps,
+            step_ms: step_s * 1000,
+            warmup_ms: warmup_s * 1000,
+            stop_early: self.stop_early,
+        }))
     }
 }
 
@@ -203,7 +460,7 @@ mod tests {
     #[test]
     fn absurd_numbers_get_a_message_each() {
         let form = LoadForm {
-            concurrency: "51".into(),
+            concurrency: "129".into(),
             total: "-3".into(),
             timeout_s: "1e9".into(),
             ..LoadForm::default()
@@ -215,7 +472,7 @@ mod tests {
                 .map(|p| p.message.as_str())
                 .collect::<Vec<_>>(),
             [
-                "Concurrency must be from 1 to 50; 51 is out of range.",
+                "Concurrency must be from 1 to 128; 129 is out of range.",
                 "Total requests must be from 1 to 100000, not negative.",
                 "The timeout must be a whole number from 1 to 3600; \"1e9\" is not.",
             ]
@@ -262,6 +519,91 @@ mod tests {
             ..LoadForm::default()
         };
         assert_eq!(form.plan().expect("valid").concurrency, 7);
+    }
+
+    #[test]
+    fn open_loop_slo_and_sweep_fields_make_the_plan() {
+        let form = LoadForm {
+            mode: "poisson".into(),
+            rate: "20".into(),
+            duration_s: "5".into(),
+            max_in_flight: "64".into(),
+            seed: "9".into(),
+            slo_ttft_ms: "1000".into(),
+            slo_good_pct: "90".into(),
+            sweep_steps: "5,10,20".into(),
+            step_s: "10".into(),
+            warmup_s: "2".into(),
+            ..LoadForm::default()
+        };
+        let plan = form.plan().expect("valid");
+        assert_eq!(plan.model, LoadModel::Poisson);
+        assert_eq!(
+            (
+                plan.rate_per_s,
+                plan.duration_ms,
+                plan.max_in_flight,
+                plan.seed
+            ),
+            (20.0, Some(5_000), 64, 9)
+        );
+        assert_eq!(
+            (plan.slo.ttft_ms, plan.slo.e2e_ms, plan.slo.good_pct),
+            (Some(1_000.0), None, 90.0)
+        );
+        let sweep = plan.sweep.clone().expect("a sweep");
+        assert_eq!(
+            (sweep.steps.len(), sweep.step_ms, sweep.warmup_ms),
+            (3, 10_000, 2_000)
+        );
+        assert_eq!(plan.step_loads(), [5.0, 10.0, 20.0]);
+        let bad = LoadForm {
+            mode: "constant".into(),
+            rate: "0".into(),
+            max_in_flight: "500".into(),
+            slo_ttft_ms: "-1".into(),
+            slo_good_pct: "150".into(),
+            sweep_steps: "10,5".into(),
+            ..LoadForm::default()
+        };
+        assert_eq!(
+            fields(&bad),
+            [
+                "rate",
+                "slo-ttft",
+                "slo-good",
+                "max-in-flight",
+                "sweep-steps"
+            ]
+        );
+        let warmup = LoadForm {
+            sweep_steps: "1,2".into(),
+            step_s: "5".into(),
+            warmup_s: "5".into(),
+            ..LoadForm::default()
+        };
+        assert_eq!(fields(&warmup), ["warmup"]);
+        assert_eq!(
+            fields(&LoadForm {
+                mode: "burst".into(),
+                ..LoadForm::default()
+            }),
+            ["mode"]
+        );
+        assert_eq!(
+            fields(&LoadForm {
+                mode: "constant".into(),
+                rate: " ".into(),
+                ..LoadForm::default()
+            }),
+            ["rate"]
+        );
+        // A closed loop ignores the open-loop fields.
+        let closed = LoadForm {
+            rate: "nonsense".into(),
+            ..LoadForm::default()
+        };
+        assert_eq!(closed.plan().expect("valid").step_loads(), [10.0]);
     }
 
     #[test]

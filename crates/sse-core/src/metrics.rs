@@ -13,15 +13,21 @@ pub enum Metric {
     Itl,
     Tpot,
     BrowserWait,
+    E2eIntended,
+    TtftIntended,
+    Lateness,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 5] = [
+    pub const ALL: [Metric; 8] = [
         Metric::E2e,
         Metric::Ttft,
+        Metric::E2eIntended,
+        Metric::TtftIntended,
         Metric::Itl,
         Metric::Tpot,
         Metric::BrowserWait,
+        Metric::Lateness,
     ];
 
     /// The stable short name in hooks (`lt-e2e-p50`) and exports (`e2e_p50_ms`).
@@ -32,6 +38,9 @@ impl Metric {
             Self::Itl => "itl",
             Self::Tpot => "tpot",
             Self::BrowserWait => "queue",
+            Self::E2eIntended => "e2e-intended",
+            Self::TtftIntended => "ttft-intended",
+            Self::Lateness => "lateness",
         }
     }
 
@@ -42,6 +51,9 @@ impl Metric {
             Self::Itl => "ITL",
             Self::Tpot => "TPOT",
             Self::BrowserWait => "Browser wait",
+            Self::E2eIntended => "E2E from intended start",
+            Self::TtftIntended => "TTFT from intended start",
+            Self::Lateness => "Send lateness",
         }
     }
 
@@ -52,7 +64,18 @@ impl Metric {
             Self::Itl => "Inter-token latency: each gap between two consecutive content chunks of one request; all gaps of all completed requests are pooled. A chunk holds 2–6 characters: ITL is per chunk, not per token.",
             Self::Tpot => "Time per output token: (E2E − TTFT) / (output tokens − 1), per completed request with more than one token.",
             Self::BrowserWait => "From fetch() to the request leaving the browser (Resource Timing `requestStart − startTime`): waiting for a connection, plus connecting. Over HTTP/1.1 requests beyond 6 per host wait here. Absent when the browser does not expose it (a cross-origin API without `Timing-Allow-Origin`).",
+            Self::E2eIntended => "E2E measured from the request's intended start (its arrival in an open loop) instead of its send: what a user arriving then waited, the time the request waited for a free slot or a busy page included. Without it an overloaded service looks faster than it is (coordinated omission). In a closed loop it equals E2E. Completed requests only.",
+            Self::TtftIntended => "TTFT measured from the request's intended start (see E2E from intended start): the first token as a user arriving then saw it. SLO targets judge this one. Completed requests only.",
+            Self::Lateness => "Open loop: the request's send minus its intended start, for every sent request. A send more than 10 ms late is a late start (the cap on requests in flight was reached, or the page was busy).",
         }
+    }
+
+    /// Whether the metric only exists in an open loop.
+    pub fn open_loop_only(self) -> bool {
+        matches!(
+            self,
+            Self::E2eIntended | Self::TtftIntended | Self::Lateness
+        )
     }
 
     /// This metric's figures in a run's summary.
@@ -63,6 +86,9 @@ impl Metric {
             Self::Itl => &run.itl,
             Self::Tpot => &run.tpot,
             Self::BrowserWait => &run.browser_queue,
+            Self::E2eIntended => &run.e2e_intended,
+            Self::TtftIntended => &run.ttft_intended,
+            Self::Lateness => &run.lateness,
         }
     }
 }
@@ -158,14 +184,26 @@ pub enum RunFigure {
     RequestsPerSecond,
     TokensPerSecond,
     CacheHits,
+    Goodput,
+    GoodShare,
+    Verdict,
+    LateStarts,
+    Dropped,
+    MaxSustainable,
 }
 
 impl RunFigure {
-    pub const ALL: [RunFigure; 4] = [
+    pub const ALL: [RunFigure; 10] = [
         RunFigure::OutputTokens,
         RunFigure::RequestsPerSecond,
         RunFigure::TokensPerSecond,
         RunFigure::CacheHits,
+        RunFigure::Goodput,
+        RunFigure::GoodShare,
+        RunFigure::Verdict,
+        RunFigure::LateStarts,
+        RunFigure::Dropped,
+        RunFigure::MaxSustainable,
     ];
 
     pub fn label(self) -> &'static str {
@@ -174,6 +212,12 @@ impl RunFigure {
             Self::RequestsPerSecond => "Requests/s",
             Self::TokensPerSecond => "Tokens/s",
             Self::CacheHits => "Cache hits",
+            Self::Goodput => "Goodput",
+            Self::GoodShare => "Good requests",
+            Self::Verdict => "SLO verdict",
+            Self::LateStarts => "Late starts",
+            Self::Dropped => "Dropped arrivals",
+            Self::MaxSustainable => "Highest load meeting the SLOs",
         }
     }
 
@@ -183,6 +227,12 @@ impl RunFigure {
             Self::RequestsPerSecond => "Completed requests per second over the run's wall time (run start → last request's end).",
             Self::TokensPerSecond => "Output tokens of all requests per second over the run's wall time.",
             Self::CacheHits => "Requests answered from the service's cache: their chunk or `complete` event carries `\"cached\": true`.",
+            Self::Goodput => "Good requests per second of the measured time (vLLM's goodput): completed requests that met every SLO target (TTFT and E2E from the intended start, TPOT). Absent targets: every completed request is good.",
+            Self::GoodShare => "Good requests of those that completed or failed, in percent (requests aborted by Stop are neither).",
+            Self::Verdict => "pass when the good share reaches the share the run must reach, fail when not, none when no target is set or nothing ended; the reason names each target's p95 against it.",
+            Self::LateStarts => "Open loop: requests sent more than 10 ms after their intended start, because the cap on requests in flight was reached or the page was busy (k6 counts such iterations as dropped; here they are sent late and their wait counts).",
+            Self::Dropped => "Open loop: arrivals never sent, because the run's duration ended (or Stop came) while they waited for a free slot.",
+            Self::MaxSustainable => "Sweep: the highest step (concurrency, or requests/s in an open loop) whose verdict passed; each step's warm-up is not counted.",
         }
     }
 }

@@ -125,9 +125,28 @@ pub struct RequestRecord {
     /// The instance that served it (`x-instance-id`, else `x-upstream-addr`;
     /// see [`crate::instances::attribution`]), when the answer said.
     pub instance: Option<String>,
+    /// When an open loop meant to send it (same clock as `sent_at_ms`); `None`
+    /// in a closed loop, where the intended start is the send.
+    pub intended_at_ms: Option<f64>,
 }
 
 impl RequestRecord {
+    /// How late it was sent after its intended start (open loop only).
+    pub fn lateness_ms(&self) -> Option<f64> {
+        self.intended_at_ms.map(|i| (self.sent_at_ms - i).max(0.0))
+    }
+
+    /// What the SLO targets judge: TTFT and E2E from the intended start.
+    pub fn latencies(&self) -> crate::slo::RequestLatencies {
+        let late = self.lateness_ms().unwrap_or(0.0);
+        crate::slo::RequestLatencies {
+            completed: self.outcome == Outcome::Completed,
+            ttft_ms: self.ttft_ms.map(|t| t + late),
+            e2e_ms: self.e2e_ms + late,
+            tpot_ms: self.tpot_ms(),
+        }
+    }
+
     /// TPOT (see the module notes); `None` with fewer than two tokens or no TTFT.
     pub fn tpot_ms(&self) -> Option<f64> {
         let ttft = self.ttft_ms?;
@@ -168,6 +187,7 @@ impl RequestRecorder {
                 browser_queue_ms: None,
                 protocol: None,
                 instance: None,
+                intended_at_ms: None,
             },
             last_content_at: None,
             finished_at: None,

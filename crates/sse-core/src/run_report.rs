@@ -7,10 +7,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::distribution::Summary;
-use crate::load_plan::LoadPlan;
+use crate::load_model::LoadModel;
+use crate::load_plan::{LoadForm, LoadPlan};
 use crate::metrics::{Metric, Statistic};
 use crate::recorder::RequestRecord;
 use crate::run_stats::{FailureGroup, RunStats};
+use crate::slo::{goodput, Slo, Verdict, VerdictState};
+use crate::sweep::{max_sustainable, StepResult};
 
 /// A browser wait longer than this is worth a warning (ms).
 pub const LONG_BROWSER_WAIT_MS: f64 = 100.0;
@@ -93,6 +96,61 @@ pub struct RunSummary {
     /// Each instance's share, in name order (empty when no answer named one).
     #[serde(default)]
     pub by_instance: Vec<InstanceSummary>,
+    /// The form as typed: load model, rate, seed, SLOs, sweep (to run it again).
+    #[serde(default)]
+    pub form: Option<LoadForm>,
+    #[serde(default)]
+    pub load_model: LoadModel,
+    /// Open loop: arrivals per second (the first step's in a sweep).
+    #[serde(default)]
+    pub rate_per_s: Option<f64>,
+    #[serde(default)]
+    pub slo: Slo,
+    #[serde(default)]
+    pub goodput_rps: Option<f64>,
+    #[serde(default)]
+    pub good_pct: Option<f64>,
+    #[serde(default = "no_verdict")]
+    pub verdict: Verdict,
+    #[serde(default)]
+    pub late_starts: u64,
+    #[serde(default)]
+    pub dropped: u64,
+    #[serde(default)]
+    pub e2e_intended: Summary,
+    #[serde(default)]
+    pub ttft_intended: Summary,
+    #[serde(default)]
+    pub lateness: Summary,
+    /// Every step of a sweep (empty for a single run).
+    #[serde(default)]
+    pub steps: Vec<StepResult>,
+    #[serde(default)]
+    pub warmup_ms: u64,
+    #[serde(default)]
+    pub max_sustainable: Option<f64>,
+}
+
+/// A sweep passes when one of its steps did; the reason names the highest.
+fn sweep_verdict(steps: &[StepResult], unit: &str) -> Verdict {
+    let state = if steps.iter().all(|s| s.verdict.state == VerdictState::None) {
+        VerdictState::None
+    } else if max_sustainable(steps).is_some() {
+        VerdictState::Pass
+    } else {
+        VerdictState::Fail
+    };
+    Verdict {
+        state,
+        reason: crate::sweep::max_sustainable_sentence(steps, unit),
+    }
+}
+
+fn no_verdict() -> Verdict {
+    Verdict {
+        state: VerdictState::None,
+        reason: "no SLO target set".into(),
+    }
 }
 
 /// One instance's share of a run.
@@ -115,6 +173,9 @@ pub struct RunContext<'a> {
     pub api_base: &'a str,
     pub plan: &'a LoadPlan,
     pub stopped: bool,
+    pub form: Option<&'a LoadForm>,
+    /// A sweep's steps so far.
+    pub steps: &'a [StepResult],
 }
 
 impl RunSummary {
@@ -162,7 +223,33 @@ impl RunSummary {
                     first_failure: share.first_failure.clone(),
                 })
                 .collect(),
+            form: context.form.cloned(),
+            load_model: plan.model,
+            rate_per_s: plan.model.is_open().then_some(plan.rate_per_s),
+            slo: plan.slo.clone(),
+            goodput_rps: goodput(stats.good, stats.wall_ms(None)),
+            good_pct: {
+                let judged = stats.judged();
+                (judged.judged > 0).then(|| judged.good as f64 / judged.judged as f64 * 100.0)
+            },
+            verdict: if context.steps.is_empty() {
+                plan.slo.verdict(&stats.judged())
+            } else {
+                sweep_verdict(context.steps, plan.load_unit())
+            },
+            late_starts: stats.late_starts,
+            dropped: stats.dropped,
+            e2e_intended: stats.e2e_intended.summary(),
+            ttft_intended: stats.ttft_intended.summary(),
+            lateness: stats.lateness.summary(),
+            steps: context.steps.to_vec(),
+            warmup_ms: plan.sweep.as_ref().map_or(0, |s| s.warmup_ms),
+            max_sustainable: max_sustainable(context.steps),
         }
+    }
+
+    pub fn is_sweep(&self) -> bool {
+        !self.steps.is_empty()
     }
 }
 
@@ -300,15 +387,60 @@ pub fn to_csv(summary: &RunSummary, rows: &[RequestRow]) -> String {
     for (key, value) in figures {
         out.push_str(&format!("# {key},{}\n", csv_number(Some(value))));
     }
+    out.push_str(&format!("# load_model,{}\n", summary.load_model.id()));
+    let more = [
+        ("rate_per_s", summary.rate_per_s),
+        ("slo_ttft_ms", summary.slo.ttft_ms),
+        ("slo_e2e_ms", summary.slo.e2e_ms),
+        ("slo_tpot_ms", summary.slo.tpot_ms),
+        ("slo_good_pct", Some(summary.slo.good_pct)),
+        ("goodput_per_s", summary.goodput_rps),
+        ("good_pct", summary.good_pct),
+        ("late_starts", Some(summary.late_starts as f64)),
+        ("dropped", Some(summary.dropped as f64)),
+        ("max_sustainable", summary.max_sustainable),
+    ];
+    for (key, value) in more {
+        out.push_str(&format!("# {key},{}\n", csv_number(value)));
+    }
+    out.push_str(&format!(
+        "# verdict,{},{}\n",
+        summary.verdict.state.id(),
+        csv_text(&summary.verdict.reason)
+    ));
     for metric in Metric::ALL {
         for statistic in Statistic::PERCENTILES {
             out.push_str(&format!(
                 "# {}_{}_ms,{}\n",
-                metric.id(),
+                metric.id().replace('-', "_"),
                 statistic.id(),
                 csv_number(statistic.of(metric.of(summary)))
             ));
         }
+    }
+    if !summary.steps.is_empty() {
+        out.push_str("# step,offered,throughput_per_s,goodput_per_s,ttft_p95_ms,e2e_p95_ms,ttft_intended_p95_ms,e2e_intended_p95_ms,completed,failed,late_starts,verdict\n");
+    }
+    for step in &summary.steps {
+        let numbers = [
+            Some(step.offered),
+            step.throughput_rps,
+            step.goodput_rps,
+            step.ttft.p95,
+            step.e2e.p95,
+            step.ttft_intended.p95,
+            step.e2e_intended.p95,
+            Some(step.completed as f64),
+            Some(step.failed as f64),
+            Some(step.late_starts as f64),
+        ]
+        .map(csv_number);
+        out.push_str(&format!(
+            "# step {},{},{}\n",
+            step.step,
+            numbers.join(","),
+            step.verdict.state.id()
+        ));
     }
     out
 }
@@ -339,7 +471,7 @@ pub fn history_to_json(history: &[RunSummary]) -> String {
 /// One line of a side-by-side comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComparisonRow {
-    pub label: &'static str,
+    pub label: String,
     /// `ms`, `/s` or empty for counts.
     pub unit: &'static str,
     pub a: Option<f64>,
@@ -350,10 +482,10 @@ pub struct ComparisonRow {
 
 /// Runs `a` and `b` side by side.
 pub fn compare(a: &RunSummary, b: &RunSummary) -> Vec<ComparisonRow> {
-    let row = |label, unit, f: &dyn Fn(&RunSummary) -> Option<f64>| {
+    let row = |label: &str, unit, f: &dyn Fn(&RunSummary) -> Option<f64>| {
         let (va, vb) = (f(a), f(b));
         ComparisonRow {
-            label,
+            label: label.to_owned(),
             unit,
             a: va,
             b: vb,
@@ -363,8 +495,9 @@ pub fn compare(a: &RunSummary, b: &RunSummary) -> Vec<ComparisonRow> {
             },
         }
     };
-    vec![
+    let mut rows = vec![
         row("Concurrency", "", &|r| Some(f64::from(r.concurrency))),
+        row("Rate (open loop)", "/s", &|r| r.rate_per_s),
         row("Requests", "", &|r| Some(r.requests as f64)),
         row("Completed", "", &|r| Some(r.completed as f64)),
         row("Failed", "", &|r| Some(r.failed as f64)),
@@ -380,7 +513,46 @@ pub fn compare(a: &RunSummary, b: &RunSummary) -> Vec<ComparisonRow> {
         row("ITL p99", "ms", &|r| r.itl.p99),
         row("TPOT p50", "ms", &|r| r.tpot.p50),
         row("Browser queue p95", "ms", &|r| r.browser_queue.p95),
-    ]
+        row("E2E p95 from intended start", "ms", &|r| r.e2e_intended.p95),
+        row("TTFT p95 from intended start", "ms", &|r| {
+            r.ttft_intended.p95
+        }),
+        row("Late starts", "", &|r| Some(r.late_starts as f64)),
+        row("Goodput", "/s", &|r| r.goodput_rps),
+        row("Good requests %", "", &|r| r.good_pct),
+        row("Highest load meeting the SLOs", "", &|r| r.max_sustainable),
+    ];
+    // Step by step: the k-th step of each, whatever load each offered.
+    for k in 0..a.steps.len().max(b.steps.len()) {
+        let step =
+            |f: fn(&StepResult) -> Option<f64>| move |r: &RunSummary| r.steps.get(k).and_then(f);
+        let n = k + 1;
+        rows.extend([
+            row(&format!("Step {n} offered"), "", &step(|s| Some(s.offered))),
+            row(
+                &format!("Step {n} throughput"),
+                "/s",
+                &step(|s| s.throughput_rps),
+            ),
+            row(&format!("Step {n} goodput"), "/s", &step(|s| s.goodput_rps)),
+            row(
+                &format!("Step {n} TTFT p95 (intended)"),
+                "ms",
+                &step(|s| s.ttft_intended.p95),
+            ),
+            row(
+                &format!("Step {n} E2E p95 (intended)"),
+                "ms",
+                &step(|s| s.e2e_intended.p95),
+            ),
+            row(
+                &format!("Step {n} failed"),
+                "",
+                &step(|s| Some(s.failed as f64)),
+            ),
+        ]);
+    }
+    rows
 }
 
 #[cfg(test)]
@@ -433,6 +605,8 @@ mod tests {
             api_base: "/api/v1",
             plan: &plan,
             stopped: false,
+            form: None,
+            steps: &[],
         };
         (RunSummary::new(&context, &stats), rows)
     }
@@ -555,6 +729,10 @@ mod tests {
         b.ttft.p50 = None;
         let rows = compare(&a, &b);
         let e2e = rows.iter().find(|r| r.label == "E2E p50").expect("row");
+        assert!(
+            !rows.iter().any(|r| r.label.starts_with("Step ")),
+            "no sweep, no steps"
+        );
         assert_eq!(e2e.change_percent, Some(50.0));
         let ttft = rows.iter().find(|r| r.label == "TTFT p50").expect("row");
         assert_eq!((ttft.b, ttft.change_percent), (None, None));

@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 
 use crate::distribution::Distribution;
+use crate::load_model::LATE_START_MS;
 use crate::recorder::{Outcome, RequestRecord};
+use crate::slo::{JudgedFigures, Slo};
 
 /// One kind of failure: how often, and the first message seen.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -147,6 +149,19 @@ pub struct RunStats {
     pub by_protocol: BTreeMap<String, u64>,
     /// Instance -> its requests (only those whose answer named an instance).
     pub by_instance: BTreeMap<String, InstanceShare>,
+    /// The targets requests are judged by.
+    pub slo: Slo,
+    /// E2E and TTFT from the intended start (completed requests).
+    pub e2e_intended: Distribution,
+    pub ttft_intended: Distribution,
+    /// Open loop: send minus intended start, of every sent request.
+    pub lateness: Distribution,
+    /// Open loop: requests sent more than [`LATE_START_MS`] after their arrival.
+    pub late_starts: u64,
+    /// Completed requests that met every target.
+    pub good: u64,
+    /// Open loop: arrivals never sent (the duration ended or Stop came first).
+    pub dropped: u64,
 }
 
 /// Default chart window: 1 s, at most 600 windows before they are merged.
@@ -181,6 +196,30 @@ impl RunStats {
             browser_queue: Distribution::new(),
             by_protocol: BTreeMap::new(),
             by_instance: BTreeMap::new(),
+            slo: Slo::default(),
+            e2e_intended: Distribution::new(),
+            ttft_intended: Distribution::new(),
+            lateness: Distribution::new(),
+            late_starts: 0,
+            good: 0,
+            dropped: 0,
+        }
+    }
+
+    /// The same statistics, judging requests by `slo`.
+    pub fn judged_by(mut self, slo: Slo) -> Self {
+        self.slo = slo;
+        self
+    }
+
+    /// What the verdict needs.
+    pub fn judged(&self) -> JudgedFigures {
+        JudgedFigures {
+            good: self.good,
+            judged: self.completed + self.failed,
+            ttft_p95_ms: self.ttft_intended.percentile(95.0),
+            e2e_p95_ms: self.e2e_intended.percentile(95.0),
+            tpot_p95_ms: self.tpot.percentile(95.0),
         }
     }
 
@@ -206,6 +245,19 @@ impl RunStats {
         if let Some(protocol) = &record.protocol {
             *self.by_protocol.entry(protocol.clone()).or_default() += 1;
         }
+
+        if let Some(late) = record.lateness_ms() {
+            self.lateness.record(late);
+            self.late_starts += u64::from(late > LATE_START_MS);
+        }
+        let latencies = record.latencies();
+        if latencies.completed {
+            self.e2e_intended.record(latencies.e2e_ms);
+            if let Some(ttft) = latencies.ttft_ms {
+                self.ttft_intended.record(ttft);
+            }
+        }
+        self.good += u64::from(self.slo.is_good(&latencies));
 
         if let Some(instance) = &record.instance {
             let share = self.by_instance.entry(instance.clone()).or_default();

@@ -123,7 +123,50 @@ fn record(
         browser_queue_ms: Some(e2e_ms / 100.0),
         protocol: Some("h2".into()),
         instance: None,
+        intended_at_ms: None,
     }
+}
+
+#[test]
+fn run_stats_judge_open_loop_requests_from_their_intended_start() {
+    use sse_core::slo::{Slo, VerdictState};
+    let slo = Slo {
+        ttft_ms: Some(150.0),
+        good_pct: 60.0,
+        ..Slo::default()
+    };
+    let mut stats = RunStats::new(0.0).judged_by(slo.clone());
+    // Three completed requests of E2E 1 s and TTFT 100 ms: on time, 5 ms
+    // late (not a late start), 200 ms late (its TTFT from arrival is 300 ms).
+    for (end, lateness) in [(1_000.0, 0.0), (2_000.0, 5.0), (3_000.0, 200.0)] {
+        let mut r = record(end, Outcome::Completed, 1_000.0, Some(200), "1-Direct");
+        r.ttft_ms = Some(100.0);
+        r.intended_at_ms = Some(r.sent_at_ms - lateness);
+        stats.add(&r);
+    }
+    let mut failed = record(4_000.0, Outcome::EndedEarly, 10.0, Some(200), "1-Direct");
+    failed.intended_at_ms = Some(failed.sent_at_ms);
+    stats.add(&failed);
+    assert_eq!(stats.late_starts, 1);
+    assert_eq!(stats.lateness.count(), 4);
+    assert_eq!(stats.lateness.max(), Some(200.0));
+    assert_eq!(stats.e2e.max(), Some(1_000.0), "from the send");
+    assert_eq!(stats.e2e_intended.max(), Some(1_200.0), "from the arrival");
+    assert_eq!(stats.ttft_intended.max(), Some(300.0));
+    assert_eq!(stats.good, 2, "the late one missed the TTFT target; the failed one is not good");
+    let judged = stats.judged();
+    assert_eq!((judged.good, judged.judged), (2, 4));
+    let verdict = slo.verdict(&judged);
+    assert_eq!(verdict.state, VerdictState::Fail, "{}", verdict.reason);
+    assert_eq!(
+        verdict.reason,
+        "p95 TTFT 300.0 ms over the 150.0 ms target; 50 % good (2 of 4), 60 % needed"
+    );
+    // A closed loop has no intended start: no lateness, intended = actual.
+    let mut closed = RunStats::new(0.0);
+    closed.add(&record(1_000.0, Outcome::Completed, 900.0, Some(200), "1-Direct"));
+    assert_eq!(closed.lateness.count(), 0);
+    assert_eq!(closed.e2e_intended.max(), closed.e2e.max());
 }
 
 #[test]
