@@ -154,7 +154,60 @@ impl ChartOption {
     }
 }
 
-fn option_of(chart: &ChartOption) -> Option<JsValue> {
+/// A chart with two value axes (left: `y_axes[0]`, right: `y_axes[1]`); a
+/// line goes to the right one with `y_axis_index(1)`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TwoAxisChart {
+    #[serde(flatten)]
+    base: TwoAxisBase,
+    y_axis: [Axis; 2],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TwoAxisBase {
+    background_color: &'static str,
+    color: [&'static str; 8],
+    legend: Legend,
+    tooltip: Tooltip,
+    grid: Grid,
+    x_axis: Axis,
+    series: Vec<Series>,
+}
+
+impl TwoAxisChart {
+    pub fn new(x_axis: Axis, left: Axis, right: Axis) -> Self {
+        let ChartOption {
+            background_color,
+            color,
+            legend,
+            tooltip,
+            grid,
+            ..
+        } = ChartOption::new(Axis::new(), Axis::new());
+        Self {
+            base: TwoAxisBase {
+                background_color,
+                color,
+                legend,
+                tooltip,
+                grid,
+                x_axis,
+                series: Vec::new(),
+            },
+            y_axis: [left, right],
+        }
+    }
+
+    pub fn line(mut self, line: Line) -> Self {
+        self.base.series.push(Series::Line(Box::new(line)));
+        self
+    }
+}
+
+/// A chart option as ECharts takes it.
+pub fn option_of(chart: &impl Serialize) -> Option<JsValue> {
     let json = serde_json::to_string(chart).ok()?;
     js_sys::JSON::parse(&json).ok()
 }
@@ -168,10 +221,19 @@ pub fn draw(
     chart: &ChartOption,
     replace: bool,
 ) {
-    if !loaded() {
-        return;
+    if loaded() {
+        draw_option(handle, id, option_of(chart), replace);
     }
-    let Some(option) = option_of(chart) else {
+}
+
+/// [`draw`] for an option built elsewhere (see [`option_of`]).
+pub fn draw_option(
+    handle: StoredValue<Option<DrawnChart>, LocalStorage>,
+    id: &str,
+    option: Option<JsValue>,
+    replace: bool,
+) {
+    let Some(option) = option.filter(|_| loaded()) else {
         return;
     };
     let updated = handle.with_value(|drawn| {

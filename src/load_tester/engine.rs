@@ -1,22 +1,28 @@
-//! The load-test engine: a closed loop of `concurrency` workers, each sending
-//! its next `POST /stream` as soon as its previous one ended, until the planned
-//! total is sent or the run is stopped. Each answer is read as a stream,
-//! parsed by the core's SSE parser and measured by its recorder; the run's
-//! statistics grow as requests end.
+//! The load-test engine. A run is one or more steps (a sweep's, or one step
+//! for a single run). A step is either a closed loop of `concurrency`
+//! workers, each sending its next `POST /stream` as soon as its previous one
+//! ended, or an open loop whose requests start on the core's
+//! [`Schedule`] (constant or Poisson arrivals, capped in flight): one timer at
+//! the next arrival, and a look at the schedule whenever a request ends. Each
+//! answer is read as a stream, parsed by the core's SSE parser and measured by
+//! its recorder; the statistics grow as requests end. A step ends when its
+//! requests have ended; the next starts then.
 //!
 //! Nothing here touches the page: the view reads [`Run`] when it wants (once
 //! per animation frame), so a chunk costs no re-render.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use sse_core::load_plan::LoadPlan;
+use sse_core::load_model::{OpenLoop, Schedule};
+use sse_core::load_plan::{LoadForm, LoadPlan, MAX_TOTAL};
 use sse_core::recorder::{estimate_tokens, RequestRecord, RequestRecorder};
 use sse_core::run_report::{RequestRow, RunContext, RunSummary};
 use sse_core::run_stats::RunStats;
 use sse_core::sse::{SseLimits, SseParser};
 use sse_core::stream::{StreamEvent, StreamRequest};
+use sse_core::sweep::{should_stop_early, StepResult};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -52,9 +58,28 @@ struct InFlight {
     output_chars: u64,
 }
 
+/// The step running now.
+struct Step {
+    /// 0-based.
+    index: usize,
+    load: f64,
+    started_ms: f64,
+    max_requests: u64,
+    duration_ms: Option<f64>,
+    warmup_ms: f64,
+    sent: u64,
+    /// The step's counted requests (those after its warm-up).
+    stats: RunStats,
+    /// Open loop only.
+    schedule: Option<Schedule>,
+    /// Closed loop: workers still sending.
+    workers: u32,
+}
+
 /// A run: its plan, its requests in flight, and what the ended ones measured.
 pub struct Run {
     pub plan: LoadPlan,
+    form: LoadForm,
     api: ApiClient,
     /// Run id, also in every request's URL tag.
     pub started_epoch_ms: f64,
@@ -67,6 +92,13 @@ pub struct Run {
     /// Bumped on every change the view may want to show.
     pub version: u64,
     pub ended_ms: Option<f64>,
+    loads: Vec<f64>,
+    step: Step,
+    /// Finished steps of a sweep (empty for a single run).
+    pub steps: Vec<StepResult>,
+    stopped_by_user: bool,
+    timer: Option<gloo_timers::callback::Timeout>,
+    on_end: Option<Box<dyn FnOnce()>>,
 }
 
 impl Run {
@@ -89,84 +121,249 @@ impl Run {
         self.ended_ms.unwrap_or_else(now_ms) - self.started_ms
     }
 
+    /// "step 2 of 4: 10 req/s", for a sweep.
+    pub fn step_text(&self) -> Option<String> {
+        self.plan.sweep.as_ref()?;
+        Some(format!(
+            "step {} of {}: {} {}",
+            self.step.index + 1,
+            self.loads.len(),
+            sse_core::sweep::load_text(self.step.load),
+            self.plan.load_unit()
+        ))
+    }
+
+    /// Arrivals the open loop holds back now (cap reached).
+    pub fn waiting(&self) -> u64 {
+        self.step
+            .schedule
+            .as_ref()
+            .map_or(0, |s| s.waiting() as u64)
+    }
+
     pub fn summary(&self) -> RunSummary {
         RunSummary::new(
             &RunContext {
                 started_at_ms: self.started_epoch_ms,
                 api_base: self.api.base(),
                 plan: &self.plan,
-                stopped: self.next_index < self.plan.total,
+                stopped: self.stopped_by_user,
+                form: Some(&self.form),
+                steps: &self.steps,
             },
             &self.stats,
         )
     }
 
+    fn is_sweep(&self) -> bool {
+        self.plan.sweep.is_some()
+    }
+
+    /// A request ended: into the run's statistics, and into its step's when it
+    /// started after the warm-up.
     fn add(&mut self, index: u64, record: RequestRecord) {
         self.in_flight.remove(&index);
         self.rows
             .push(RequestRow::new(index, self.started_ms, &record));
         self.stats.add(&record);
+        let start = record.intended_at_ms.unwrap_or(record.sent_at_ms);
+        if start - self.step.started_ms >= self.step.warmup_ms {
+            self.step.stats.add(&record);
+        }
         self.version += 1;
+    }
+
+    /// A fresh step `index`, started now.
+    fn new_step(&self, index: usize) -> Step {
+        let load = self.loads.get(index).copied().unwrap_or(1.0);
+        let plan = &self.plan;
+        let (max_requests, duration_ms, warmup_ms) = match &plan.sweep {
+            Some(sweep) => (
+                MAX_TOTAL,
+                Some(sweep.step_ms as f64),
+                sweep.warmup_ms as f64,
+            ),
+            None => (plan.total, plan.duration_ms.map(|d| d as f64), 0.0),
+        };
+        let started_ms = now_ms();
+        let schedule = plan.model.is_open().then(|| {
+            Schedule::new(OpenLoop {
+                model: plan.model,
+                rate_per_s: load,
+                // Each step its own arrivals, the same on every re-run.
+                seed: plan.seed.wrapping_add(index as u64),
+                max_requests,
+                duration_ms,
+                max_in_flight: plan.max_in_flight,
+            })
+        });
+        Step {
+            index,
+            load,
+            started_ms,
+            max_requests,
+            duration_ms,
+            warmup_ms,
+            sent: 0,
+            stats: RunStats::new(started_ms + warmup_ms).judged_by(plan.slo.clone()),
+            schedule,
+            workers: if plan.model.is_open() {
+                0
+            } else {
+                (load as u32).max(1)
+            },
+        }
+    }
+
+    /// Whether a closed-loop worker may send another request in this step.
+    fn closed_may_send(&self) -> bool {
+        self.phase == Phase::Running
+            && self.step.sent < self.step.max_requests
+            && self
+                .step
+                .duration_ms
+                .is_none_or(|d| now_ms() - self.step.started_ms < d)
+    }
+
+    fn step_is_over(&self) -> bool {
+        self.in_flight.is_empty()
+            && match &self.step.schedule {
+                Some(schedule) => schedule.is_done(),
+                None => self.step.workers == 0,
+            }
     }
 }
 
 pub type SharedRun = Rc<RefCell<Run>>;
 
 /// Starts a run; `on_end` is called once, when its last request has ended.
-pub fn start(plan: LoadPlan, api: ApiClient, on_end: impl FnOnce() + 'static) -> SharedRun {
+pub fn start(
+    plan: LoadPlan,
+    form: LoadForm,
+    api: ApiClient,
+    on_end: impl FnOnce() + 'static,
+) -> SharedRun {
     let started_ms = now_ms();
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         performance.clear_resource_timings();
         performance.set_resource_timing_buffer_size(RESOURCE_TIMING_ENTRIES);
     }
-    let workers = plan.concurrency;
+    let loads = plan.step_loads();
+    let slo = plan.slo.clone();
+    let placeholder = Step {
+        index: 0,
+        load: 0.0,
+        started_ms,
+        max_requests: 0,
+        duration_ms: None,
+        warmup_ms: 0.0,
+        sent: 0,
+        stats: RunStats::new(started_ms),
+        schedule: None,
+        workers: 0,
+    };
     let run = Rc::new(RefCell::new(Run {
         plan,
+        form,
         api,
         started_epoch_ms: wall_ms(),
         started_ms,
         phase: Phase::Running,
         next_index: 0,
         in_flight: HashMap::new(),
-        stats: RunStats::new(started_ms),
+        stats: RunStats::new(started_ms).judged_by(slo),
         rows: Vec::new(),
         version: 0,
         ended_ms: None,
+        loads,
+        step: placeholder,
+        steps: Vec::new(),
+        stopped_by_user: false,
+        timer: None,
+        on_end: Some(Box::new(on_end)),
     }));
-    let remaining = Rc::new(Cell::new(workers));
-    let on_end = Rc::new(RefCell::new(Some(on_end)));
-    for worker in 0..workers {
-        let run = run.clone();
-        let remaining = remaining.clone();
-        let on_end = on_end.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            work(&run, worker).await;
-            remaining.set(remaining.get() - 1);
-            if remaining.get() == 0 {
-                {
-                    let mut r = run.borrow_mut();
-                    r.phase = Phase::Finished;
-                    r.ended_ms = Some(now_ms());
-                    r.version += 1;
-                }
-                if let Some(on_end) = on_end.borrow_mut().take() {
-                    on_end();
-                }
-            }
-        });
-    }
+    begin_step(&run, 0);
     run
 }
 
-/// Stops a run: no new requests, and every request in flight is aborted
-/// (counted as aborted, not failed).
+/// Starts step `index`: its workers, or its schedule's first look.
+fn begin_step(run: &SharedRun, index: usize) {
+    let workers = {
+        let mut r = run.borrow_mut();
+        r.step = r.new_step(index);
+        r.version += 1;
+        r.step.workers
+    };
+    if run.borrow().step.schedule.is_some() {
+        pump(run);
+        return;
+    }
+    for worker in 0..workers {
+        let run = run.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            work(&run, worker).await;
+            run.borrow_mut().step.workers -= 1;
+            step_may_end(&run);
+        });
+    }
+}
+
+/// After a request or a worker ended: the next step, or the run's end.
+fn step_may_end(run: &SharedRun) {
+    let next = {
+        let mut r = run.borrow_mut();
+        if r.phase == Phase::Finished || !r.step_is_over() {
+            return;
+        }
+        let stopped = r.phase != Phase::Running;
+        if r.is_sweep() && !stopped {
+            let mut stats = r.step.stats.clone();
+            stats.dropped = r.step.schedule.as_ref().map_or(0, Schedule::dropped);
+            let result = StepResult::new(r.step.index + 1, r.step.load, &stats, &r.plan.slo);
+            r.steps.push(result);
+        }
+        r.stats.dropped += r.step.schedule.as_ref().map_or(0, Schedule::dropped);
+        let next = r.step.index + 1;
+        let early = r
+            .plan
+            .sweep
+            .as_ref()
+            .is_some_and(|sweep| should_stop_early(sweep, &r.steps));
+        if stopped || early || next >= r.loads.len() {
+            r.phase = Phase::Finished;
+            r.ended_ms = Some(now_ms());
+            r.timer = None;
+            r.version += 1;
+            None
+        } else {
+            Some(next)
+        }
+    };
+    match next {
+        Some(index) => begin_step(run, index),
+        None => {
+            let on_end = run.borrow_mut().on_end.take();
+            if let Some(on_end) = on_end {
+                on_end();
+            }
+        }
+    }
+}
+
+/// Stops a run (a sweep as a whole): no new requests, and every request in
+/// flight is aborted (counted as aborted, not failed).
 pub fn stop(run: &SharedRun) {
     let controllers: Vec<web_sys::AbortController> = {
         let mut r = run.borrow_mut();
         if r.phase == Phase::Running {
             r.phase = Phase::Stopping;
+            r.stopped_by_user = true;
             r.version += 1;
         }
+        if let Some(schedule) = r.step.schedule.as_mut() {
+            schedule.stop();
+        }
+        r.timer = None;
         r.in_flight.values().map(|f| f.controller.clone()).collect()
     };
     // Outside the borrow: an abort settles the readers' promises, never synchronously
@@ -174,66 +371,129 @@ pub fn stop(run: &SharedRun) {
     for controller in controllers {
         controller.abort();
     }
+    // An open loop with nothing in flight ends here (no request end will look).
+    step_may_end(run);
 }
 
-/// One worker: requests one after another until there is none left to send.
-async fn work(run: &SharedRun, worker: u32) {
-    loop {
-        let (index, request_url, api, request, timeout_ms, user, deadline) = {
-            let mut r = run.borrow_mut();
-            if r.phase != Phase::Running || r.next_index >= r.plan.total {
-                return;
-            }
-            let ms = u32::try_from(r.plan.timeout_ms).unwrap_or(u32::MAX);
-            let Ok(deadline) = Deadline::after(ms) else {
-                return;
-            };
-            let index = r.next_index;
-            r.next_index += 1;
-            r.in_flight.insert(
-                index,
-                InFlight {
-                    controller: deadline.controller(),
-                    output_chars: 0,
-                },
-            );
-            r.version += 1;
-            let tag = format!("{}-{index}", r.started_epoch_ms as u64);
-            let url = r.api.stream_url(&tag);
-            let user = r
+/// A request ready to go.
+struct Prepared {
+    index: u64,
+    url: String,
+    api: ApiClient,
+    request: StreamRequest,
+    timeout_ms: u64,
+    user: Option<String>,
+    deadline: Deadline,
+    intended_at_ms: Option<f64>,
+}
+
+impl Run {
+    /// Takes the next request index and registers it in flight.
+    fn prepare(&mut self, user_slot: u64, intended_at_ms: Option<f64>) -> Option<Prepared> {
+        let ms = u32::try_from(self.plan.timeout_ms).unwrap_or(u32::MAX);
+        let deadline = Deadline::after(ms).ok()?;
+        let index = self.next_index;
+        self.next_index += 1;
+        self.step.sent += 1;
+        self.in_flight.insert(
+            index,
+            InFlight {
+                controller: deadline.controller(),
+                output_chars: 0,
+            },
+        );
+        self.version += 1;
+        let tag = format!("{}-{index}", self.started_epoch_ms as u64);
+        Some(Prepared {
+            index,
+            url: self.api.stream_url(&tag),
+            api: self.api.clone(),
+            request: self.plan.request.clone(),
+            timeout_ms: self.plan.timeout_ms,
+            user: self
                 .plan
                 .user_per_worker
-                .then(|| format!("loadtest-{}-{worker}", r.started_epoch_ms as u64));
-            (
-                index,
-                url,
-                r.api.clone(),
-                r.plan.request.clone(),
-                r.plan.timeout_ms,
-                user,
-                deadline,
-            )
-        };
-        let mut record = one_request(
-            run,
-            index,
-            &api,
-            &request_url,
-            &request,
-            user.as_deref(),
-            timeout_ms,
-            &deadline,
-        )
-        .await;
-        // The browser files the Resource Timing entry when the body is done,
-        // in a task of its own: give it that task before looking.
-        gloo_timers::future::TimeoutFuture::new(0).await;
-        if let Some((queue, protocol)) = resource_timing(&request_url) {
-            record.browser_queue_ms = queue;
-            record.protocol = protocol;
-        }
-        run.borrow_mut().add(index, record);
+                .then(|| format!("loadtest-{}-{user_slot}", self.started_epoch_ms as u64)),
+            deadline,
+            intended_at_ms,
+        })
     }
+}
+
+/// Sends one prepared request, reads it to its end and files its record.
+async fn send(run: &SharedRun, prepared: Prepared) {
+    let mut record = one_request(run, &prepared).await;
+    record.intended_at_ms = prepared.intended_at_ms;
+    // The browser files the Resource Timing entry when the body is done,
+    // in a task of its own: give it that task before looking.
+    gloo_timers::future::TimeoutFuture::new(0).await;
+    if let Some((queue, protocol)) = resource_timing(&prepared.url) {
+        record.browser_queue_ms = queue;
+        record.protocol = protocol;
+    }
+    run.borrow_mut().add(prepared.index, record);
+}
+
+/// One closed-loop worker: requests one after another while the step lasts.
+async fn work(run: &SharedRun, worker: u32) {
+    loop {
+        let prepared = {
+            let mut r = run.borrow_mut();
+            if !r.closed_may_send() {
+                return;
+            }
+            match r.prepare(u64::from(worker), None) {
+                Some(prepared) => prepared,
+                None => return,
+            }
+        };
+        send(run, prepared).await;
+    }
+}
+
+/// The open loop's look at its schedule: starts every request due now (as the
+/// cap allows), then sets the timer for the next arrival.
+fn pump(run: &SharedRun) {
+    let prepared: Vec<Prepared> = {
+        let mut r = run.borrow_mut();
+        if r.phase != Phase::Running {
+            return;
+        }
+        let now = now_ms() - r.step.started_ms;
+        let in_flight = r.in_flight.len() as u32;
+        let started_ms = r.step.started_ms;
+        let max_in_flight = u64::from(r.plan.max_in_flight.max(1));
+        let Some(schedule) = r.step.schedule.as_mut() else {
+            return;
+        };
+        // A timer fires at whole milliseconds: an arrival less than 1 ms ahead is due.
+        let starts = schedule.due(now + 1.0, in_flight);
+        let next_wake = schedule.next_wake_ms();
+        let prepared = starts
+            .into_iter()
+            .filter_map(|start| {
+                r.prepare(
+                    start.index % max_in_flight,
+                    Some(started_ms + start.intended_ms),
+                )
+            })
+            .collect();
+        r.timer = next_wake.map(|wake| {
+            let delay = (wake - now).max(0.0).floor() as u32;
+            let run = run.clone();
+            gloo_timers::callback::Timeout::new(delay, move || pump(&run))
+        });
+        prepared
+    };
+    for request in prepared {
+        let run = run.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            send(&run, request).await;
+            pump(&run);
+            step_may_end(&run);
+        });
+    }
+    step_may_end(run);
 }
 
 /// The browser's queue time and protocol of the request to `url`, where it tells.
@@ -280,17 +540,18 @@ enum Interrupted {
     Broken(String),
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn one_request(
-    run: &SharedRun,
-    index: u64,
-    api: &ApiClient,
-    url: &str,
-    request: &StreamRequest,
-    user: Option<&str>,
-    timeout_ms: u64,
-    deadline: &Deadline,
-) -> RequestRecord {
+async fn one_request(run: &SharedRun, prepared: &Prepared) -> RequestRecord {
+    let Prepared {
+        index,
+        api,
+        url,
+        request,
+        timeout_ms,
+        user,
+        deadline,
+        ..
+    } = prepared;
+    let (index, timeout_ms) = (*index, *timeout_ms);
     let interrupted = |detail: String| {
         if deadline.timed_out() {
             Interrupted::TimedOut
@@ -302,7 +563,7 @@ async fn one_request(
     };
     let mut recorder = RequestRecorder::new(now_ms());
     let response = match api
-        .open_stream(url, request, user, &deadline.signal())
+        .open_stream(url, request, user.as_deref(), &deadline.signal())
         .await
     {
         Ok(response) => response,

@@ -9,7 +9,7 @@ use super::{run, TesterState};
 use crate::ui::FieldError;
 
 /// The message about `field`, beside it (`lt-error-<field>`).
-fn error(state: TesterState, field: &'static str) -> impl IntoView {
+pub(super) fn error(state: TesterState, field: &'static str) -> impl IntoView {
     let message = Signal::derive(move || state.problems.with(|p| message_for(p, Some(field))));
     view! { <FieldError testid=format!("lt-error-{field}") error=message /> }
 }
@@ -31,6 +31,9 @@ pub(super) fn LoadFormView(state: TesterState) -> impl IntoView {
         <form class="load-form" on:submit=|ev| ev.prevent_default() data-testid="lt-form">
             <RequestFields state />
             <SizeFields state />
+            <super::capacity_form::LoadModelFields state />
+            <super::capacity_form::SloFields state />
+            <super::capacity_form::SweepFields state />
             <div class="load-actions wide">
                 <button
                     type="button"
@@ -123,7 +126,7 @@ fn SizeFields(state: TesterState) -> impl IntoView {
         state.form.update(|f| f.concurrency = v);
     };
     view! {
-        <label title="Requests in flight at all times (closed loop): each ending request is replaced at once until the total is sent.">
+        <label title="Closed loop: requests in flight at all times, each ending request replaced at once until the total is sent. At most 128: one HTTP/2 connection carries 128 streams (nginx's http2_max_concurrent_streams); over HTTP/1.1 the browser sends 6 at a time per host and holds the rest.">
             "Concurrency" <span class="range-pair">
                 <input
                     type="range"

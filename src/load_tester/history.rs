@@ -4,13 +4,22 @@ use leptos::prelude::*;
 use sse_core::format;
 use sse_core::run_report::{compare, RunSummary};
 
+use super::TesterState;
 use crate::browser::clock::time_of_day;
 
 fn run_label(summary: &RunSummary) -> String {
+    let load = match summary.rate_per_s {
+        Some(rate) => format!("{} {rate} req/s", summary.load_model.id()),
+        None => format!("{} ×", summary.concurrency),
+    };
+    let sweep = if summary.is_sweep() {
+        format!(" · sweep of {}", summary.steps.len())
+    } else {
+        String::new()
+    };
     format!(
-        "{} · {} × {} · {}",
+        "{} · {load} {}{sweep} · {}",
         time_of_day(summary.started_at_ms),
-        summary.concurrency,
         summary.requests,
         summary.provider.as_deref().unwrap_or("default")
     )
@@ -25,7 +34,8 @@ fn cell(value: Option<f64>, unit: &str) -> String {
 }
 
 #[component]
-pub(super) fn History(history: RwSignal<Vec<RunSummary>>) -> impl IntoView {
+pub(super) fn History(state: TesterState) -> impl IntoView {
+    let history = state.history;
     // A is the older run by default, B the newer.
     let (compare_a, compare_b) = (RwSignal::new(None::<usize>), RwSignal::new(None::<usize>));
     let options = move || {
@@ -74,6 +84,33 @@ pub(super) fn History(history: RwSignal<Vec<RunSummary>>) -> impl IntoView {
                 </label>
             </div>
             <Comparison history compare_a compare_b />
+            <button
+                type="button"
+                class="secondary"
+                data-testid="lt-rerun"
+                title="Runs A again with its plan as it was typed: load model, rate, seed, SLOs and sweep."
+                prop:disabled=move || {
+                    state.running()
+                        || history
+                            .with(|h| {
+                                h.get(compare_a.get().unwrap_or(1)).is_none_or(|r| r.form.is_none())
+                            })
+                }
+                on:click=move |_| {
+                    let form = history
+                        .with_untracked(|h| {
+                            h.get(compare_a.get_untracked().unwrap_or(1))
+                                .and_then(|r| r.form.clone())
+                        });
+                    if let Some(form) = form {
+                        state.form.set(form);
+                        state.form_generation.update(|g| *g += 1);
+                        super::run::start(state);
+                    }
+                }
+            >
+                "Run A again"
+            </button>
             <p class="hint">
                 "Kept in this browser (localStorage), the last 10 runs. A is the older run by default."
             </p>
@@ -114,8 +151,8 @@ fn Comparison(
                             .into_iter()
                             .map(|r| {
                                 view! {
-                                    <tr data-testid="lt-compare-row" data-label=r.label>
-                                        <th scope="row">{r.label}</th>
+                                    <tr data-testid="lt-compare-row" data-label=r.label.clone()>
+                                        <th scope="row">{r.label.clone()}</th>
                                         <td data-value=r
                                             .a
                                             .map(|v| v.to_string())

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use sse_core::format;
 use sse_core::metrics::RunFigure;
 
+use super::capacity::SWEEP_CHART;
 use super::engine::{self, Phase};
 use super::TesterState;
 use crate::charts::ChartFigure;
@@ -29,6 +30,10 @@ pub(super) struct Live {
     pub ended_per_s: Option<f64>,
     pub tokens_per_s: Option<f64>,
     pub protocol: Option<String>,
+    /// "step 2 of 4: 10 req/s" in a sweep.
+    pub step: Option<String>,
+    /// Open loop: arrivals waiting for a free slot now.
+    pub waiting: u64,
 }
 
 impl Live {
@@ -54,6 +59,8 @@ impl Live {
                 .iter()
                 .max_by_key(|(_, n)| **n)
                 .map(|(p, _)| p.clone()),
+            step: run.step_text(),
+            waiting: run.waiting(),
         }
     }
 
@@ -94,6 +101,13 @@ pub(super) fn LiveView(state: TesterState) -> impl IntoView {
                 max=move || live.with(|l| l.as_ref().map_or(1, |l| l.planned).to_string())
                 value=move || live.with(|l| l.as_ref().map_or(0, Live::ended).to_string())
             ></progress>
+            <p
+                class="run-step"
+                data-testid="lt-step-now"
+                hidden=move || live.with(|l| l.as_ref().is_none_or(|l| l.step.is_none()))
+            >
+                {move || live.with(|l| l.as_ref().and_then(|l| l.step.clone()))}
+            </p>
             <dl class="summary counters">
                 {count("lt-active", "Active", "Requests in flight now.", |l| l.active)}
                 {count(
@@ -113,6 +127,12 @@ pub(super) fn LiveView(state: TesterState) -> impl IntoView {
                     "Aborted",
                     "Requests stopped by Stop: neither completed nor failed.",
                     |l| l.aborted,
+                )}
+                {count(
+                    "lt-waiting",
+                    "Waiting",
+                    "Open loop: arrivals waiting now for a free slot (the cap on requests in flight is reached); they start late.",
+                    |l| l.waiting,
                 )}
                 {count(
                     "lt-tokens",
@@ -153,6 +173,15 @@ pub(super) fn LiveView(state: TesterState) -> impl IntoView {
                 caption="Latency over the run, per 1 s window of request end times (a window's percentile is not the run's)."
                     .to_owned()
             />
+            <div hidden=move || !state.form.with(|f| !f.sweep_steps.trim().is_empty())>
+                <ChartFigure
+                    id=SWEEP_CHART
+                    testid="lt-sweep-chart"
+                    label="Line chart of TTFT and E2E p95 from the intended start, throughput and goodput against each sweep step's offered load"
+                    caption="Latency (left axis) and throughput and goodput (right axis) per sweep step: the knee is where latency leaves its low-load level or goodput stops growing."
+                        .to_owned()
+                />
+            </div>
         </div>
     }
 }

@@ -5,6 +5,8 @@
 //! side. Validation, statistics and exports are computed in the core crate.
 
 pub mod boundary;
+mod capacity;
+mod capacity_form;
 mod engine;
 mod exports;
 mod form;
@@ -14,6 +16,7 @@ mod results;
 mod run;
 mod warning;
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use sse_core::load_plan::{browser_caps_concurrency, FormProblem, LoadForm};
 use sse_core::run_report::{history_from_json, RunSummary};
@@ -40,6 +43,9 @@ struct TesterState {
     exports: RwSignal<Exports>,
     history: RwSignal<Vec<RunSummary>>,
     chart: StoredValue<Option<DrawnChart>, LocalStorage>,
+    sweep_chart: StoredValue<Option<DrawnChart>, LocalStorage>,
+    /// Bumped to rebuild the form from `form` (a saved run is run again).
+    form_generation: RwSignal<u64>,
     /// What the browser said about the API's protocol, checked now and then.
     detected_protocol: RwSignal<Option<String>>,
 }
@@ -57,6 +63,8 @@ impl TesterState {
             exports: RwSignal::new(Exports::default()),
             history: RwSignal::new(history_from_json(storage::read(HISTORY_KEY).as_deref())),
             chart: StoredValue::new_local(None),
+            sweep_chart: StoredValue::new_local(None),
+            form_generation: RwSignal::new(0),
             detected_protocol: RwSignal::new(None),
         }
     }
@@ -74,10 +82,17 @@ impl TesterState {
             .or_else(|| self.detected_protocol.get())
     }
 
+    /// Requests the run may have in flight: the concurrency (the highest
+    /// step's in a closed sweep) or, in an open loop, the cap.
     fn concurrency(self) -> u32 {
-        self.form
-            .with(|f| f.concurrency.trim().parse::<u32>().ok())
-            .unwrap_or(1)
+        self.form.with(|f| {
+            let number = |text: &str| text.trim().parse::<u32>().ok();
+            if f.mode != "closed" {
+                return number(&f.max_in_flight).unwrap_or(1);
+            }
+            let steps = f.sweep_steps.split([',', ' ']).filter_map(number).max();
+            steps.or_else(|| number(&f.concurrency)).unwrap_or(1)
+        })
     }
 
     /// Whether HTTP/1.1 holds requests back in the browser at this concurrency.
@@ -101,7 +116,17 @@ pub fn LoadTester() -> impl IntoView {
     });
     view! {
         <div class="load-tester">
-            <form::LoadFormView state />
+            <style>{capacity_form::STYLE}</style>
+            // A new generation (a saved run's plan) builds the form anew: the
+            // boxes take their values when built, never while typing.
+            {move || {
+                let form = view! { <form::LoadFormView state /> };
+                if state.form_generation.get().is_multiple_of(2) {
+                    Either::Left(form)
+                } else {
+                    Either::Right(form)
+                }
+            }}
             <warning::ProtocolWarning state />
             <live::LiveView state />
             <Show when=move || {
@@ -114,7 +139,7 @@ pub fn LoadTester() -> impl IntoView {
                         .map(|summary| view! { <results::Results summary exports=state.exports /> })
                 }}
             </Show>
-            <history::History history=state.history />
+            <history::History state />
         </div>
     }
 }

@@ -83,6 +83,7 @@ pub(super) fn Results(summary: RunSummary, exports: RwSignal<Exports>) -> impl I
                     <tbody>{Metric::ALL.map(|m| metric_row(&summary, m))}</tbody>
                 </table>
             </div>
+            <super::capacity::Capacity summary=summary.clone() />
             <RunFigures summary=summary.clone() />
             <Instances instances=summary.by_instance.clone() />
             <Failures failures=summary.failures.clone() />

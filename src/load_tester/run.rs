@@ -1,9 +1,10 @@
 //! Starting, following and stopping a run from the page.
 
 use leptos::prelude::*;
-use sse_core::load_plan::{may_cost_money, LoadForm};
+use sse_core::load_plan::may_cost_money;
 use sse_core::run_report::{history_to_json, history_with, to_csv, to_json, RunSummary};
 
+use super::capacity::{sweep_chart, SWEEP_CHART};
 use super::engine::{self, Phase};
 use super::exports::Exports;
 use super::live::{Live, LATENCY_CHART};
@@ -24,6 +25,12 @@ fn refresh_results(state: TesterState, run: &engine::Run) -> RunSummary {
     // Drawn from the run's windows in place: no copy of their samples.
     let option = latency_chart(run.stats.series.windows());
     charts::draw(state.chart, LATENCY_CHART, &option, true);
+    if !summary.steps.is_empty() {
+        let unit = run.plan.load_unit();
+        let chart = sweep_chart(&summary.steps, unit);
+        let option = charts::echarts::option_of(&chart);
+        charts::echarts::draw_option(state.sweep_chart, SWEEP_CHART, option, true);
+    }
     summary
 }
 
@@ -66,7 +73,8 @@ fn confirmed(provider: &str, total: u64) -> bool {
 }
 
 pub(super) fn start(state: TesterState) {
-    let Ok(plan) = state.form.with_untracked(LoadForm::plan) else {
+    let form = state.form.get_untracked();
+    let Ok(plan) = form.plan() else {
         return;
     };
     if !confirmed(
@@ -79,7 +87,7 @@ pub(super) fn start(state: TesterState) {
     state.exports.set(Exports::default());
     state.results.set(None);
     charts::draw(state.chart, LATENCY_CHART, &latency_chart(&[]), true);
-    let current = engine::start(plan, state.api.get_untracked(), move || finish(state));
+    let current = engine::start(plan, form, state.api.get_untracked(), move || finish(state));
     state.live.set(Some(Live::of(&current.borrow())));
     state.run.set_value(Some(current.clone()));
     // The view follows the run once per frame, and only when something changed.

@@ -177,14 +177,16 @@ impl Schedule {
             self.arrived += 1;
             self.upcoming = self.arrivals.next().filter(|next| self.within(*next));
         }
+        let free = self.bounds.max_in_flight.saturating_sub(in_flight) as usize;
+        let n = free.min(self.waiting.len());
+        let starts = self.waiting.drain(..n).collect();
         if self.bounds.duration_ms.is_some_and(|d| now_ms >= d) {
-            // The run's time is over: what still waits is never sent.
+            // The run's time is over: what still waits for a slot is never sent
+            // (an arrival whose timer merely fired late still starts, late).
             self.dropped += self.waiting.len() as u64;
             self.waiting.clear();
         }
-        let free = self.bounds.max_in_flight.saturating_sub(in_flight) as usize;
-        let n = free.min(self.waiting.len());
-        self.waiting.drain(..n).collect()
+        starts
     }
 
     /// When to look again (ms from the run's start): the next arrival, or the
@@ -325,6 +327,15 @@ mod tests {
         assert_eq!(schedule.arrived(), 10, "arrivals at 0, 100, …, 900");
         assert_eq!(schedule.dropped(), 6);
         assert!(schedule.is_done());
+        // A timer that fires after the end still starts an arrival that has a slot.
+        let mut late_timer = Schedule::new(OpenLoop {
+            duration_ms: Some(100.0),
+            ..open(LoadModel::Constant, 20.0, 100)
+        });
+        assert_eq!(late_timer.due(0.0, 0).len(), 1);
+        assert_eq!(late_timer.due(103.0, 0).len(), 1, "the arrival at 50 ms");
+        assert_eq!(late_timer.dropped(), 0);
+        assert!(late_timer.is_done());
         assert_eq!(schedule.next_wake_ms(), None);
     }
 

@@ -276,6 +276,8 @@ pub struct RequestRow {
     pub browser_queue_ms: Option<f64>,
     pub protocol: Option<String>,
     pub instance: Option<String>,
+    /// Open loop: the send minus the intended start.
+    pub lateness_ms: Option<f64>,
 }
 
 impl RequestRow {
@@ -302,6 +304,7 @@ impl RequestRow {
             browser_queue_ms: record.browser_queue_ms,
             protocol: record.protocol.clone(),
             instance: record.instance.clone(),
+            lateness_ms: record.lateness_ms(),
         }
     }
 }
@@ -322,7 +325,7 @@ pub fn to_json(summary: &RunSummary, rows: &[RequestRow]) -> String {
     .unwrap_or_else(|e| format!("{{\"error\":\"cannot export: {e}\"}}"))
 }
 
-const CSV_HEADER: &str = "index,sent_ms,outcome,failure_kind,message,status,ttft_ms,e2e_ms,tpot_ms,itl_mean_ms,chunks,output_chars,output_tokens,cache_hit,pings,resilience_layer,thread_id,browser_queue_ms,protocol";
+const CSV_HEADER: &str = "index,sent_ms,outcome,failure_kind,message,status,ttft_ms,e2e_ms,tpot_ms,itl_mean_ms,chunks,output_chars,output_tokens,cache_hit,pings,resilience_layer,thread_id,browser_queue_ms,protocol,lateness_ms";
 
 /// A CSV field, quoted when it has to be (RFC 4180), and never read as a
 /// formula by a spreadsheet.
@@ -372,6 +375,7 @@ pub fn to_csv(summary: &RunSummary, rows: &[RequestRow]) -> String {
             csv_text(r.thread_id.as_deref().unwrap_or("")),
             csv_number(r.browser_queue_ms),
             csv_text(r.protocol.as_deref().unwrap_or("")),
+            csv_number(r.lateness_ms),
         ];
         out.push_str(&fields.join(","));
         out.push('\n');
@@ -666,7 +670,7 @@ mod tests {
         let csv = to_csv(&summary, &rows);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], CSV_HEADER);
-        assert_eq!(lines[0].split(',').count(), 19);
+        assert_eq!(lines[0].split(',').count(), 20);
         assert!(
             lines[1].starts_with("0,0.000,completed,,,200,50.000,100.000,"),
             "{}",

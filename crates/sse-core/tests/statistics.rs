@@ -153,7 +153,10 @@ fn run_stats_judge_open_loop_requests_from_their_intended_start() {
     assert_eq!(stats.e2e.max(), Some(1_000.0), "from the send");
     assert_eq!(stats.e2e_intended.max(), Some(1_200.0), "from the arrival");
     assert_eq!(stats.ttft_intended.max(), Some(300.0));
-    assert_eq!(stats.good, 2, "the late one missed the TTFT target; the failed one is not good");
+    assert_eq!(
+        stats.good, 2,
+        "the late one missed the TTFT target; the failed one is not good"
+    );
     let judged = stats.judged();
     assert_eq!((judged.good, judged.judged), (2, 4));
     let verdict = slo.verdict(&judged);
@@ -164,7 +167,13 @@ fn run_stats_judge_open_loop_requests_from_their_intended_start() {
     );
     // A closed loop has no intended start: no lateness, intended = actual.
     let mut closed = RunStats::new(0.0);
-    closed.add(&record(1_000.0, Outcome::Completed, 900.0, Some(200), "1-Direct"));
+    closed.add(&record(
+        1_000.0,
+        Outcome::Completed,
+        900.0,
+        Some(200),
+        "1-Direct",
+    ));
     assert_eq!(closed.lateness.count(), 0);
     assert_eq!(closed.e2e_intended.max(), closed.e2e.max());
 }
