@@ -195,14 +195,14 @@ async fn counts_equal_the_backends_totals_and_the_run_exports() -> anyhow::Resul
 async fn the_form_refuses_absurd_values_with_a_message() -> anyhow::Result<()> {
     let backend = InProcessBackend::start().await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
-    plan(&browser, 51, 10).await?;
+    plan(&browser, 129, 10).await?;
     browser
         .wait_for_testid("lt-error-concurrency", WAIT)
         .await?;
     let message = browser.text_of("lt-error-concurrency").await?;
     assert_eq!(
         message,
-        "Concurrency must be from 1 to 50; 51 is out of range."
+        "Concurrency must be from 1 to 128; 129 is out of range."
     );
     let disabled = "return document.querySelector('[data-testid=lt-start]').disabled;";
     assert_eq!(eval(&browser, disabled).await?, true);
