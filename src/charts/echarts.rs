@@ -176,6 +176,29 @@ struct TwoAxisBase {
     series: Vec<Series>,
 }
 
+/// A chart drawn without ECharts' transition animation: each redraw is one
+/// frame, never a second of frames (the load tester redraws while it sends).
+#[derive(Serialize)]
+pub struct Unanimated<'a, T: Serialize> {
+    #[serde(flatten)]
+    pub chart: &'a T,
+    pub animation: bool,
+}
+
+/// Draws `chart` without animation (see [`Unanimated`]).
+pub fn draw_unanimated(
+    handle: StoredValue<Option<DrawnChart>, LocalStorage>,
+    id: &str,
+    chart: &impl Serialize,
+    replace: bool,
+) {
+    let option = option_of(&Unanimated {
+        chart,
+        animation: false,
+    });
+    draw_option(handle, id, option, replace);
+}
+
 impl TwoAxisChart {
     pub fn new(x_axis: Axis, left: Axis, right: Axis) -> Self {
         let ChartOption {

@@ -34,6 +34,8 @@ use crate::browser::js_error;
 /// Resource Timing entries kept during a run (the browser's default is 250);
 /// requests beyond it have no browser queue time.
 const RESOURCE_TIMING_ENTRIES: u32 = 20_000;
+/// From Start to the first request (ms).
+const START_LEAD_MS: u32 = 100;
 
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +133,13 @@ impl Run {
             sse_core::sweep::load_text(self.step.load),
             self.plan.load_unit()
         ))
+    }
+
+    /// Open loop: how long until the next arrival is due (ms); `None` in a
+    /// closed loop or when no arrival is coming.
+    pub fn next_arrival_in_ms(&self) -> Option<f64> {
+        let wake = self.step.schedule.as_ref()?.next_wake_ms()?;
+        Some(wake - (now_ms() - self.step.started_ms))
     }
 
     /// Arrivals the open loop holds back now (cap reached).
@@ -282,7 +291,11 @@ pub fn start(
         timer: None,
         on_end: Some(Box::new(on_end)),
     }));
-    begin_step(&run, 0);
+    // The first arrival waits until the page has drawn the run's view: that
+    // first render would make the first arrivals of an open loop late.
+    let first = run.clone();
+    let lead = gloo_timers::callback::Timeout::new(START_LEAD_MS, move || begin_step(&first, 0));
+    run.borrow_mut().timer = Some(lead);
     run
 }
 
@@ -290,6 +303,11 @@ pub fn start(
 fn begin_step(run: &SharedRun, index: usize) {
     let workers = {
         let mut r = run.borrow_mut();
+        if index == 0 {
+            // The run's clock starts with its first request, after the lead.
+            r.started_ms = now_ms();
+            r.stats = RunStats::new(r.started_ms).judged_by(r.plan.slo.clone());
+        }
         r.step = r.new_step(index);
         r.version += 1;
         r.step.workers

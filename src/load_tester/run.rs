@@ -17,6 +17,12 @@ use crate::charts::{self, latency::latency_chart};
 
 /// How often the results and the chart follow a running test.
 const RESULTS_EVERY_MS: f64 = 1_000.0;
+/// The longest the results wait for a gap between open-loop arrivals.
+const MAX_STALE_MS: f64 = 5_000.0;
+/// What a live-view update costs the page (DOM, style, layout, paint),
+/// measured at about 5 ms in headless Chromium here; and the longest it waits.
+const LIVE_COST_MS: f64 = 8.0;
+const LIVE_STALE_MS: f64 = 500.0;
 
 /// Percentiles sort their samples: once a second, never per frame.
 fn refresh_results(state: TesterState, run: &engine::Run) -> RunSummary {
@@ -24,12 +30,11 @@ fn refresh_results(state: TesterState, run: &engine::Run) -> RunSummary {
     state.results.set(Some(summary.clone()));
     // Drawn from the run's windows in place: no copy of their samples.
     let option = latency_chart(run.stats.series.windows());
-    charts::draw(state.chart, LATENCY_CHART, &option, true);
+    charts::echarts::draw_unanimated(state.chart, LATENCY_CHART, &option, true);
     if !summary.steps.is_empty() {
         let unit = run.plan.load_unit();
         let chart = sweep_chart(&summary.steps, unit);
-        let option = charts::echarts::option_of(&chart);
-        charts::echarts::draw_option(state.sweep_chart, SWEEP_CHART, option, true);
+        charts::echarts::draw_unanimated(state.sweep_chart, SWEEP_CHART, &chart, true);
     }
     summary
 }
@@ -86,25 +91,36 @@ pub(super) fn start(state: TesterState) {
     state.exports.get_untracked().revoke();
     state.exports.set(Exports::default());
     state.results.set(None);
-    charts::draw(state.chart, LATENCY_CHART, &latency_chart(&[]), true);
+    charts::echarts::draw_unanimated(state.chart, LATENCY_CHART, &latency_chart(&[]), true);
     let current = engine::start(plan, form, state.api.get_untracked(), move || finish(state));
     state.live.set(Some(Live::of(&current.borrow())));
     state.run.set_value(Some(current.clone()));
     // The view follows the run once per frame, and only when something changed.
     let (mut shown_version, mut shown_at, mut results_at) = (u64::MAX, 0.0, 0.0);
+    let mut refresh_cost = 0.0;
     every_frame(move || {
         let run = current.borrow();
         let now = monotonic_ms();
         if run.phase == Phase::Finished {
             return false;
         }
-        if run.version != shown_version || now - shown_at > 250.0 {
+        // In an open loop the page's work (a DOM update costs a style, layout
+        // and paint; a refresh sorts every sample and redraws the chart) waits
+        // for a gap between arrivals it fits in, so that it does not hold the
+        // next send back; never longer than a bound.
+        let gap = run.next_arrival_in_ms();
+        let fits = |cost: f64| gap.is_none_or(|gap| gap > cost);
+        let live_due = run.version != shown_version || now - shown_at > 250.0;
+        if live_due && (fits(LIVE_COST_MS) || now - shown_at > LIVE_STALE_MS) {
             state.live.set(Some(Live::of(&run)));
             (shown_version, shown_at) = (run.version, now);
         }
-        if now - results_at > RESULTS_EVERY_MS {
+        if now - results_at > RESULTS_EVERY_MS
+            && (fits(refresh_cost + LIVE_COST_MS) || now - results_at > MAX_STALE_MS)
+        {
             refresh_results(state, &run);
             results_at = now;
+            refresh_cost = monotonic_ms() - now;
         }
         true
     });

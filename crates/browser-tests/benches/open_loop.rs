@@ -29,9 +29,10 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values[rank.min(values.len()) - 1]
 }
 
-/// The plain-JS scheduler: `count` arrivals at `rate`/s, each a setTimeout
-/// to its intended time from the previous timer; resolves to the lateness of
-/// every timer (ms). Started in the page and left running.
+/// The plain-JS scheduler: `count` arrivals at `rate`/s, a setTimeout to the
+/// next intended time from each timer, which takes every arrival due by then
+/// (the same rule as the load tester's); resolves to the lateness of every
+/// arrival (ms). Started in the page and left running.
 const PLAIN_SCHEDULER: &str = r#"
 const [rate, count] = arguments;
 const interval = 1000 / rate;
@@ -39,11 +40,15 @@ const start = performance.now();
 const late = [];
 window.__plainLateness = new Promise(resolve => {
   let k = 0;
+  // Each timer takes every arrival that is due by then, as the load tester does.
   const tick = () => {
-    late.push(performance.now() - (start + k * interval));
-    k++;
+    const now = performance.now();
+    while (k < count && start + k * interval <= now + 1) {
+      late.push(Math.max(0, now - (start + k * interval)));
+      k++;
+    }
     if (k >= count) { resolve(late); return; }
-    setTimeout(tick, Math.max(0, start + k * interval - performance.now()));
+    setTimeout(tick, Math.max(0, Math.floor(start + k * interval - performance.now())));
   };
   tick();
 });
@@ -84,6 +89,17 @@ async fn run_at(browser: &Browser, rate: u32) -> anyhow::Result<(Vec<f64>, Vec<f
     .await?;
     let export: Value =
         serde_json::from_str(text.as_str().context("no export")?).context("export is not JSON")?;
+    if std::env::var_os("BENCH_DUMP").is_some() {
+        for r in export["requests"].as_array().into_iter().flatten() {
+            if r["lateness_ms"].as_f64().unwrap_or(0.0) > 5.0 {
+                eprintln!(
+                    "late: sent {:.0} ms, lateness {:.1} ms",
+                    r["sent_ms"].as_f64().unwrap_or(0.0),
+                    r["lateness_ms"].as_f64().unwrap_or(0.0)
+                );
+            }
+        }
+    }
     let ours: Vec<f64> = export["requests"]
         .as_array()
         .into_iter()
@@ -126,6 +142,24 @@ async fn main() -> anyhow::Result<()> {
     browser.fill("lt-max-in-flight", "128").await?;
     browser.fill("lt-total", "100000").await?;
     println!("open-loop send accuracy: constant rate for {SECONDS} s, actual − intended send time");
+    // The machine's own floor: the plain scheduler alone in a blank page of
+    // the same origin, nothing else running in it.
+    let blank = Browser::launch().await?;
+    blank.goto(&format!("{https}/health")).await?;
+    for rate in [50_u64, 200] {
+        blank
+            .client()
+            .execute(PLAIN_SCHEDULER, vec![rate.into(), (rate * SECONDS).into()])
+            .await?;
+        let mut idle: Vec<f64> =
+            serde_json::from_value(eval(&blank, "return window.__plainLateness;").await?)?;
+        println!(
+            "  {rate:>3} req/s, idle blank page: plain-JS setTimeout p50 {:.2} ms, p99 {:.2} ms",
+            percentile(&mut idle, 50.0),
+            percentile(&mut idle, 99.0)
+        );
+    }
+    blank.close().await?;
     for rate in [50, 200] {
         let (mut ours, mut plain, summary) = run_at(&browser, rate).await?;
         anyhow::ensure!(
