@@ -87,28 +87,19 @@ pub(super) fn Capacity(summary: RunSummary) -> impl IntoView {
 fn Steps(summary: RunSummary, unit: &'static str) -> impl IntoView {
     let knee_at = knee(&summary.steps, summary.load_model.is_open());
     let best = summary.max_sustainable;
-    let ms = |metric: &'static str, v: Option<f64>| {
+    let cell = |metric: &'static str, v: Option<f64>, shown: fn(Option<f64>) -> String| {
         view! {
             <td
                 data-metric=metric
                 data-value=v.map(|v| v.to_string()).unwrap_or_default()
                 class:absent=v.is_none()
             >
-                {format::duration_ms(v)}
+                {shown(v)}
             </td>
         }
     };
-    let per_s = |metric: &'static str, v: Option<f64>| {
-        view! {
-            <td
-                data-metric=metric
-                data-value=v.map(|v| v.to_string()).unwrap_or_default()
-                class:absent=v.is_none()
-            >
-                {format::rate(v)}
-            </td>
-        }
-    };
+    let ms = move |metric, v| cell(metric, v, format::duration_ms);
+    let per_s = move |metric, v| cell(metric, v, format::rate);
     let rows = summary
         .steps
         .iter()

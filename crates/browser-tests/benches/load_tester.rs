@@ -20,7 +20,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use browser_tests::{eval, start_dashboard_tls, Browser, InProcessBackend};
+use browser_tests::{finished_run_export, start_dashboard_tls, Browser, InProcessBackend};
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 
@@ -53,29 +53,7 @@ async fn dashboard_run(browser: &Browser, total: u64) -> anyhow::Result<Value> {
         .await?;
     browser.fill("lt-total", &total.to_string()).await?;
     browser.click("lt-start").await?;
-    // Started, then finished: read once a second, no faster.
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let state = eval(
-            browser,
-            "return document.querySelector('[data-testid=lt-state]').dataset.state;",
-        )
-        .await?;
-        if state == "finished" {
-            break;
-        }
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "the run did not finish"
-        );
-    }
-    let text = eval(
-        browser,
-        "return fetch(document.querySelector('[data-testid=lt-export-json]').href).then(r => r.text());",
-    )
-    .await?;
-    serde_json::from_str(text.as_str().context("no export")?).context("export is not JSON")
+    finished_run_export(browser, WAIT).await
 }
 
 /// The minimal plain-JS reader: `total` POST /stream at the given concurrency

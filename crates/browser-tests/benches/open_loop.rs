@@ -15,7 +15,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use browser_tests::{eval, start_dashboard_tls, Browser, InProcessBackend};
+use browser_tests::{
+    eval, finished_run_export, select_option, start_dashboard_tls, Browser, InProcessBackend,
+};
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 
@@ -64,31 +66,9 @@ async fn run_at(browser: &Browser, rate: u32) -> anyhow::Result<(Vec<f64>, Vec<f
         .client()
         .execute(PLAIN_SCHEDULER, vec![rate.into(), count.into()])
         .await?;
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let state = eval(
-            browser,
-            "return document.querySelector('[data-testid=lt-state]').dataset.state;",
-        )
-        .await?;
-        if state == "finished" {
-            break;
-        }
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "the run did not finish"
-        );
-    }
+    let export = finished_run_export(browser, WAIT).await?;
     let plain: Vec<f64> =
         serde_json::from_value(eval(browser, "return window.__plainLateness;").await?)?;
-    let text = eval(
-        browser,
-        "return fetch(document.querySelector('[data-testid=lt-export-json]').href).then(r => r.text());",
-    )
-    .await?;
-    let export: Value =
-        serde_json::from_str(text.as_str().context("no export")?).context("export is not JSON")?;
     if std::env::var_os("BENCH_DUMP").is_some() {
         for r in export["requests"].as_array().into_iter().flatten() {
             if r["lateness_ms"].as_f64().unwrap_or(0.0) > 5.0 {
@@ -133,12 +113,7 @@ async fn main() -> anyhow::Result<()> {
     browser.goto(&format!("{https}/")).await?;
     browser.click("lt-open").await?;
     browser.wait_for_testid("lt-start", WAIT).await?;
-    eval(
-        &browser,
-        "const s = document.querySelector('[data-testid=lt-mode]');
-         s.value = 'constant'; s.dispatchEvent(new Event('change', { bubbles: true })); return 1;",
-    )
-    .await?;
+    select_option(&browser, "lt-mode", "constant").await?;
     browser.fill("lt-max-in-flight", "128").await?;
     browser.fill("lt-total", "100000").await?;
     println!("open-loop send accuracy: constant rate for {SECONDS} s, actual − intended send time");

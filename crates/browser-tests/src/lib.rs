@@ -858,19 +858,52 @@ pub async fn run_load_test(browser: &Browser, concurrency: u32, total: u64) -> a
         .await
 }
 
-/// Picks `source` in the statistics panel's `stats-source` control (without
-/// waiting for the panel to follow: it may not, when its view cannot load).
-pub async fn pick_stats_source(browser: &Browser, source: &str) -> anyhow::Result<()> {
+/// Picks `value` in the `<select>` with `testid`, as a person would (a change event).
+pub async fn select_option(browser: &Browser, testid: &str, value: &str) -> anyhow::Result<()> {
     eval(
         browser,
         &format!(
-            "const s = document.querySelector('[data-testid=stats-source]');
-             s.value = '{source}'; s.dispatchEvent(new Event('change', {{ bubbles: true }}));
+            "const s = document.querySelector('[data-testid={testid}]');
+             s.value = '{value}'; s.dispatchEvent(new Event('change', {{ bubbles: true }}));
              return s.value;"
         ),
     )
     .await?;
     Ok(())
+}
+
+/// Picks `source` in the statistics panel's `stats-source` control (without
+/// waiting for the panel to follow: it may not, when its view cannot load).
+pub async fn pick_stats_source(browser: &Browser, source: &str) -> anyhow::Result<()> {
+    select_option(browser, "stats-source", source).await
+}
+
+/// Waits (reading once a second, no faster: a benchmark's page is not to be
+/// disturbed) until the load tester's run has finished; its JSON export.
+pub async fn finished_run_export(browser: &Browser, wait: Duration) -> anyhow::Result<Value> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let state = eval(
+            browser,
+            "return document.querySelector('[data-testid=lt-state]').dataset.state;",
+        )
+        .await?;
+        if state == "finished" {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the run did not finish"
+        );
+    }
+    let text = eval(
+        browser,
+        "return fetch(document.querySelector('[data-testid=lt-export-json]').href).then(r => r.text());",
+    )
+    .await?;
+    let text = text.as_str().ok_or_else(|| anyhow::anyhow!("no export"))?;
+    Ok(serde_json::from_str(text)?)
 }
 
 /// Opens the load tester (once) and starts `total` requests at `concurrency`.

@@ -5,24 +5,12 @@
 
 use std::time::Duration;
 
-use browser_tests::{eval, open_dashboard, Browser, InProcessBackend};
+use browser_tests::{eval, fast_fake, open_dashboard, select_option, Browser, InProcessBackend};
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 use sse_core::load_model::{Arrivals, LoadModel};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-fn fast() -> FakeLlmSettings {
-    FakeLlmSettings {
-        ttft_min_ms: 5,
-        ttft_max_ms: 10,
-        gap_min_ms: 1,
-        gap_max_ms: 3,
-        answer_min_chars: 30,
-        answer_max_chars: 60,
-        ..FakeLlmSettings::realistic()
-    }
-}
 
 /// Streams of about 0.6 s with a first token after 20–30 ms.
 fn half_second() -> FakeLlmSettings {
@@ -58,20 +46,6 @@ async fn open_load_tester(browser: &Browser) -> anyhow::Result<()> {
     browser.wait_for_testid("lt-open", WAIT).await?;
     browser.click("lt-open").await?;
     browser.wait_for_testid("lt-start", WAIT).await?;
-    Ok(())
-}
-
-/// Picks the load model in `lt-mode`.
-async fn pick_mode(browser: &Browser, mode: &str) -> anyhow::Result<()> {
-    eval(
-        browser,
-        &format!(
-            "const s = document.querySelector('[data-testid=lt-mode]');
-             s.value = '{mode}'; s.dispatchEvent(new Event('change', {{ bubbles: true }}));
-             return s.value;"
-        ),
-    )
-    .await?;
     Ok(())
 }
 
@@ -153,12 +127,12 @@ fn median(values: &[f64]) -> f64 {
 
 #[tokio::test]
 async fn open_loop_arrivals_reach_the_backend_as_the_model_says() -> anyhow::Result<()> {
-    let backend = backend(fast(), 10_000).await?;
+    let backend = backend(fast_fake(), 10_000).await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
     open_load_tester(&browser).await?;
 
     // Constant: 20 req/s for 5 s.
-    pick_mode(&browser, "constant").await?;
+    select_option(&browser, "lt-mode", "constant").await?;
     fill_all(
         &browser,
         &[
@@ -203,7 +177,7 @@ async fn open_loop_arrivals_reach_the_backend_as_the_model_says() -> anyhow::Res
     );
 
     // Poisson, seeded: exactly the arrivals the core's model draws in 5 s.
-    pick_mode(&browser, "poisson").await?;
+    select_option(&browser, "lt-mode", "poisson").await?;
     fill_all(&browser, &[("lt-seed", "7")]).await?;
     let expected = Arrivals::new(LoadModel::Poisson, 20.0, 7)
         .take_while(|at| *at < 5_000.0)
@@ -316,7 +290,7 @@ async fn a_sweep_finds_the_highest_step_within_the_backends_stream_limit() -> an
 #[tokio::test]
 async fn a_tighter_ttft_target_flips_the_verdict_and_a_saved_run_runs_again() -> anyhow::Result<()>
 {
-    let backend = backend(fast(), 10_000).await?;
+    let backend = backend(fast_fake(), 10_000).await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
     open_load_tester(&browser).await?;
     fill_all(
@@ -336,7 +310,7 @@ async fn a_tighter_ttft_target_flips_the_verdict_and_a_saved_run_runs_again() ->
     assert_eq!(value(&browser, "lt-good-pct").await?, 100.0);
     assert!(value(&browser, "lt-goodput").await? > 0.0);
 
-    // The fake first token comes after 5–10 ms: a 1 ms target fails every request.
+    // The fast fake's first token comes after 5–10 ms: a 1 ms target fails every request.
     fill_all(&browser, &[("lt-slo-ttft-ms", "1")]).await?;
     start_and_finish(&browser).await?;
     assert_eq!(
@@ -377,7 +351,7 @@ async fn stop_in_the_middle_of_a_sweep_leaves_nothing_in_flight() -> anyhow::Res
     let backend = backend(half_second(), 10_000).await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
     open_load_tester(&browser).await?;
-    pick_mode(&browser, "constant").await?;
+    select_option(&browser, "lt-mode", "constant").await?;
     fill_all(
         &browser,
         &[
