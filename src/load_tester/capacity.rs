@@ -193,10 +193,16 @@ fn Steps(summary: RunSummary, unit: &'static str) -> impl IntoView {
 }
 
 /// Latency (left axis) and throughput and goodput (right axis) per step.
-pub(super) fn sweep_chart(steps: &[StepResult], unit: &str) -> TwoAxisChart {
+/// The knee's step is labelled as such.
+pub(super) fn sweep_chart(steps: &[StepResult], unit: &str, open_loop: bool) -> TwoAxisChart {
+    let knee_at = knee(steps, open_loop);
     let labels: Vec<String> = steps
         .iter()
-        .map(|s| format!("{} {unit}", load_text(s.offered)))
+        .enumerate()
+        .map(|(i, s)| {
+            let knee = if knee_at == Some(i) { " (knee)" } else { "" };
+            format!("{} {unit}{knee}", load_text(s.offered))
+        })
         .collect();
     let line = |name: &str, axis: f64, value: fn(&StepResult) -> Option<f64>| {
         Line::new().name(name).y_axis_index(axis).data(

@@ -33,7 +33,7 @@ fn refresh_results(state: TesterState, run: &engine::Run) -> RunSummary {
     charts::echarts::draw_unanimated(state.chart, LATENCY_CHART, &option, true);
     if !summary.steps.is_empty() {
         let unit = run.plan.load_unit();
-        let chart = sweep_chart(&summary.steps, unit);
+        let chart = sweep_chart(&summary.steps, unit, run.plan.model.is_open());
         charts::echarts::draw_unanimated(state.sweep_chart, SWEEP_CHART, &chart, true);
     }
     summary

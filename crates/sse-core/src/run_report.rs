@@ -726,6 +726,36 @@ mod tests {
     }
 
     #[test]
+    fn two_sweeps_are_compared_step_by_step() {
+        let (mut a, _) = sample();
+        let step = |k: usize, goodput: f64| {
+            let mut stats = RunStats::new(0.0);
+            let mut r = RequestRecorder::new(0.0);
+            r.on_event(10.0, &chunk("hi"));
+            r.on_event(20.0, &StreamEvent::Done);
+            stats.add(&r.finish_stream_end(1_000.0));
+            let mut result = StepResult::new(k, k as f64 * 5.0, &stats, &Slo::default());
+            result.goodput_rps = Some(goodput);
+            result
+        };
+        a.steps = vec![step(1, 4.0), step(2, 8.0)];
+        let mut b = a.clone();
+        b.steps = vec![step(1, 5.0), step(2, 6.0), step(3, 6.0)];
+        let rows = compare(&a, &b);
+        let find = |label: &str| {
+            rows.iter()
+                .find(|r| r.label == label)
+                .cloned()
+                .expect(label)
+        };
+        assert_eq!(find("Step 1 goodput").change_percent, Some(25.0));
+        assert_eq!(find("Step 2 goodput").change_percent, Some(-25.0));
+        let third = find("Step 3 goodput");
+        assert_eq!((third.a, third.b), (None, Some(6.0)), "a step only B has");
+        assert_eq!(find("Step 3 offered").b, Some(15.0));
+    }
+
+    #[test]
     fn comparison_gives_the_change_in_percent() {
         let (a, _) = sample();
         let mut b = a.clone();
