@@ -142,6 +142,22 @@ impl Run {
         Some(wake - (now_ms() - self.step.started_ms))
     }
 
+    /// (done, planned): ended requests of the total, or, when time bounds
+    /// the run (a duration, a sweep), ms sent so far of the planned time.
+    pub fn progress(&self) -> (f64, f64) {
+        let ended = (self.stats.completed + self.stats.failed + self.stats.aborted) as f64;
+        let Some(step_ms) = self.step.duration_ms else {
+            return (ended, self.plan.total as f64);
+        };
+        let in_step = (now_ms() - self.step.started_ms).clamp(0.0, step_ms);
+        let done = if self.phase == Phase::Finished {
+            step_ms * self.loads.len() as f64
+        } else {
+            self.step.index as f64 * step_ms + in_step
+        };
+        (done, step_ms * self.loads.len() as f64)
+    }
+
     /// Arrivals the open loop holds back now (cap reached).
     pub fn waiting(&self) -> u64 {
         self.step

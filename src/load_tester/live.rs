@@ -17,7 +17,9 @@ pub(super) const LATENCY_CHART: &str = "lt-latency-chart";
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Live {
     pub phase: Phase,
-    pub planned: u64,
+    /// How far the run is, and of what: ended requests of the total, or
+    /// (a run bounded by time, a sweep) ms of the planned time.
+    pub progress: (f64, f64),
     pub active: u64,
     pub completed: u64,
     pub failed: u64,
@@ -44,7 +46,7 @@ impl Live {
         let s = &run.stats;
         Self {
             phase: run.phase,
-            planned: run.plan.total,
+            progress: run.progress(),
             active: run.active(),
             completed: s.completed,
             failed: s.failed,
@@ -62,10 +64,6 @@ impl Live {
             step: run.step_text(),
             waiting: run.waiting(),
         }
-    }
-
-    fn ended(&self) -> u64 {
-        self.completed + self.failed + self.aborted
     }
 }
 
@@ -98,8 +96,8 @@ pub(super) fn LiveView(state: TesterState) -> impl IntoView {
         <div class="live" data-testid="lt-live">
             <progress
                 data-testid="lt-progress"
-                max=move || live.with(|l| l.as_ref().map_or(1, |l| l.planned).to_string())
-                value=move || live.with(|l| l.as_ref().map_or(0, Live::ended).to_string())
+                max=move || live.with(|l| l.as_ref().map_or(1.0, |l| l.progress.1).to_string())
+                value=move || live.with(|l| l.as_ref().map_or(0.0, |l| l.progress.0).to_string())
             ></progress>
             <p
                 class="run-step"
