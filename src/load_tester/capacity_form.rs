@@ -9,10 +9,6 @@ use sse_core::load_plan::{LoadForm, MAX_CONCURRENCY, MAX_RATE};
 use super::form::error;
 use super::TesterState;
 
-/// The capacity parts' styles, shipped with the on-demand module (the
-/// first load's stylesheet has no room).
-pub(super) const STYLE: &str = ".slo-fields { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 12rem), 1fr)); gap: 0.6rem 1rem; border: 1px solid var(--border, #ccc); border-radius: 6px; padding: 0.5rem 0.8rem; } .field-group { display: contents; } .field-group[hidden] { display: none; } .verdict[data-state=\"pass\"] { color: var(--ok, #1a7f37); } .verdict[data-state=\"fail\"] { color: var(--bad, #cf222e); } .sweep-table tr.knee th { text-decoration: underline; }";
-
 /// One text box of the form: label, hook, the field its message belongs to.
 struct Field {
     label: &'static str,

@@ -126,8 +126,14 @@ fn SizeFields(state: TesterState) -> impl IntoView {
         state.form.update(|f| f.concurrency = v);
     };
     view! {
-        <label title="Closed loop: requests in flight at all times, each ending request replaced at once until the total is sent. At most 128: one HTTP/2 connection carries 128 streams (nginx's http2_max_concurrent_streams); over HTTP/1.1 the browser sends 6 at a time per host and holds the rest.">
-            "Concurrency" <span class="range-pair">
+        <label
+            hidden=move || {
+                state.form.with(|f| f.mode != "closed" || !f.sweep_steps.trim().is_empty())
+            }
+            title="Closed loop: requests in flight at all times, each ending request replaced at once until the total is sent (in a sweep, the steps give it). At most 128: one HTTP/2 connection carries 128 streams (nginx's http2_max_concurrent_streams); over HTTP/1.1 the browser sends 6 at a time per host and holds the rest."
+        >
+            "Concurrency"
+            <span class="range-pair">
                 <input
                     type="range"
                     min="1"
@@ -149,7 +155,8 @@ fn SizeFields(state: TesterState) -> impl IntoView {
                     on:input=set(state, |f, v| f.concurrency = v)
                     prop:disabled=running
                 />
-            </span> {error(state, "concurrency")}
+            </span>
+            {error(state, "concurrency")}
         </label>
         <label>
             "Total requests"

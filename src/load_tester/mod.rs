@@ -30,6 +30,9 @@ use exports::Exports;
 use live::Live;
 
 const HISTORY_KEY: &str = "dashboard.load_runs";
+/// The load tester's styles, shipped with this module (the first load's
+/// stylesheet does not carry them).
+const STYLE: &str = include_str!("../../style/load_tester.css");
 
 /// What the load tester's parts share.
 #[derive(Clone, Copy)]
@@ -116,7 +119,7 @@ pub fn LoadTester() -> impl IntoView {
     });
     view! {
         <div class="load-tester">
-            <style>{capacity_form::STYLE}</style>
+            <style>{STYLE}</style>
             // A new generation (a saved run's plan) builds the form anew: the
             // boxes take their values when built, never while typing.
             {move || {
