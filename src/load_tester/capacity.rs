@@ -83,6 +83,32 @@ pub(super) fn Capacity(summary: RunSummary) -> impl IntoView {
     }
 }
 
+/// The sweep table's columns and what each one means.
+fn step_columns() -> [(&'static str, &'static str); 11] {
+    [
+        (
+            "Offered",
+            "The step's load: concurrency (closed loop) or arrivals per second (open loop).",
+        ),
+        (
+            "Throughput",
+            "Completed requests per second of the step's counted time.",
+        ),
+        ("Tokens/s", RunFigure::TokensPerSecond.definition()),
+        ("Goodput", RunFigure::Goodput.definition()),
+        ("TTFT p95", Metric::Ttft.definition()),
+        ("TTFT p95 (intended)", Metric::TtftIntended.definition()),
+        ("E2E p95", Metric::E2e.definition()),
+        ("E2E p95 (intended)", Metric::E2eIntended.definition()),
+        ("Failed", "Requests of the step that failed."),
+        ("Late starts", RunFigure::LateStarts.definition()),
+        (
+            "Verdict",
+            "The step's SLO verdict (hover a cell for the reason).",
+        ),
+    ]
+}
+
 #[component]
 fn Steps(summary: RunSummary, unit: &'static str) -> impl IntoView {
     let knee_at = knee(&summary.steps, summary.load_model.is_open());
@@ -136,28 +162,6 @@ fn Steps(summary: RunSummary, unit: &'static str) -> impl IntoView {
             }
         })
         .collect_view();
-    let head = [
-        (
-            "Offered",
-            "The step's load: concurrency (closed loop) or arrivals per second (open loop).",
-        ),
-        (
-            "Throughput",
-            "Completed requests per second of the step's counted time.",
-        ),
-        ("Tokens/s", RunFigure::TokensPerSecond.definition()),
-        ("Goodput", RunFigure::Goodput.definition()),
-        ("TTFT p95", Metric::Ttft.definition()),
-        ("TTFT p95 (intended)", Metric::TtftIntended.definition()),
-        ("E2E p95", Metric::E2e.definition()),
-        ("E2E p95 (intended)", Metric::E2eIntended.definition()),
-        ("Failed", "Requests of the step that failed."),
-        ("Late starts", RunFigure::LateStarts.definition()),
-        (
-            "Verdict",
-            "The step's SLO verdict (hover a cell for the reason).",
-        ),
-    ];
     view! {
         <p
             class="verdict"
@@ -176,7 +180,7 @@ fn Steps(summary: RunSummary, unit: &'static str) -> impl IntoView {
                 <caption>"Sweep, step by step"</caption>
                 <thead>
                     <tr>
-                        {head
+                        {step_columns()
                             .map(|(label, title)| {
                                 view! {
                                     <th scope="col" title=title>

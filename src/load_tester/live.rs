@@ -70,6 +70,45 @@ impl Live {
 #[component]
 pub(super) fn LiveView(state: TesterState) -> impl IntoView {
     let live = state.live;
+    view! {
+        <div class="live" data-testid="lt-live">
+            <progress
+                data-testid="lt-progress"
+                max=move || live.with(|l| l.as_ref().map_or(1.0, |l| l.progress.1).to_string())
+                value=move || live.with(|l| l.as_ref().map_or(0.0, |l| l.progress.0).to_string())
+            ></progress>
+            <p
+                class="run-step"
+                data-testid="lt-step-now"
+                hidden=move || live.with(|l| l.as_ref().is_none_or(|l| l.step.is_none()))
+            >
+                {move || live.with(|l| l.as_ref().and_then(|l| l.step.clone()))}
+            </p>
+            <Counters state />
+            <ChartFigure
+                id=LATENCY_CHART
+                testid="lt-latency-chart"
+                label="Line chart of E2E p50 and p95 and TTFT p50 per one-second window of the run"
+                caption="Latency over the run, per 1 s window of request end times (a window's percentile is not the run's)."
+                    .to_owned()
+            />
+            <div hidden=move || !state.form.with(|f| !f.sweep_steps.trim().is_empty())>
+                <ChartFigure
+                    id=SWEEP_CHART
+                    testid="lt-sweep-chart"
+                    label="Line chart of TTFT and E2E p95 from the intended start, throughput and goodput against each sweep step's offered load"
+                    caption="Latency (left axis) and throughput and goodput (right axis) per sweep step: the knee is where latency leaves its low-load level or goodput stops growing."
+                        .to_owned()
+                />
+            </div>
+        </div>
+    }
+}
+
+/// The live counters and rates of the run.
+#[component]
+fn Counters(state: TesterState) -> impl IntoView {
+    let live = state.live;
     let count = move |testid: &'static str,
                       label: &'static str,
                       definition: &'static str,
@@ -93,93 +132,63 @@ pub(super) fn LiveView(state: TesterState) -> impl IntoView {
     };
     let elapsed = Signal::derive(move || live.with(|l| l.as_ref().map(|l| l.elapsed_ms)));
     view! {
-        <div class="live" data-testid="lt-live">
-            <progress
-                data-testid="lt-progress"
-                max=move || live.with(|l| l.as_ref().map_or(1.0, |l| l.progress.1).to_string())
-                value=move || live.with(|l| l.as_ref().map_or(0.0, |l| l.progress.0).to_string())
-            ></progress>
-            <p
-                class="run-step"
-                data-testid="lt-step-now"
-                hidden=move || live.with(|l| l.as_ref().is_none_or(|l| l.step.is_none()))
-            >
-                {move || live.with(|l| l.as_ref().and_then(|l| l.step.clone()))}
-            </p>
-            <dl class="summary counters">
-                {count("lt-active", "Active", "Requests in flight now.", |l| l.active)}
-                {count(
-                    "lt-completed",
-                    "Completed",
-                    "Requests whose stream ended with `complete` or `[DONE]` and no error event.",
-                    |l| l.completed,
-                )}
-                {count(
-                    "lt-failed",
-                    "Failed",
-                    "Non-2xx answers, error events inside 200 streams, unreadable or cut streams, network errors and timeouts.",
-                    |l| l.failed,
-                )}
-                {count(
-                    "lt-aborted",
-                    "Aborted",
-                    "Requests stopped by Stop: neither completed nor failed.",
-                    |l| l.aborted,
-                )}
-                {count(
-                    "lt-waiting",
-                    "Waiting",
-                    "Open loop: arrivals waiting now for a free slot (the cap on requests in flight is reached); they start late.",
-                    |l| l.waiting,
-                )}
-                {count(
-                    "lt-tokens",
-                    RunFigure::OutputTokens.label(),
-                    RunFigure::OutputTokens.definition(),
-                    |l| l.tokens,
-                )}
-                {rate(
-                    "lt-rps",
-                    RunFigure::RequestsPerSecond.label(),
-                    RunFigure::RequestsPerSecond.definition(),
-                    |l| l.requests_per_s,
-                )}
-                {rate(
-                    "lt-ended-rps",
-                    "Ended/s",
-                    "Requests that ended (completed, failed or aborted) per second over the run's wall time: the pace also while requests fail.",
-                    |l| l.ended_per_s,
-                )}
-                {rate(
-                    "lt-tps",
-                    RunFigure::TokensPerSecond.label(),
-                    RunFigure::TokensPerSecond.definition(),
-                    |l| l.tokens_per_s,
-                )}
-                <Figure
-                    label="Elapsed"
-                    definition="Wall time of the run so far."
-                    testid="lt-elapsed"
-                    raw=elapsed
-                    text=Signal::derive(move || format::duration_ms(elapsed.get()))
-                />
-            </dl>
-            <ChartFigure
-                id=LATENCY_CHART
-                testid="lt-latency-chart"
-                label="Line chart of E2E p50 and p95 and TTFT p50 per one-second window of the run"
-                caption="Latency over the run, per 1 s window of request end times (a window's percentile is not the run's)."
-                    .to_owned()
+        <dl class="summary counters">
+            {count("lt-active", "Active", "Requests in flight now.", |l| l.active)}
+            {count(
+                "lt-completed",
+                "Completed",
+                "Requests whose stream ended with `complete` or `[DONE]` and no error event.",
+                |l| l.completed,
+            )}
+            {count(
+                "lt-failed",
+                "Failed",
+                "Non-2xx answers, error events inside 200 streams, unreadable or cut streams, network errors and timeouts.",
+                |l| l.failed,
+            )}
+            {count(
+                "lt-aborted",
+                "Aborted",
+                "Requests stopped by Stop: neither completed nor failed.",
+                |l| l.aborted,
+            )}
+            {count(
+                "lt-waiting",
+                "Waiting",
+                "Open loop: arrivals waiting now for a free slot (the cap on requests in flight is reached); they start late.",
+                |l| l.waiting,
+            )}
+            {count(
+                "lt-tokens",
+                RunFigure::OutputTokens.label(),
+                RunFigure::OutputTokens.definition(),
+                |l| l.tokens,
+            )}
+            {rate(
+                "lt-rps",
+                RunFigure::RequestsPerSecond.label(),
+                RunFigure::RequestsPerSecond.definition(),
+                |l| l.requests_per_s,
+            )}
+            {rate(
+                "lt-ended-rps",
+                "Ended/s",
+                "Requests that ended (completed, failed or aborted) per second over the run's wall time: the pace also while requests fail.",
+                |l| l.ended_per_s,
+            )}
+            {rate(
+                "lt-tps",
+                RunFigure::TokensPerSecond.label(),
+                RunFigure::TokensPerSecond.definition(),
+                |l| l.tokens_per_s,
+            )}
+            <Figure
+                label="Elapsed"
+                definition="Wall time of the run so far."
+                testid="lt-elapsed"
+                raw=elapsed
+                text=Signal::derive(move || format::duration_ms(elapsed.get()))
             />
-            <div hidden=move || !state.form.with(|f| !f.sweep_steps.trim().is_empty())>
-                <ChartFigure
-                    id=SWEEP_CHART
-                    testid="lt-sweep-chart"
-                    label="Line chart of TTFT and E2E p95 from the intended start, throughput and goodput against each sweep step's offered load"
-                    caption="Latency (left axis) and throughput and goodput (right axis) per sweep step: the knee is where latency leaves its low-load level or goodput stops growing."
-                        .to_owned()
-                />
-            </div>
-        </div>
+        </dl>
     }
 }
