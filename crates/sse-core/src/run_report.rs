@@ -181,6 +181,7 @@ pub struct RunContext<'a> {
 impl RunSummary {
     pub fn new(context: &RunContext<'_>, stats: &RunStats) -> Self {
         let plan = context.plan;
+        let judged = stats.judged();
         Self {
             started_at_ms: context.started_at_ms,
             api_base: context.api_base.to_owned(),
@@ -228,12 +229,9 @@ impl RunSummary {
             rate_per_s: plan.model.is_open().then_some(plan.rate_per_s),
             slo: plan.slo.clone(),
             goodput_rps: goodput(stats.good, stats.wall_ms(None)),
-            good_pct: {
-                let judged = stats.judged();
-                (judged.judged > 0).then(|| judged.good as f64 / judged.judged as f64 * 100.0)
-            },
+            good_pct: judged.good_pct(),
             verdict: if context.steps.is_empty() {
-                plan.slo.verdict(&stats.judged())
+                plan.slo.verdict(&judged)
             } else {
                 sweep_verdict(context.steps, plan.load_unit())
             },

@@ -59,6 +59,13 @@ pub struct JudgedFigures {
     pub tpot_p95_ms: Option<f64>,
 }
 
+impl JudgedFigures {
+    /// Good requests of the judged ones, in percent; absent when none was judged.
+    pub fn good_pct(&self) -> Option<f64> {
+        (self.judged > 0).then(|| self.good as f64 / self.judged as f64 * 100.0)
+    }
+}
+
 /// pass | fail | none (no target set, or nothing to judge).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -125,7 +132,7 @@ impl Slo {
         if figures.judged == 0 {
             return none("no request completed or failed");
         }
-        let share = figures.good as f64 / figures.judged as f64 * 100.0;
+        let share = figures.good_pct().unwrap_or(0.0);
         let mut parts: Vec<String> = [
             ("TTFT", figures.ttft_p95_ms, self.ttft_ms),
             ("E2E", figures.e2e_p95_ms, self.e2e_ms),

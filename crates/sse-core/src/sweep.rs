@@ -106,8 +106,7 @@ impl StepResult {
             throughput_rps: stats.requests_per_s(None),
             tokens_per_s: stats.tokens_per_s(None),
             goodput_rps: goodput(stats.good, measured_ms),
-            good_pct: (judged.judged > 0)
-                .then(|| judged.good as f64 / judged.judged as f64 * 100.0),
+            good_pct: judged.good_pct(),
             ttft: stats.ttft.summary(),
             e2e: stats.e2e.summary(),
             ttft_intended: stats.ttft_intended.summary(),
