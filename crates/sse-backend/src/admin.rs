@@ -215,13 +215,19 @@ async fn reset_execution_stats(State(app): State<Arc<App>>) -> Json<Value> {
 struct LoadStatsQuery {
     #[serde(default)]
     requests: bool,
+    /// Only the records that finished after this `seq`.
+    #[serde(default)]
+    after: u64,
 }
 
 async fn load_stats(
     State(app): State<Arc<App>>,
     Query(query): Query<LoadStatsQuery>,
 ) -> Json<Value> {
-    Json(app.load.to_json(query.requests))
+    Json(
+        app.load
+            .to_json(query.requests && app.settings.request_records, query.after),
+    )
 }
 
 async fn reset_load_stats(State(app): State<Arc<App>>) -> Json<Value> {
@@ -230,7 +236,7 @@ async fn reset_load_stats(State(app): State<Arc<App>>) -> Json<Value> {
 }
 
 async fn streaming_metrics(State(app): State<Arc<App>>) -> Json<Value> {
-    let load = app.load.to_json(false);
+    let load = app.load.to_json(false, 0);
     Json(json!({
         "active_streams": load["active_streams"],
         "peak_active_streams": load["peak_active_streams"],
@@ -241,7 +247,7 @@ async fn streaming_metrics(State(app): State<Arc<App>>) -> Json<Value> {
 }
 
 async fn prometheus_stats(State(app): State<Arc<App>>) -> Json<Value> {
-    let load = app.load.to_json(false);
+    let load = app.load.to_json(false, 0);
     let uptime_s = load["uptime_ms"].as_f64().unwrap_or(0.0) / 1000.0;
     let total = load["requests_total"].as_u64().unwrap_or(0);
     Json(json!({

@@ -92,7 +92,7 @@ async fn detailed(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
             Err(reason) => json!({ "configured": true, "status": "unhealthy", "error": reason }),
         },
     };
-    let load = app.load.to_json(false);
+    let load = app.load.to_json(false, 0);
     Json(json!({
         "status": base.status,
         "timestamp": base.timestamp,

@@ -12,6 +12,7 @@ pub mod fake_llm;
 pub mod health;
 pub mod load_stats;
 pub mod provider;
+pub mod request_trace;
 pub mod server;
 pub mod settings;
 pub mod sse_format;

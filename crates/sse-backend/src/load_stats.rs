@@ -7,6 +7,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::request_trace::StageSpan;
+
 /// Per-request timings kept for the endpoint (the most recent ones).
 pub const KEPT_REQUESTS: usize = 10_000;
 
@@ -27,13 +29,28 @@ pub enum ServerOutcome {
     Rejected503,
 }
 
-/// One request as the server saw it. Times are milliseconds since the Unix epoch.
+/// One request as the server saw it. Times are milliseconds since the Unix
+/// epoch on the server's clock, to the microsecond (see [`crate::request_trace`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestTimings {
+    /// Order of finishing, from 1, over the process' life (a reset keeps counting):
+    /// `?after=<seq>` asks for the newer ones only.
+    pub seq: u64,
     pub thread_id: String,
+    /// The instance that served it (`--instance-id`, else host:port).
+    pub instance_id: String,
     pub user: String,
     pub resilience_layer: &'static str,
     pub accepted_at_ms: f64,
+    /// When it entered the failover queue; absent when it never queued.
+    pub queued_at_ms: Option<f64>,
+    /// Time spent in the failover queue (0 when it never queued).
+    pub queue_wait_ms: f64,
+    /// Each stage that ran, in order, with its start and duration.
+    pub stages: Vec<StageSpan>,
+    /// When the provider's first token reached the service.
+    pub provider_first_token_at_ms: Option<f64>,
+    /// When the first chunk event was handed to the connection.
     pub first_chunk_at_ms: Option<f64>,
     pub finished_at_ms: f64,
     pub chunks_sent: u64,
@@ -49,6 +66,7 @@ struct Inner {
     totals: BTreeMap<ServerOutcome, u64>,
     chunks_sent: u64,
     requests: VecDeque<RequestTimings>,
+    last_seq: u64,
 }
 
 #[derive(Debug)]
@@ -121,8 +139,10 @@ impl LoadStats {
         self.inner.lock().map_or(0, |i| i.active)
     }
 
-    pub fn finished(&self, timings: RequestTimings) {
+    pub fn finished(&self, mut timings: RequestTimings) {
         if let Ok(mut inner) = self.inner.lock() {
+            inner.last_seq += 1;
+            timings.seq = inner.last_seq;
             *inner.totals.entry(timings.outcome).or_default() += 1;
             inner.chunks_sent += timings.chunks_sent;
             if inner.requests.len() == KEPT_REQUESTS {
@@ -153,8 +173,9 @@ impl LoadStats {
         }
     }
 
-    /// The `/admin/load-stats` answer; `with_requests` adds per-request timings.
-    pub fn to_json(&self, with_requests: bool) -> serde_json::Value {
+    /// The `/admin/load-stats` answer; `with_requests` adds the kept per-request
+    /// timings whose `seq` is above `after` (0: all of them).
+    pub fn to_json(&self, with_requests: bool, after: u64) -> serde_json::Value {
         let since = self
             .since
             .lock()
@@ -183,10 +204,13 @@ impl LoadStats {
             "totals_by_outcome": totals,
             "chunks_sent": inner.chunks_sent,
             "since_ms": since.1,
+            "last_seq": inner.last_seq,
             "uptime_ms": since.0.elapsed().as_secs_f64() * 1000.0,
         });
         if with_requests {
-            answer["requests"] = serde_json::to_value(&inner.requests).unwrap_or_default();
+            let newer = inner.requests.partition_point(|r| r.seq <= after);
+            let chosen: Vec<&RequestTimings> = inner.requests.range(newer..).collect();
+            answer["requests"] = serde_json::to_value(chosen).unwrap_or_default();
         }
         answer
     }

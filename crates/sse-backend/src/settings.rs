@@ -150,6 +150,10 @@ pub struct Settings {
     /// Whether /admin/execution-stats includes p90_duration_ms (the real service does not).
     #[arg(long, env = "STATS_P90", default_value_t = true, action = clap::ArgAction::Set)]
     pub stats_p90: bool,
+    /// Whether `/admin/load-stats?requests=true` lists per-request records (off:
+    /// no `requests` in the answer, like a service that keeps none).
+    #[arg(long, env = "REQUEST_RECORDS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub request_records: bool,
     /// Base URL of the OpenAI-compatible API used when USE_FAKE_LLM is false.
     #[arg(
         long,
@@ -189,6 +193,7 @@ impl Default for Settings {
             idle_timeout_ms: 75_000,
             stats_shape: StatsShape::Wrapped,
             stats_p90: true,
+            request_records: true,
             openai_base_url: "https://api.openai.com/v1".into(),
             openai_api_key: None,
             provider_timeout_ms: 120_000,

@@ -22,8 +22,9 @@ use tokio::sync::mpsc;
 use crate::admission::{Permit, QueuePlace};
 use crate::cache;
 use crate::exposition::CacheTier;
-use crate::load_stats::{now_ms, RequestTimings, ServerOutcome};
+use crate::load_stats::{RequestTimings, ServerOutcome};
 use crate::provider::{OpenAiStream, ProviderChoice, ProviderStream};
+use crate::request_trace::Trace;
 use crate::sse_format::{event, DONE, PING};
 use crate::stage_timings::Stage;
 use crate::validation::validate;
@@ -124,7 +125,7 @@ pub async fn stream(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let accepted_at_ms = now_ms();
+    let mut trace = Trace::begin();
     let thread_id = uuid::Uuid::new_v4().to_string();
     if !is_json(&headers) {
         app.request_rejected(ServerOutcome::Rejected415, UNKNOWN_MODEL);
@@ -144,7 +145,10 @@ pub async fn stream(
     };
 
     // Stage 1: validation.
-    let request = match app.timings.time(Stage::Validation, || validate(&body)) {
+    let validation = Instant::now();
+    let validated = validate(&body);
+    record_stage(&app, &mut trace, Stage::Validation, validation);
+    let request = match validated {
         Ok(request) => request,
         Err(detail) => {
             app.request_rejected(ServerOutcome::Rejected422, UNKNOWN_MODEL);
@@ -157,13 +161,14 @@ pub async fn stream(
     let cache_key = cache::key(&request.query, &request.model, request.provider.as_deref());
     if config.enable_caching {
         let lookup = Instant::now();
-        let mut hit = app.timings.time(Stage::L1Cache, || app.l1.get(&cache_key));
+        let mut hit = app.l1.get(&cache_key);
+        record_stage(&app, &mut trace, Stage::L1Cache, lookup);
         app.exposition.cache_lookup(CacheTier::L1, hit.is_some());
         if hit.is_none() {
             if let Some(l2) = &app.redis {
                 let started = Instant::now();
                 hit = l2.get(&cache_key).await.ok().flatten();
-                app.timings.record(Stage::L2Cache, started.elapsed());
+                record_stage(&app, &mut trace, Stage::L2Cache, started);
                 app.exposition.cache_lookup(CacheTier::L2, hit.is_some());
                 if let Some(text) = &hit {
                     // Warm L1 so the next hit is local.
@@ -171,9 +176,9 @@ pub async fn stream(
                 }
             }
         }
-        app.timings.record(Stage::CacheLookup, lookup.elapsed());
+        record_stage(&app, &mut trace, Stage::CacheLookup, lookup);
         if let Some(text) = hit {
-            return cached_answer(&app, thread_id, user, accepted_at_ms, text, request.model);
+            return cached_answer(&app, thread_id, user, trace, text, request.model);
         }
     }
 
@@ -217,8 +222,7 @@ pub async fn stream(
             }
         },
     };
-    app.timings
-        .record(Stage::RateLimiting, admission_started.elapsed());
+    record_stage(&app, &mut trace, Stage::RateLimiting, admission_started);
 
     let layer = if permit.is_some() { DIRECT } else { QUEUED };
     // A small buffer: a stream that cannot send is slowed, not buffered without end.
@@ -229,7 +233,7 @@ pub async fn stream(
         thread_id: thread_id.clone(),
         user,
         layer,
-        accepted_at_ms,
+        trace,
         use_fake_llm: config.use_fake_llm,
         enable_caching: config.enable_caching,
         queue_in_redis: config.queue_type == sse_core::config::QueueType::Redis,
@@ -242,12 +246,20 @@ pub async fn stream(
     sse_response(&thread_id, layer, rx)
 }
 
+/// Times a stage that started at `started` and ends now: into the cumulative
+/// statistics and into the request's own timeline.
+fn record_stage(app: &App, trace: &mut Trace, stage: Stage, started: Instant) {
+    let took = started.elapsed();
+    app.timings.record(stage, took);
+    trace.stage(stage, started, took);
+}
+
 /// A cache hit: status, ONE chunk with the whole text and `cached: true`, complete, [DONE].
 fn cached_answer(
     app: &Arc<App>,
     thread_id: String,
     user: String,
-    accepted_at_ms: f64,
+    trace: Trace,
     text: String,
     model: String,
 ) -> Response {
@@ -279,17 +291,23 @@ fn cached_answer(
                 break;
             }
             if i == 1 {
-                first_chunk_at_ms = Some(now_ms());
+                first_chunk_at_ms = Some(trace.now_ms());
             }
         }
         let timings = RequestTimings {
+            seq: 0,
             thread_id,
+            instance_id: app.instance_id().to_owned(),
             user,
             resilience_layer: DIRECT,
-            accepted_at_ms,
+            accepted_at_ms: trace.accepted_at_ms(),
+            queued_at_ms: None,
+            queue_wait_ms: 0.0,
+            provider_first_token_at_ms: None,
             first_chunk_at_ms,
-            finished_at_ms: now_ms(),
+            finished_at_ms: trace.now_ms(),
             chunks_sent: u64::from(first_chunk_at_ms.is_some()),
+            stages: trace.stages,
             outcome: if delivered {
                 ServerOutcome::CacheHit
             } else {
@@ -335,7 +353,7 @@ struct StreamRun {
     thread_id: String,
     user: String,
     layer: &'static str,
-    accepted_at_ms: f64,
+    trace: Trace,
     use_fake_llm: bool,
     enable_caching: bool,
     /// QUEUE_TYPE was `redis` when the request came.
@@ -366,12 +384,18 @@ impl StreamRun {
 
     fn finish(&self, outcome: ServerOutcome) {
         let timings = RequestTimings {
+            seq: 0,
             thread_id: self.thread_id.clone(),
+            instance_id: self.app.instance_id().to_owned(),
             user: self.user.clone(),
             resilience_layer: self.layer,
-            accepted_at_ms: self.accepted_at_ms,
+            accepted_at_ms: self.trace.accepted_at_ms(),
+            queued_at_ms: self.trace.queued.map(|(at, _)| at),
+            queue_wait_ms: self.trace.queued.map_or(0.0, |(_, waited)| waited),
+            stages: self.trace.stages.clone(),
+            provider_first_token_at_ms: self.trace.provider_first_token_at_ms,
             first_chunk_at_ms: self.first_chunk_at_ms,
-            finished_at_ms: now_ms(),
+            finished_at_ms: self.trace.now_ms(),
             chunks_sent: self.chunks_sent,
             outcome,
         };
@@ -385,7 +409,14 @@ impl StreamRun {
     }
 
     /// Waits in the failover queue, sending `: ping` meanwhile.
-    async fn wait_for_slot(&self, place: QueuePlace) -> Result<Option<Permit>, Stop> {
+    async fn wait_for_slot(&mut self, place: QueuePlace) -> Result<Option<Permit>, Stop> {
+        let entered = Instant::now();
+        let waited = self.wait_in_queue(place).await;
+        self.trace.queued(entered, entered.elapsed());
+        waited
+    }
+
+    async fn wait_in_queue(&self, place: QueuePlace) -> Result<Option<Permit>, Stop> {
         let _queued = self.app.load.queued();
         let backend = self.app.admission.backend_for(self.queue_in_redis);
         let acquire = self.app.admission.acquire_within(
@@ -433,6 +464,10 @@ impl StreamRun {
         };
         drop(permit);
         self.finish(outcome);
+    }
+
+    fn stage_done(&mut self, stage: Stage, started: Instant) {
+        record_stage(&self.app, &mut self.trace, stage, started);
     }
 
     async fn stopped(&self, stop: Stop) {
@@ -485,9 +520,7 @@ impl StreamRun {
             }
             Err(e) => Err(e),
         };
-        self.app
-            .timings
-            .record(Stage::ProviderSelection, selection_started.elapsed());
+        self.stage_done(Stage::ProviderSelection, selection_started);
         let mut provider = match provider {
             Ok(provider) => provider,
             Err(e) => {
@@ -509,6 +542,7 @@ impl StreamRun {
             };
             match next {
                 Some(Ok(chunk)) => {
+                    self.trace.provider_first_token();
                     self.send_chunk(&chunk.content, chunk.finish_reason.as_deref())
                         .await?;
                     total_chars += chunk.content.chars().count() as u64;
@@ -524,9 +558,7 @@ impl StreamRun {
                 None => break,
             }
         }
-        self.app
-            .timings
-            .record(Stage::LlmStreaming, streaming_started.elapsed());
+        self.stage_done(Stage::LlmStreaming, streaming_started);
         if let Some(e) = failure {
             self.error_event(e.kind, &e.message).await;
             self.send(DONE.to_owned()).await?;
@@ -555,9 +587,7 @@ impl StreamRun {
             }
             self.app.exposition.cache_set(cleanup_started.elapsed());
         }
-        self.app
-            .timings
-            .record(Stage::CleanupAndCaching, cleanup_started.elapsed());
+        self.stage_done(Stage::CleanupAndCaching, cleanup_started);
         Ok(ServerOutcome::Completed)
     }
 
@@ -569,7 +599,9 @@ impl StreamRun {
             finish_reason,
         };
         self.send(event("chunk", &chunk)).await?;
-        self.first_chunk_at_ms.get_or_insert_with(now_ms);
+        if self.first_chunk_at_ms.is_none() {
+            self.first_chunk_at_ms = Some(self.trace.now_ms());
+        }
         Ok(())
     }
 }

@@ -616,6 +616,120 @@ async fn load_stats_report_peak_concurrency_and_per_request_timings() {
     );
 }
 
+/// Every stage of a request that waited in the failover queue, on one timeline.
+#[tokio::test]
+async fn per_request_records_hold_each_stage_the_queue_wait_and_the_first_token() {
+    let server = Server::start(Settings {
+        per_user_limit: 1,
+        enable_caching: false,
+        instance_id: Some("app-7".into()),
+        fake: sse_backend::settings::FakeLlmSettings {
+            ttft_min_ms: 80,
+            ttft_max_ms: 80,
+            gap_min_ms: 10,
+            gap_max_ms: 10,
+            answer_min_chars: 40,
+            answer_max_chars: 40,
+            ..fast_settings().fake
+        },
+        ..fast_settings()
+    })
+    .await;
+    let before = get_json(&server, "admin/load-stats").await["last_seq"]
+        .as_u64()
+        .expect("last_seq");
+    let client = reqwest::Client::new();
+    let reads = futures_util::future::join_all((0..2).map(|i| {
+        let client = client.clone();
+        let server = &server;
+        async move { stream_with(&client, server, &body(&format!("q{i}")), None).await }
+    }))
+    .await;
+    assert!(reads.iter().all(|r| r.record.outcome == Outcome::Completed));
+    let load = get_json(
+        &server,
+        &format!("admin/load-stats?requests=true&after={before}"),
+    )
+    .await;
+    let requests = load["requests"].as_array().expect("requests");
+    assert_eq!(requests.len(), 2, "{load}");
+    let (queued, direct): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) = requests
+        .iter()
+        .partition(|r| r["resilience_layer"] == "3-Queue-Failover");
+    let (queued, direct) = (queued[0], direct[0]);
+    assert_eq!(direct["queue_wait_ms"], 0.0);
+    assert!(direct["queued_at_ms"].is_null());
+    // It waited for the other stream to end: at least its time to the first token.
+    let waited = queued["queue_wait_ms"].as_f64().expect("queue wait");
+    assert!(waited >= 80.0, "{queued}");
+    for request in [queued, direct] {
+        assert_eq!(request["instance_id"], "app-7");
+        let at = |key: &str| request[key].as_f64().unwrap_or(f64::NAN);
+        let stages: Vec<(&str, f64, f64)> = request["stages"]
+            .as_array()
+            .expect("stages")
+            .iter()
+            .map(|s| {
+                (
+                    s["stage"].as_str().unwrap_or(""),
+                    s["started_at_ms"].as_f64().unwrap_or(f64::NAN),
+                    s["duration_ms"].as_f64().unwrap_or(f64::NAN),
+                )
+            })
+            .collect();
+        let ids: Vec<&str> = stages.iter().map(|s| s.0).collect();
+        // Caching is off: no stage 2.
+        assert_eq!(ids, ["1", "3", "4", "5", "6"], "{request}");
+        let stage = |id: &str| stages.iter().find(|s| s.0 == id).copied();
+        let (_, provider_start, _) = stage("5").expect("stage 5");
+        let first_token = at("provider_first_token_at_ms");
+        assert!(
+            (first_token - provider_start - 80.0).abs() < 20.0,
+            "{request}"
+        );
+        assert!(at("accepted_at_ms") <= stages[0].1);
+        assert!(first_token <= at("first_chunk_at_ms"));
+        assert!(at("first_chunk_at_ms") <= at("finished_at_ms"));
+        // Microseconds, no finer.
+        assert_eq!((at("accepted_at_ms") * 1000.0).fract(), 0.0);
+        for (_, started, took) in &stages {
+            assert!(
+                *started >= at("accepted_at_ms") && *took >= 0.0,
+                "{request}"
+            );
+        }
+    }
+    let queued_at = queued["queued_at_ms"].as_f64().expect("queued at");
+    let (_, stage4_start, _) = queued["stages"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["stage"] == "4"))
+        .map(|s| ("4", s["started_at_ms"].as_f64().unwrap_or(0.0), 0.0))
+        .expect("stage 4");
+    assert!(queued_at + waited <= stage4_start + 0.01, "{queued}");
+    let seqs: Vec<u64> = requests.iter().filter_map(|r| r["seq"].as_u64()).collect();
+    assert_eq!(seqs, [before + 1, before + 2]);
+    let later = get_json(
+        &server,
+        &format!("admin/load-stats?requests=true&after={}", before + 2),
+    )
+    .await;
+    assert_eq!(later["requests"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn request_records_can_be_turned_off_like_a_service_without_them() {
+    let server = Server::start(Settings {
+        request_records: false,
+        ..fast_settings()
+    })
+    .await;
+    let read = stream(&server, "one").await;
+    assert_eq!(read.record.outcome, Outcome::Completed);
+    let load = get_json(&server, "admin/load-stats?requests=true").await;
+    assert!(load.get("requests").is_none(), "{load}");
+    assert_eq!(load["requests_total"], 1);
+}
+
 #[tokio::test]
 async fn shutdown_ends_open_streams_with_an_error_event() {
     let mut server = Server::start(Settings {
