@@ -27,3 +27,4 @@ pub mod stats_source;
 pub mod stats_view;
 pub mod stream;
 pub mod sweep;
+pub mod time_breakdown;

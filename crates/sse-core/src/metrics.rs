@@ -289,6 +289,64 @@ impl ServiceFigure {
     }
 }
 
+/// A part of one request's TTFT (see `crate::time_breakdown`). With every
+/// part known the five sum to the request's TTFT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtftPart {
+    BrowserWait = 0,
+    Network = 1,
+    ServerQueue = 2,
+    ServerStages = 3,
+    ProviderFirstToken = 4,
+}
+
+impl TtftPart {
+    pub const ALL: [TtftPart; 5] = [
+        TtftPart::BrowserWait,
+        TtftPart::Network,
+        TtftPart::ServerQueue,
+        TtftPart::ServerStages,
+        TtftPart::ProviderFirstToken,
+    ];
+
+    /// The hook's `data-metric` in `lt-breakdown`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::BrowserWait => "browser-wait",
+            Self::Network => "network",
+            Self::ServerQueue => "server-queue",
+            Self::ServerStages => "server-stages",
+            Self::ProviderFirstToken => "provider-first-token",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::BrowserWait => "Browser wait",
+            Self::Network => "Network + proxies",
+            Self::ServerQueue => "Service queue",
+            Self::ServerStages => "Service stages",
+            Self::ProviderFirstToken => "Provider first token",
+        }
+    }
+
+    pub fn definition(self) -> &'static str {
+        match self {
+            Self::BrowserWait => "From fetch() to the request leaving the browser (Resource Timing `requestStart − startTime`), on the page's clock. Unknown when the browser does not expose it; then network + proxies is unknown too.",
+            Self::Network => "The client TTFT minus the service's TTFT (accepted → first chunk sent, on the service's clock) minus the browser wait: the request's way to the service and the first chunk's way back, through every proxy and balancer. Needs no clock offset: each term is measured on one clock.",
+            Self::ServerQueue => "Time the request waited in the service's failover queue for a stream slot (0 when it never queued), as the service recorded it.",
+            Self::ServerStages => "The service's TTFT minus its queue wait minus the provider's first token: stages 1–4 (validation, cache lookup, rate limiting, provider selection) and the service's own handling around them, up to the first chunk handed to the connection.",
+            Self::ProviderFirstToken => "From the start of stage 5 (LLM streaming) to the provider's first token reaching the service, as the service recorded it; 0 for a cache hit, where no provider is called.",
+        }
+    }
+}
+
+/// How the service's clock is related to the page's.
+pub const CLOCK_OFFSET: &str = "Service clock − page clock, estimated from the run's own requests: at most the smallest (accepted − sent) and at least the largest (first chunk sent − first chunk received), since no message arrives before it is sent; the estimate is the middle of those bounds and is shown with them. Used only to place the service's events on a waterfall's time axis; the TTFT parts do not need it.";
+
+/// The share of a TTFT part over a run.
+pub const PART_SHARE: &str = "A part's share of all TTFT time: the sum of the part over the sum of the TTFTs, over the completed requests whose five parts are all known.";
+
 /// How a percentile read from a Prometheus histogram is estimated.
 pub const HISTOGRAM_ESTIMATE: &str = "Estimated from histogram buckets by Prometheus' `histogram_quantile` method: the bucket holding the rank q · count, linear interpolation inside it, 0 as the lower edge of the first bucket; a rank in the `+Inf` bucket answers the highest finite bound (shown as \"above\" it). Shown with the bucket that bounds it: the true value lies in that bucket, not necessarily at the interpolated point.";
 
@@ -321,6 +379,17 @@ pub fn definitions_markdown() -> String {
     out.push_str(&format!(
         "| histogram estimate (`data-estimate=\"histogram\"`) | {HISTOGRAM_ESTIMATE} |\n"
     ));
+    out.push_str("\n| where the time goes (`lt-breakdown`) | definition |\n|---|---|\n");
+    for part in TtftPart::ALL {
+        out.push_str(&format!(
+            "| **{}** (`{}`) | {} |\n",
+            part.label(),
+            part.id(),
+            part.definition()
+        ));
+    }
+    out.push_str(&format!("| **Share** | {PART_SHARE} |\n"));
+    out.push_str(&format!("| **Clock offset** | {CLOCK_OFFSET} |\n"));
     out.push_str("\n| service strip (`/admin/metrics`) | definition |\n|---|---|\n");
     for figure in ServiceFigure::ALL {
         out.push_str(&format!(
@@ -369,6 +438,7 @@ mod tests {
             .chain(Statistic::ALL.iter().map(|s| s.definition()))
             .chain(RunFigure::ALL.iter().map(|f| f.definition()))
             .chain(ServiceFigure::ALL.iter().map(|f| f.definition()))
+            .chain(TtftPart::ALL.iter().map(|p| p.definition()))
         {
             assert!(text.len() > 10, "{text}");
         }

@@ -276,6 +276,9 @@ pub struct RequestRow {
     pub instance: Option<String>,
     /// Open loop: the send minus the intended start.
     pub lateness_ms: Option<f64>,
+    /// The service's side of it, where the service keeps per-request records
+    /// (joined by thread id; see [`crate::time_breakdown`]).
+    pub server: Option<crate::time_breakdown::ServerParts>,
 }
 
 impl RequestRow {
@@ -303,6 +306,7 @@ impl RequestRow {
             protocol: record.protocol.clone(),
             instance: record.instance.clone(),
             lateness_ms: record.lateness_ms(),
+            server: None,
         }
     }
 }
@@ -323,7 +327,7 @@ pub fn to_json(summary: &RunSummary, rows: &[RequestRow]) -> String {
     .unwrap_or_else(|e| format!("{{\"error\":\"cannot export: {e}\"}}"))
 }
 
-const CSV_HEADER: &str = "index,sent_ms,outcome,failure_kind,message,status,ttft_ms,e2e_ms,tpot_ms,itl_mean_ms,chunks,output_chars,output_tokens,cache_hit,pings,resilience_layer,thread_id,browser_queue_ms,protocol,lateness_ms";
+const CSV_HEADER: &str = "index,sent_ms,outcome,failure_kind,message,status,ttft_ms,e2e_ms,tpot_ms,itl_mean_ms,chunks,output_chars,output_tokens,cache_hit,pings,resilience_layer,thread_id,browser_queue_ms,protocol,lateness_ms,server_instance,server_ttft_ms,network_ms,server_queue_ms,server_stages_ms,provider_first_token_ms,server_total_ms";
 
 /// A CSV field, quoted when it has to be (RFC 4180), and never read as a
 /// formula by a spreadsheet.
@@ -374,6 +378,18 @@ pub fn to_csv(summary: &RunSummary, rows: &[RequestRow]) -> String {
             csv_number(r.browser_queue_ms),
             csv_text(r.protocol.as_deref().unwrap_or("")),
             csv_number(r.lateness_ms),
+            csv_text(
+                r.server
+                    .as_ref()
+                    .and_then(|s| s.instance_id.as_deref())
+                    .unwrap_or(""),
+            ),
+            csv_number(r.server.as_ref().and_then(|s| s.server_ttft_ms)),
+            csv_number(r.server.as_ref().and_then(|s| s.network_ms)),
+            csv_number(r.server.as_ref().and_then(|s| s.server_queue_ms)),
+            csv_number(r.server.as_ref().and_then(|s| s.server_stages_ms)),
+            csv_number(r.server.as_ref().and_then(|s| s.provider_first_token_ms)),
+            csv_number(r.server.as_ref().and_then(|s| s.server_total_ms)),
         ];
         out.push_str(&fields.join(","));
         out.push('\n');
@@ -668,7 +684,7 @@ mod tests {
         let csv = to_csv(&summary, &rows);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], CSV_HEADER);
-        assert_eq!(lines[0].split(',').count(), 20);
+        assert_eq!(lines[0].split(',').count(), 27);
         assert!(
             lines[1].starts_with("0,0.000,completed,,,200,50.000,100.000,"),
             "{}",
