@@ -12,6 +12,7 @@ use sse_core::execution_stats::ExecutionStats;
 use sse_core::health::HealthReport;
 use sse_core::prometheus::service::ServiceMetrics;
 use sse_core::stream::StreamRequest;
+use sse_core::time_breakdown::{parse_load_stats, LoadStatsAnswer};
 
 pub use request::load_runtime_settings;
 use request::{send, with_headers};
@@ -86,6 +87,23 @@ impl ApiClient {
     pub async fn metrics(&self) -> Result<ServiceMetrics, ApiError> {
         let body = self.metrics_text().await?;
         ServiceMetrics::parse(&body).map_err(|e| ApiError::Decode(e.to_string()))
+    }
+
+    /// `GET /admin/load-stats` (our reference backend's own account of its
+    /// load), with the per-request records finished after `after` when
+    /// `requests` is set. The original service has no such route (404).
+    pub async fn load_stats(
+        &self,
+        requests: bool,
+        after: u64,
+    ) -> Result<LoadStatsAnswer, ApiError> {
+        let path = if requests {
+            format!("admin/load-stats?requests=true&after={after}")
+        } else {
+            "admin/load-stats".to_owned()
+        };
+        let body = self.admin_get(&path).await?;
+        parse_load_stats(&body).map_err(ApiError::Decode)
     }
 
     /// `GET /admin/config`.

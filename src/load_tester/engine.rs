@@ -23,6 +23,7 @@ use sse_core::run_stats::RunStats;
 use sse_core::sse::{SseLimits, SseParser};
 use sse_core::stream::{StreamEvent, StreamRequest};
 use sse_core::sweep::{should_stop_early, StepResult};
+use sse_core::time_breakdown::{ServerParts, ServerRecords};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -98,6 +99,8 @@ pub struct Run {
     step: Step,
     /// Finished steps of a sweep (empty for a single run).
     pub steps: Vec<StepResult>,
+    /// The service's records of the run's requests, as they arrive.
+    pub server: ServerRecords,
     stopped_by_user: bool,
     timer: Option<gloo_timers::callback::Timeout>,
     on_end: Option<Box<dyn FnOnce()>>,
@@ -178,6 +181,29 @@ impl Run {
             },
             &self.stats,
         )
+    }
+
+    /// The page-clock epoch (ms) of the run's time 0, where request rows'
+    /// `sent_ms` count from.
+    pub fn origin_epoch_ms(&self) -> f64 {
+        let origin = web_sys::window()
+            .and_then(|w| w.performance())
+            .map_or(self.started_epoch_ms - self.started_ms, |p| p.time_origin());
+        origin + self.started_ms
+    }
+
+    /// The rows with the service's side of each, where its record is known.
+    pub fn joined_rows(&self) -> Vec<RequestRow> {
+        self.rows
+            .iter()
+            .map(|row| RequestRow {
+                server: self
+                    .server
+                    .of(row)
+                    .map(|record| ServerParts::of(row, record)),
+                ..row.clone()
+            })
+            .collect()
     }
 
     fn is_sweep(&self) -> bool {
@@ -303,6 +329,7 @@ pub fn start(
         loads,
         step: placeholder,
         steps: Vec::new(),
+        server: ServerRecords::default(),
         stopped_by_user: false,
         timer: None,
         on_end: Some(Box::new(on_end)),

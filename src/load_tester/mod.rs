@@ -14,6 +14,7 @@ mod history;
 mod live;
 mod results;
 mod run;
+mod time_view;
 mod warning;
 
 use leptos::either::Either;
@@ -51,6 +52,10 @@ struct TesterState {
     form_generation: RwSignal<u64>,
     /// What the browser said about the API's protocol, checked now and then.
     detected_protocol: RwSignal<Option<String>>,
+    /// Where the time of the run's requests went.
+    time: RwSignal<Option<time_view::TimeView>>,
+    /// The request whose waterfall was asked for.
+    picked: RwSignal<Option<u64>>,
 }
 
 impl TesterState {
@@ -69,6 +74,8 @@ impl TesterState {
             sweep_chart: StoredValue::new_local(None),
             form_generation: RwSignal::new(0),
             detected_protocol: RwSignal::new(None),
+            time: RwSignal::new(None),
+            picked: RwSignal::new(None),
         }
     }
 
@@ -142,6 +149,7 @@ pub fn LoadTester() -> impl IntoView {
                         .map(|summary| view! { <results::Results summary exports=state.exports /> })
                 }}
             </Show>
+            <time_view::TimeSection state />
             <history::History state />
         </div>
     }

@@ -8,6 +8,7 @@ use super::capacity::{sweep_chart, SWEEP_CHART};
 use super::engine::{self, Phase};
 use super::exports::Exports;
 use super::live::{Live, LATENCY_CHART};
+use super::time_view::TimeView;
 use super::{TesterState, HISTORY_KEY};
 use crate::browser::clock::monotonic_ms;
 use crate::browser::download::object_url;
@@ -28,6 +29,7 @@ const LIVE_STALE_MS: f64 = 500.0;
 fn refresh_results(state: TesterState, run: &engine::Run) -> RunSummary {
     let summary = run.summary();
     state.results.set(Some(summary.clone()));
+    state.time.set(Some(TimeView::of(run)));
     // Drawn from the run's windows in place: no copy of their samples.
     let option = latency_chart(run.stats.series.windows());
     charts::echarts::draw_unanimated(state.chart, LATENCY_CHART, &option, true);
@@ -47,16 +49,23 @@ fn finish(state: TesterState) {
     let run = current.borrow();
     state.live.set(Some(Live::of(&run)));
     let summary = refresh_results(state, &run);
-    state.exports.get_untracked().revoke();
-    state.exports.set(Exports {
-        json: object_url(&to_json(&summary, &run.rows), "application/json"),
-        csv: object_url(&to_csv(&summary, &run.rows), "text/csv"),
-        name: format!("load-test-{}", summary.started_at_ms as u64),
-    });
+    publish_exports(state, &run, &summary);
     let updated = history_with(state.history.get_untracked(), summary);
     // A full storage keeps the run on the page, just not in the history.
     let _ = storage::write(HISTORY_KEY, Some(&history_to_json(&updated)));
     state.history.set(updated);
+}
+
+/// The exports of a finished run, with the service's side of each request
+/// where its record has arrived (they are made again when more arrive).
+fn publish_exports(state: TesterState, run: &engine::Run, summary: &RunSummary) {
+    let rows = run.joined_rows();
+    state.exports.get_untracked().revoke();
+    state.exports.set(Exports {
+        json: object_url(&to_json(summary, &rows), "application/json"),
+        csv: object_url(&to_csv(summary, &rows), "text/csv"),
+        name: format!("load-test-{}", summary.started_at_ms as u64),
+    });
 }
 
 /// Whether the person agrees to send to a provider that may cost money.
@@ -95,6 +104,9 @@ pub(super) fn start(state: TesterState) {
     let current = engine::start(plan, form, state.api.get_untracked(), move || finish(state));
     state.live.set(Some(Live::of(&current.borrow())));
     state.run.set_value(Some(current.clone()));
+    state.time.set(None);
+    state.picked.set(None);
+    follow_server_records(state, current.clone());
     // The view follows the run once per frame, and only when something changed.
     let (mut shown_version, mut shown_at, mut results_at) = (u64::MAX, 0.0, 0.0);
     let mut refresh_cost = 0.0;
@@ -130,5 +142,78 @@ pub(super) fn stop(state: TesterState) {
     if let Some(current) = state.run.get_value() {
         engine::stop(&current);
         state.live.set(Some(Live::of(&current.borrow())));
+    }
+}
+
+/// How often the service's per-request records are fetched during a run.
+const RECORDS_EVERY_MS: u32 = 2_000;
+/// After the run: the service files a record when its side of the request
+/// is done (after the last event the page read), so it is asked again.
+const FINAL_RECORDS_AFTER_MS: [u32; 2] = [300, 1_500];
+
+/// Asks the service for its records of the run's requests: a baseline before
+/// the first request, then the newer ones every 2 s and twice after the end.
+fn follow_server_records(state: TesterState, current: engine::SharedRun) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let api = state.api.get_untracked();
+        match api.load_stats(false, 0).await {
+            Ok(answer) => current.borrow_mut().server.after_seq = answer.last_seq.unwrap_or(0),
+            Err(error) => {
+                current
+                    .borrow_mut()
+                    .server
+                    .not_offered(not_offered_because(&error));
+                return;
+            }
+        }
+        let mut finals = FINAL_RECORDS_AFTER_MS.iter();
+        loop {
+            let finished = current.borrow().phase == Phase::Finished;
+            let wait = if finished {
+                match finals.next() {
+                    Some(ms) => *ms,
+                    None => break,
+                }
+            } else {
+                RECORDS_EVERY_MS
+            };
+            gloo_timers::future::TimeoutFuture::new(wait).await;
+            if !is_current(state, &current) {
+                return;
+            }
+            let after = current.borrow().server.after_seq;
+            match api.load_stats(true, after).await {
+                Ok(answer) => current.borrow_mut().server.merge(answer),
+                Err(error) => current
+                    .borrow_mut()
+                    .server
+                    .not_offered(not_offered_because(&error)),
+            }
+            let run = current.borrow();
+            if run.phase == Phase::Finished {
+                state.time.set(Some(TimeView::of(&run)));
+                if let Some(summary) = state.results.get_untracked() {
+                    publish_exports(state, &run, &summary);
+                }
+            }
+        }
+    });
+}
+
+/// Whether `run` is still the one on the page (a new run replaces it).
+fn is_current(state: TesterState, run: &engine::SharedRun) -> bool {
+    state.run.with_value(|shown| {
+        shown
+            .as_ref()
+            .is_some_and(|shown| std::rc::Rc::ptr_eq(shown, run))
+    })
+}
+
+fn not_offered_because(error: &crate::api::ApiError) -> String {
+    match error {
+        crate::api::ApiError::Http { status: 404, .. } => {
+            "the service has no /admin/load-stats (the original service keeps no per-request records)".into()
+        }
+        other => format!("its per-request records could not be read: {other}"),
     }
 }

@@ -472,6 +472,9 @@ impl Waterfall {
         } else {
             bar("request (no content chunk)", Side::Page, sent, row.e2e_ms);
         }
+        // One axis, read top to bottom in time (a stable sort keeps a stage
+        // above the provider's first token that starts with it).
+        bars.sort_by(|a, b| a.start_ms.total_cmp(&b.start_ms));
         let end_ms = bars.iter().map(|b| b.end_ms).fold(row.e2e_ms, f64::max);
         Self {
             index: row.index,

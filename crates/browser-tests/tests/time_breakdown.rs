@@ -1,0 +1,297 @@
+//! Where the time goes, in Chromium through the project's nginx.conf: the
+//! reference backend with a known provider delay and a queue wait (one stream
+//! per user) — the breakdown puts each where it belongs, and the parts sum to
+//! the client's TTFT; the original service's shape (no per-request records)
+//! — the page says so and shows no invented numbers.
+
+use std::time::Duration;
+
+use browser_tests::{eval, open_dashboard, Browser, FixedAnswer, HostileService, InProcessBackend};
+use serde_json::Value;
+use sse_backend::settings::{FakeLlmSettings, Settings};
+
+const WAIT: Duration = Duration::from_secs(60);
+/// The fake provider's time to its first token.
+const PROVIDER_MS: f64 = 150.0;
+const PARTS: [&str; 5] = [
+    "browser-wait",
+    "network",
+    "server-queue",
+    "server-stages",
+    "provider-first-token",
+];
+
+/// Runs `total` requests at concurrency 2, all as one user (the dashboard's
+/// nginx address), and waits for the end.
+async fn run_as_one_user(browser: &Browser, total: u32) -> anyhow::Result<()> {
+    browser.wait_for_testid("lt-open", WAIT).await?;
+    browser.click("lt-open").await?;
+    browser.wait_for_testid("lt-start", WAIT).await?;
+    browser.fill("lt-concurrency", "2").await?;
+    browser.fill("lt-total", &total.to_string()).await?;
+    let per_worker = eval(
+        browser,
+        "return document.querySelector('[data-testid=lt-user-per-worker]').checked;",
+    )
+    .await?;
+    if per_worker == Value::Bool(true) {
+        browser.click("lt-user-per-worker").await?;
+    }
+    browser.click("lt-start").await?;
+    browser
+        .wait_for_attr("lt-state", "data-state", "finished", WAIT)
+        .await
+}
+
+/// The median row of the breakdown: its request index, TTFT and each part
+/// (`None` where the cell has no value).
+async fn median_row(browser: &Browser) -> anyhow::Result<(u64, f64, Vec<Option<f64>>)> {
+    let row = eval(
+        browser,
+        "const row = document.querySelector('[data-testid=lt-breakdown] tr[data-row=median]');
+         const parts = ['browser-wait','network','server-queue','server-stages','provider-first-token']
+           .map(m => row.querySelector(`[data-metric=${m}]`).getAttribute('data-value'));
+         return [row.dataset.index, row.dataset.value, parts];",
+    )
+    .await?;
+    let number = |v: &Value| v.as_str().and_then(|t| t.parse::<f64>().ok());
+    let parts = row[2]
+        .as_array()
+        .ok_or_else(|| anyhow::anyhow!("no parts in {row}"))?
+        .iter()
+        .map(number)
+        .collect();
+    let index = number(&row[0]).ok_or_else(|| anyhow::anyhow!("no index in {row}"))?;
+    let ttft = number(&row[1]).ok_or_else(|| anyhow::anyhow!("no TTFT in {row}"))?;
+    Ok((index as u64, ttft, parts))
+}
+
+async fn export(browser: &Browser, testid: &str) -> anyhow::Result<String> {
+    let text = eval(
+        browser,
+        &format!("return fetch(document.querySelector('[data-testid={testid}]').href).then(r => r.text());"),
+    )
+    .await?;
+    text.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no {testid}"))
+}
+
+#[tokio::test]
+async fn the_breakdown_puts_the_provider_delay_and_the_queue_wait_where_they_belong(
+) -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(Settings {
+        per_user_limit: 1,
+        enable_caching: false,
+        fake: FakeLlmSettings {
+            ttft_min_ms: PROVIDER_MS as u64,
+            ttft_max_ms: PROVIDER_MS as u64,
+            gap_min_ms: 10,
+            gap_max_ms: 10,
+            answer_min_chars: 40,
+            answer_max_chars: 40,
+            ..FakeLlmSettings::realistic()
+        },
+        ..Settings::default()
+    })
+    .await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    run_as_one_user(&browser, 10).await?;
+    // Every request joined to the service's record (they arrive after the end).
+    browser
+        .wait_for_attr(
+            "lt-server-side",
+            "data-value",
+            "10",
+            Duration::from_secs(10),
+        )
+        .await?;
+    let (index, ttft, parts) = median_row(&browser).await?;
+    let part = |name: &str| parts[PARTS.iter().position(|p| *p == name).unwrap_or(0)];
+    println!("median request #{index}: TTFT {ttft:.2} ms, parts {parts:?}");
+    assert!(
+        parts.iter().all(Option::is_some),
+        "every part is measured: {parts:?}"
+    );
+    let sum: f64 = parts.iter().flatten().sum();
+    assert!(
+        (sum - ttft).abs() < 0.01,
+        "the parts sum to {sum}, the TTFT is {ttft}"
+    );
+    let provider = part("provider-first-token").unwrap_or(f64::NAN);
+    assert!(
+        (provider - PROVIDER_MS).abs() <= 5.0,
+        "provider first token {provider} ms, configured {PROVIDER_MS}"
+    );
+
+    // The queue wait expected from the page's own times: the median request
+    // waited for the other worker's stream, which was in flight when it was
+    // sent and whose end the page saw.
+    let json: Value = serde_json::from_str(&export(&browser, "lt-export-json").await?)?;
+    let rows = json["requests"].as_array().cloned().unwrap_or_default();
+    let row = |i: u64| {
+        rows.iter()
+            .find(|r| r["index"] == i)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let f = |r: &Value, key: &str| r[key].as_f64().unwrap_or(f64::NAN);
+    let median = row(index);
+    let sent = f(&median, "sent_ms") + f(&median, "browser_queue_ms");
+    let holder = rows
+        .iter()
+        .filter(|r| r["index"] != index)
+        .find(|r| f(r, "sent_ms") < sent && sent < f(r, "sent_ms") + f(r, "e2e_ms"))
+        .ok_or_else(|| anyhow::anyhow!("no request was in flight when #{index} was sent"))?;
+    // The page saw the holder's end one way down after the service freed the
+    // slot, and the service saw this request one way up after it was sent:
+    // this request's own network time (up + down) stands in for the two.
+    let network = part("network").unwrap_or(f64::NAN);
+    let expected_queue = f(holder, "sent_ms") + f(holder, "e2e_ms") - sent - network;
+    let queue = part("server-queue").unwrap_or(f64::NAN);
+    println!("queue {queue:.2} ms, expected from the page's times {expected_queue:.2} ms");
+    assert!(
+        expected_queue > 100.0,
+        "the median request queued: {expected_queue} ms"
+    );
+    assert!(
+        (queue - expected_queue).abs() <= 5.0,
+        "queue {queue} ms, expected {expected_queue} ms"
+    );
+    // One machine: the network is short and the clocks agree.
+    assert!(
+        (0.0..20.0).contains(&network),
+        "network + proxies {network} ms"
+    );
+    let clock = eval(
+        &browser,
+        "const p = document.querySelector('[data-testid=lt-clock-offset]');
+         return [p.textContent, p.dataset.value];",
+    )
+    .await?;
+    let bounds = clock[0].as_str().unwrap_or_default();
+    let offset: f64 = clock[1].as_str().unwrap_or_default().parse()?;
+    println!("{bounds}");
+    assert!(
+        offset.abs() < 5.0,
+        "offset {offset} ms on one machine: {bounds}"
+    );
+
+    // The export: every completed request has the service's parts.
+    assert!(
+        rows.iter()
+            .all(|r| r["server"]["provider_first_token_ms"].is_number()),
+        "{rows:?}"
+    );
+    let csv = export(&browser, "lt-export-csv").await?;
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap_or("")
+        .ends_with("provider_first_token_ms,server_total_ms"));
+
+    // The slowest requests' waterfalls, and any request's from the table.
+    let shown = eval(
+        &browser,
+        "return [...document.querySelectorAll('[data-testid^=lt-waterfall-]')].map(w => w.dataset.testid);",
+    )
+    .await?;
+    assert_eq!(shown.as_array().map(Vec::len), Some(3), "{shown}");
+    browser.click(&format!("lt-pick-{index}")).await?;
+    browser
+        .wait_for_testid(&format!("lt-waterfall-{index}"), WAIT)
+        .await?;
+    let bars = eval(
+        &browser,
+        &format!(
+            "return [...document.querySelectorAll('[data-testid=lt-waterfall-{index}] [data-bar]')].map(b => b.dataset.bar);"
+        ),
+    )
+    .await?;
+    for bar in [
+        "browser wait",
+        "request to the service",
+        "failover queue",
+        "provider's first token",
+        "first chunk to the page",
+        "chunks",
+    ] {
+        assert!(
+            bars.as_array().is_some_and(|b| b.iter().any(|x| x == bar)),
+            "{bar} in {bars}"
+        );
+    }
+    eval(
+        &browser,
+        "document.querySelector('[data-testid=lt-breakdown]').scrollIntoView(); return true;",
+    )
+    .await?;
+    browser.screenshot("time-breakdown").await?;
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn without_per_request_records_the_page_says_so_and_invents_nothing() -> anyhow::Result<()> {
+    // The original service's shape: its events, and no /admin/load-stats (404).
+    let stream = "event: status\ndata: {\"status\": \"validated\", \"thread_id\": \"d2cd\"}\n\n\
+        event: chunk\ndata: {\"content\": \"Rank \", \"chunk_index\": 1, \"finish_reason\": null}\n\n\
+        event: chunk\ndata: {\"content\": \"um.\", \"chunk_index\": 2, \"finish_reason\": \"stop\"}\n\n\
+        event: complete\ndata: {\"thread_id\": \"d2cd\", \"chunk_count\": 2, \"total_length\": 8, \"duration_ms\": 11.5}\n\n\
+        data: [DONE]\n\n";
+    let service =
+        HostileService::start(vec![("/api/v1/stream", FixedAnswer::event_stream(stream))]).await?;
+    let (_nginx, mut browser) = open_dashboard(&service.origin()).await?;
+    run_as_one_user(&browser, 4).await?;
+    browser
+        .wait_for_attr("lt-server-side", "data-state", "unavailable", WAIT)
+        .await?;
+    let said = browser.text_of("lt-server-side").await?;
+    assert!(said.contains("not available"), "{said}");
+    let (_, ttft, parts) = median_row(&browser).await?;
+    assert!(ttft > 0.0);
+    // The page's own part is there; the service's are not, and never as 0.
+    assert!(parts[0].is_some(), "browser wait: {parts:?}");
+    assert_eq!(&parts[1..], &[None, None, None, None], "{parts:?}");
+    let texts = eval(
+        &browser,
+        "return [...document.querySelectorAll('[data-testid=lt-breakdown] tr[data-row=median] td')].map(c => c.textContent);",
+    )
+    .await?;
+    assert_eq!(
+        texts
+            .as_array()
+            .map(|t| t.iter().filter(|x| *x == "not measured").count()),
+        Some(4),
+        "{texts}"
+    );
+    let offset_shown = eval(
+        &browser,
+        "return document.querySelector('[data-testid=lt-clock-offset]') !== null;",
+    )
+    .await?;
+    assert_eq!(
+        offset_shown,
+        Value::Bool(false),
+        "no clock offset without the service's times"
+    );
+    let bars = eval(
+        &browser,
+        "return [...document.querySelectorAll('[data-testid^=lt-waterfall-] [data-bar]')].map(b => b.dataset.bar);",
+    )
+    .await?;
+    let bars = bars.as_array().cloned().unwrap_or_default();
+    assert!(!bars.is_empty());
+    assert!(
+        bars.iter().all(|b| b == "browser wait" || b == "chunks"),
+        "only the page's bars: {bars:?}"
+    );
+    eval(
+        &browser,
+        "document.querySelector('[data-testid=lt-breakdown]').scrollIntoView(); return true;",
+    )
+    .await?;
+    browser.screenshot("time-breakdown-page-only").await?;
+    browser.assert_clean(&["/api/v1/"]).await?;
+    browser.close().await
+}
