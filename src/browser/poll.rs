@@ -28,6 +28,33 @@ const TICK_MS: u32 = 250;
 /// request of a poll has a time limit of at most [`REQUEST_TIMEOUT_MS`].
 pub const LOST_AFTER_MS: f64 = 2.0 * REQUEST_TIMEOUT_MS as f64;
 
+/// The attribute of `<html>` through which a running load test (in the
+/// on-demand module, a WASM instance of its own) asks the statistics panels
+/// to poll at its interval.
+const RUN_INTERVAL_ATTRIBUTE: &str = "data-run-stats-poll-ms";
+
+fn root() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.document_element()
+}
+
+/// A statistics panel's interval: `setting_ms`, or a running load test's when shorter.
+pub fn stats_interval_ms(setting_ms: u32) -> u32 {
+    root()
+        .and_then(|r| r.get_attribute(RUN_INTERVAL_ATTRIBUTE))
+        .and_then(|v| v.parse::<u32>().ok())
+        .map_or(setting_ms, |run| run.clamp(1_000, setting_ms.max(1_000)))
+}
+
+/// Sets (a run started) or clears (it ended) the run's statistics interval.
+pub fn set_run_stats_interval(ms: Option<u32>) {
+    if let Some(root) = root() {
+        let _ = match ms {
+            Some(ms) => root.set_attribute(RUN_INTERVAL_ATTRIBUTE, &ms.to_string()),
+            None => root.remove_attribute(RUN_INTERVAL_ATTRIBUTE),
+        };
+    }
+}
+
 fn page_visible() -> bool {
     web_sys::window()
         .and_then(|w| w.document())

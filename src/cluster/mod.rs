@@ -21,6 +21,9 @@ use sse_core::instances::Instance;
 use crate::api::ApiClient;
 use crate::state::AppState;
 
+/// Cluster mode's styles (chips, per-instance bars), shipped with this module.
+const STYLE: &str = include_str!("../../style/cluster.css");
+
 /// The instances in the settings; pollers restart when they change.
 fn instances_memo(app: AppState) -> Memo<Vec<Instance>> {
     Memo::new(move |_| app.settings.with(|s| s.instances.clone()))

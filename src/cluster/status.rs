@@ -78,6 +78,8 @@ pub fn ClusterStatus() -> impl IntoView {
             data-checking=move || checking.get().to_string()
             title=details
         >
+            // Cluster mode's styles come with its module (the first load has none).
+            <style>{super::STYLE}</style>
             <span class="status-dot" aria-hidden="true"></span>
             <span class="status-label">{move || health.with(|h| h.label.clone())}</span>
             <span class="status-meta">

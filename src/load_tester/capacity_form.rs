@@ -116,6 +116,17 @@ pub(super) fn LoadModelFields(state: TesterState) -> impl IntoView {
                 write: |f, v| f.duration_s = v,
             },
         )}
+        {field(
+            state,
+            Field {
+                label: "Statistics every (s)",
+                title: sse_core::metrics::STAGE_INTERVAL_MEAN,
+                testid: "lt-stats-every-s",
+                error: "stats-every",
+                read: |f| f.stats_every_s.clone(),
+                write: |f, v| f.stats_every_s = v,
+            },
+        )}
     }
 }
 

@@ -12,6 +12,7 @@ use crate::charts::ChartFigure;
 use crate::ui::Figure;
 
 pub(super) const LATENCY_CHART: &str = "lt-latency-chart";
+pub(super) const STAGE_CHART: &str = "lt-stage-chart";
 
 /// What the live counters show.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +92,12 @@ pub(super) fn LiveView(state: TesterState) -> impl IntoView {
                 label="Line chart of E2E p50 and p95 and TTFT p50 per one-second window of the run"
                 caption="Latency over the run, per 1 s window of request end times (a window's percentile is not the run's)."
                     .to_owned()
+            />
+            <ChartFigure
+                id=STAGE_CHART
+                testid="lt-stage-chart"
+                label="Line chart of each service stage's mean duration between two statistics polls of the run, on the latency chart's time axis"
+                caption=sse_core::metrics::STAGE_INTERVAL_MEAN.to_owned()
             />
             <div hidden=move || !state.form.with(|f| !f.sweep_steps.trim().is_empty())>
                 <ChartFigure

@@ -48,6 +48,9 @@ struct TesterState {
     history: RwSignal<Vec<RunSummary>>,
     chart: StoredValue<Option<DrawnChart>, LocalStorage>,
     sweep_chart: StoredValue<Option<DrawnChart>, LocalStorage>,
+    stage_chart: StoredValue<Option<DrawnChart>, LocalStorage>,
+    /// Each stage's mean between two statistics polls of the run.
+    stage_history: StoredValue<sse_core::stats_view::PollHistory>,
     /// Bumped to rebuild the form from `form` (a saved run is run again).
     form_generation: RwSignal<u64>,
     /// What the browser said about the API's protocol, checked now and then.
@@ -72,6 +75,8 @@ impl TesterState {
             history: RwSignal::new(history_from_json(storage::read(HISTORY_KEY).as_deref())),
             chart: StoredValue::new_local(None),
             sweep_chart: StoredValue::new_local(None),
+            stage_chart: StoredValue::new_local(None),
+            stage_history: StoredValue::new(Default::default()),
             form_generation: RwSignal::new(0),
             detected_protocol: RwSignal::new(None),
             time: RwSignal::new(None),

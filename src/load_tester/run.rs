@@ -3,18 +3,21 @@
 use leptos::prelude::*;
 use sse_core::load_plan::may_cost_money;
 use sse_core::run_report::{history_to_json, history_with, to_csv, to_json, RunSummary};
+use sse_core::run_timeline::stage_means_between;
+use sse_core::stats_view::PollHistory;
 
 use super::capacity::{sweep_chart, SWEEP_CHART};
 use super::engine::{self, Phase};
 use super::exports::Exports;
-use super::live::{Live, LATENCY_CHART};
+use super::live::{Live, LATENCY_CHART, STAGE_CHART};
 use super::time_view::TimeView;
 use super::{TesterState, HISTORY_KEY};
 use crate::browser::clock::monotonic_ms;
 use crate::browser::download::object_url;
 use crate::browser::frame::every_frame;
+use crate::browser::poll::set_run_stats_interval;
 use crate::browser::storage;
-use crate::charts::{self, latency::latency_chart};
+use crate::charts::{self, latency::latency_chart, latency::stage_timeline_chart};
 
 /// How often the results and the chart follow a running test.
 const RESULTS_EVERY_MS: f64 = 1_000.0;
@@ -31,8 +34,13 @@ fn refresh_results(state: TesterState, run: &engine::Run) -> RunSummary {
     state.results.set(Some(summary.clone()));
     state.time.set(Some(TimeView::of(run)));
     // Drawn from the run's windows in place: no copy of their samples.
-    let option = latency_chart(run.stats.series.windows());
+    let max_s = run.elapsed_ms() / 1000.0;
+    let option = latency_chart(run.stats.series.windows(), max_s);
     charts::echarts::draw_unanimated(state.chart, LATENCY_CHART, &option, true);
+    let stages = state
+        .stage_history
+        .with_value(|history| stage_timeline_chart(history, max_s));
+    charts::echarts::draw_unanimated(state.stage_chart, STAGE_CHART, &stages, true);
     if !summary.steps.is_empty() {
         let unit = run.plan.load_unit();
         let chart = sweep_chart(&summary.steps, unit, run.plan.model.is_open());
@@ -100,13 +108,17 @@ pub(super) fn start(state: TesterState) {
     state.exports.get_untracked().revoke();
     state.exports.set(Exports::default());
     state.results.set(None);
-    charts::echarts::draw_unanimated(state.chart, LATENCY_CHART, &latency_chart(&[]), true);
+    charts::echarts::draw_unanimated(state.chart, LATENCY_CHART, &latency_chart(&[], 0.0), true);
+    state
+        .stage_history
+        .set_value(PollHistory::new(MAX_STAGE_POLLS));
     let current = engine::start(plan, form, state.api.get_untracked(), move || finish(state));
     state.live.set(Some(Live::of(&current.borrow())));
     state.run.set_value(Some(current.clone()));
     state.time.set(None);
     state.picked.set(None);
     follow_server_records(state, current.clone());
+    follow_stage_statistics(state, current.clone());
     // The view follows the run once per frame, and only when something changed.
     let (mut shown_version, mut shown_at, mut results_at) = (u64::MAX, 0.0, 0.0);
     let mut refresh_cost = 0.0;
@@ -216,4 +228,42 @@ fn not_offered_because(error: &crate::api::ApiError) -> String {
         }
         other => format!("its per-request records could not be read: {other}"),
     }
+}
+
+/// Stage points kept for the run's chart (an hour at 2 s).
+const MAX_STAGE_POLLS: usize = 1_800;
+
+/// Polls the service's stage statistics while the run lasts (at the form's
+/// interval, which the statistics panels follow meanwhile), once more at its
+/// end, and keeps each stage's mean between two polls for the run's chart.
+fn follow_stage_statistics(state: TesterState, current: engine::SharedRun) {
+    let every = current.borrow().plan.stats_every_ms;
+    set_run_stats_interval(Some(every));
+    wasm_bindgen_futures::spawn_local(async move {
+        let api = state.api.get_untracked();
+        let mut previous = api.execution_stats().await.ok();
+        loop {
+            gloo_timers::future::TimeoutFuture::new(every).await;
+            if !is_current(state, &current) {
+                return;
+            }
+            let finished = current.borrow().phase == Phase::Finished;
+            if let Ok(now) = api.execution_stats().await {
+                let at = monotonic_ms() - current.borrow().started_ms;
+                if let Some(before) = &previous {
+                    let means = stage_means_between(before, &now);
+                    state.stage_history.update_value(|history| {
+                        history.record_values(at, means.iter().map(|(id, m)| (id.as_str(), *m)));
+                    });
+                }
+                previous = Some(now);
+            }
+            if finished {
+                break;
+            }
+        }
+        set_run_stats_interval(None);
+        let run = current.borrow();
+        refresh_results(state, &run);
+    });
 }

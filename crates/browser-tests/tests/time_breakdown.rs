@@ -295,3 +295,96 @@ async fn without_per_request_records_the_page_says_so_and_invents_nothing() -> a
     browser.assert_clean(&["/api/v1/"]).await?;
     browser.close().await
 }
+
+#[tokio::test]
+async fn during_a_run_the_statistics_poll_faster_and_stages_share_the_runs_time_axis(
+) -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(Settings {
+        enable_caching: false,
+        fake: FakeLlmSettings {
+            ttft_min_ms: 50,
+            ttft_max_ms: 50,
+            gap_min_ms: 20,
+            gap_max_ms: 20,
+            answer_min_chars: 60,
+            answer_max_chars: 60,
+            ..FakeLlmSettings::realistic()
+        },
+        ..Settings::default()
+    })
+    .await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    browser.wait_for_testid("lt-open", WAIT).await?;
+    browser.click("lt-open").await?;
+    browser.wait_for_testid("lt-start", WAIT).await?;
+    for (testid, text) in [
+        ("lt-concurrency", "4"),
+        ("lt-total", "1000"),
+        ("lt-duration-s", "6"),
+        ("lt-stats-every-s", "1"),
+    ] {
+        browser.fill(testid, text).await?;
+    }
+    browser.click("lt-start").await?;
+    browser
+        .wait_for_attr("lt-state", "data-state", "running", WAIT)
+        .await?;
+    let during = eval(
+        &browser,
+        "return document.documentElement.getAttribute('data-run-stats-poll-ms');",
+    )
+    .await?;
+    assert_eq!(during, "1000", "the run asks the panels for its interval");
+    browser
+        .wait_for_attr("lt-state", "data-state", "finished", WAIT)
+        .await?;
+    // The panel's default is every 10 s; in the 6 s run it and the load
+    // tester each polled about every second (the run clears the timings at its start).
+    let polls = eval(
+        &browser,
+        "return performance.getEntriesByType('resource').filter(e => e.name.includes('/admin/execution-stats')).length;",
+    )
+    .await?;
+    let polls = polls.as_u64().unwrap_or(0);
+    println!("execution-stats polls during the 6 s run: {polls}");
+    assert!(
+        polls >= 9,
+        "the panel and the tester polled {polls} times in 6 s"
+    );
+    browser
+        .wait_until(
+            "document.documentElement.getAttribute('data-run-stats-poll-ms') === null",
+            Duration::from_secs(5),
+            "the interval is given back after the run",
+        )
+        .await?;
+    // Both charts run over the same seconds; the stages have points.
+    let axes = eval(
+        &browser,
+        "const opt = id => echarts.getInstanceByDom(document.getElementById(id)).getOption();
+         const l = opt('lt-latency-chart'), s = opt('lt-stage-chart');
+         const points = s.series.map(x => x.data.filter(p => p[1] !== '-').length);
+         return [l.xAxis[0].max, s.xAxis[0].max, s.series.map(x => x.name), points];",
+    )
+    .await?;
+    println!("{axes}");
+    assert_eq!(axes[0], axes[1], "one time axis: {axes}");
+    let names: Vec<&str> = axes[2]
+        .as_array()
+        .map(|n| n.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(names.iter().any(|n| n.starts_with("5 ")), "{names:?}");
+    let most = axes[3]
+        .as_array()
+        .and_then(|p| p.iter().filter_map(Value::as_u64).max())
+        .unwrap_or(0);
+    assert!(most >= 4, "a stage has a point per poll: {axes}");
+    eval(
+        &browser,
+        "document.getElementById('lt-stage-chart').scrollIntoView(); return true;",
+    )
+    .await?;
+    browser.screenshot("stage-timeline").await?;
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}

@@ -20,6 +20,7 @@ pub mod prometheus;
 pub mod recorder;
 pub mod run_report;
 pub mod run_stats;
+pub mod run_timeline;
 pub mod service_strip;
 pub mod slo;
 pub mod sse;

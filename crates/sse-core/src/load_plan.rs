@@ -100,6 +100,8 @@ pub struct LoadForm {
     pub step_s: String,
     pub warmup_s: String,
     pub stop_early: bool,
+    /// Seconds between polls of the service's stage statistics during a run.
+    pub stats_every_s: String,
 }
 
 impl Default for LoadForm {
@@ -125,9 +127,15 @@ impl Default for LoadForm {
             step_s: "30".into(),
             warmup_s: "5".into(),
             stop_early: true,
+            stats_every_s: DEFAULT_STATS_EVERY_S.to_string(),
         }
     }
 }
+
+/// During a run the statistics are polled this often (s) unless the form says.
+pub const DEFAULT_STATS_EVERY_S: u64 = 2;
+/// The longest interval between statistics polls during a run (s).
+pub const MAX_STATS_EVERY_S: u64 = 600;
 
 /// A form field (`prompt`, `provider`, `model`, `concurrency`, `total` or
 /// `timeout`) and what is wrong with it.
@@ -149,6 +157,8 @@ pub struct LoadPlan {
     pub seed: u64,
     pub slo: Slo,
     pub sweep: Option<SweepPlan>,
+    /// Interval of the service's statistics polls during the run (ms).
+    pub stats_every_ms: u32,
 }
 
 impl LoadPlan {
@@ -253,13 +263,21 @@ impl LoadForm {
         let total = whole_number("total", "Total requests", &self.total, 1, MAX_TOTAL);
         let timeout = whole_number("timeout", "The timeout", &self.timeout_s, 1, MAX_TIMEOUT_S);
         let load = self.load_fields(&mut problems);
-        let (concurrency, total, timeout) = match (concurrency, total, timeout) {
-            (Ok(c), Ok(t), Ok(s)) if problems.is_empty() => (c, t, s),
-            (c, t, s) => {
-                problems.extend([c.err(), t.err(), s.err()].into_iter().flatten());
-                return Err(problems);
-            }
-        };
+        let stats_every = whole_number(
+            "stats-every",
+            "The statistics interval (s)",
+            &self.stats_every_s,
+            1,
+            MAX_STATS_EVERY_S,
+        );
+        let (concurrency, total, timeout, stats_every) =
+            match (concurrency, total, timeout, stats_every) {
+                (Ok(c), Ok(t), Ok(s), Ok(e)) if problems.is_empty() => (c, t, s, e),
+                (c, t, s, e) => {
+                    problems.extend([c.err(), t.err(), s.err(), e.err()].into_iter().flatten());
+                    return Err(problems);
+                }
+            };
         let Some((model, rate_per_s, duration_ms, max_in_flight, seed, slo, sweep)) = load else {
             return Err(problems);
         };
@@ -277,6 +295,7 @@ impl LoadForm {
             seed,
             slo,
             sweep,
+            stats_every_ms: (stats_every * 1000) as u32,
         })
     }
 
@@ -604,6 +623,26 @@ mod tests {
             ..LoadForm::default()
         };
         assert_eq!(closed.plan().expect("valid").step_loads(), [10.0]);
+    }
+
+    #[test]
+    fn the_statistics_interval_during_a_run() {
+        assert_eq!(
+            LoadForm::default().plan().expect("valid").stats_every_ms,
+            2_000
+        );
+        for absurd in ["0", "601", "1e9", "-2", ""] {
+            let form = LoadForm {
+                stats_every_s: absurd.into(),
+                ..LoadForm::default()
+            };
+            let problems = form.plan().expect_err(absurd);
+            assert_eq!(
+                problems[0].field.as_deref(),
+                Some("stats-every"),
+                "{absurd}"
+            );
+        }
     }
 
     #[test]

@@ -344,6 +344,9 @@ impl TtftPart {
 /// How the service's clock is related to the page's.
 pub const CLOCK_OFFSET: &str = "Service clock − page clock, estimated from the run's own requests: at most the smallest (accepted − sent) and at least the largest (first chunk sent − first chunk received), since no message arrives before it is sent; the estimate is the middle of those bounds and is shown with them. Used only to place the service's events on a waterfall's time axis; the TTFT parts do not need it.";
 
+/// What the load tester's stage chart plots.
+pub const STAGE_INTERVAL_MEAN: &str = "During a run the load tester polls `/admin/execution-stats` every few seconds (2 by default, `lt-stats-every-s`); each point is a stage's mean duration over the executions since the previous poll, exact from the cumulative count and mean (count × mean now − count × mean before, over the new executions). No point where no execution happened, or where the counts went down (the original service forgets finished requests).";
+
 /// The share of a TTFT part over a run.
 pub const PART_SHARE: &str = "A part's share of all TTFT time: the sum of the part over the sum of the TTFTs, over the completed requests whose five parts are all known.";
 
@@ -390,6 +393,9 @@ pub fn definitions_markdown() -> String {
     }
     out.push_str(&format!("| **Share** | {PART_SHARE} |\n"));
     out.push_str(&format!("| **Clock offset** | {CLOCK_OFFSET} |\n"));
+    out.push_str(&format!(
+        "| **Stage mean per poll** (`lt-stage-chart`) | {STAGE_INTERVAL_MEAN} |\n"
+    ));
     out.push_str("\n| service strip (`/admin/metrics`) | definition |\n|---|---|\n");
     for figure in ServiceFigure::ALL {
         out.push_str(&format!(

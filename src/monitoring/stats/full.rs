@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use sse_core::stats_source::StatsSource;
 
 use super::{charts, source, strip, summary, table, toolbar, StatsState};
-use crate::browser::poll::use_poller;
+use crate::browser::poll::{stats_interval_ms, use_poller};
 use crate::state::AppState;
 
 const METRICS_CAPTION: &str = "Percentiles per stage estimated from the service's histogram buckets (Prometheus histogram_quantile), over every request since the service process started; the table gives the bucket that bounds each. A bar at a stage's highest bucket bound may stand for more: the table then says \"above\".";
@@ -31,7 +31,7 @@ pub fn StatsView(
     let app = AppState::get();
     let state = StatsState::new();
     state.chosen.set(source);
-    let interval = move || app.settings.with_untracked(|s| s.stats_poll_ms);
+    let interval = move || stats_interval_ms(app.settings.with_untracked(|s| s.stats_poll_ms));
     use_poller(app.api, interval, move || {
         let api = app.api.get_untracked();
         state.poll_stats(api)

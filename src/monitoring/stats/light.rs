@@ -10,7 +10,7 @@ use sse_core::stats_view::stage_rows;
 
 use super::{charts, summary, table, toolbar, StatsState};
 use crate::browser::js_error;
-use crate::browser::poll::use_poller;
+use crate::browser::poll::{stats_interval_ms, use_poller};
 use crate::monitoring::on_demand::{self, OnDemandModule};
 use crate::state::AppState;
 use crate::ui::{FieldError, Panel};
@@ -53,7 +53,7 @@ fn mount_full_view(
 fn ExecutionStatsView(wants_full: Callback<Option<StatsSource>>) -> impl IntoView {
     let app = AppState::get();
     let state = StatsState::new();
-    let interval = move || app.settings.with_untracked(|s| s.stats_poll_ms);
+    let interval = move || stats_interval_ms(app.settings.with_untracked(|s| s.stats_poll_ms));
     use_poller(app.api, interval, move || {
         let api = app.api.get_untracked();
         async move {
