@@ -17,7 +17,7 @@ use super::ChartOption;
 fn run_axis(max_s: f64) -> Axis {
     Axis::new()
         .type_(AxisType::Value)
-        .name("s since start")
+        .name("s")
         .min(0)
         .max(max_s.max(1.0).ceil())
 }
