@@ -57,8 +57,9 @@ struct TesterState {
     detected_protocol: RwSignal<Option<String>>,
     /// Where the time of the run's requests went.
     time: RwSignal<Option<time_view::TimeView>>,
-    /// The request whose waterfall was asked for.
+    /// The request whose waterfall was asked for, and the number typed to ask.
     picked: RwSignal<Option<u64>>,
+    pick_text: RwSignal<String>,
 }
 
 impl TesterState {
@@ -81,6 +82,7 @@ impl TesterState {
             detected_protocol: RwSignal::new(None),
             time: RwSignal::new(None),
             picked: RwSignal::new(None),
+            pick_text: RwSignal::new(String::new()),
         }
     }
 

@@ -32,21 +32,27 @@ const LIVE_STALE_MS: f64 = 500.0;
 fn refresh_results(state: TesterState, run: &engine::Run) -> RunSummary {
     let summary = run.summary();
     state.results.set(Some(summary.clone()));
-    state.time.set(Some(TimeView::of(run)));
+    show_time(state, TimeView::of(run));
     // Drawn from the run's windows in place: no copy of their samples.
     let max_s = run.elapsed_ms() / 1000.0;
     let option = latency_chart(run.stats.series.windows(), max_s);
     charts::echarts::draw_unanimated(state.chart, LATENCY_CHART, &option, true);
-    let stages = state
-        .stage_history
-        .with_value(|history| stage_timeline_chart(history, max_s));
-    charts::echarts::draw_unanimated(state.stage_chart, STAGE_CHART, &stages, true);
+    draw_stage_chart(state, run);
     if !summary.steps.is_empty() {
         let unit = run.plan.load_unit();
         let chart = sweep_chart(&summary.steps, unit, run.plan.model.is_open());
         charts::echarts::draw_unanimated(state.sweep_chart, SWEEP_CHART, &chart, true);
     }
     summary
+}
+
+/// The stages' means between polls, on the latency chart's time axis.
+fn draw_stage_chart(state: TesterState, run: &engine::Run) {
+    let max_s = run.elapsed_ms() / 1000.0;
+    let stages = state
+        .stage_history
+        .with_value(|history| stage_timeline_chart(history, max_s));
+    charts::echarts::draw_unanimated(state.stage_chart, STAGE_CHART, &stages, true);
 }
 
 /// The run's end: final figures, exports, and the run kept in the history.
@@ -62,6 +68,16 @@ fn finish(state: TesterState) {
     // A full storage keeps the run on the page, just not in the history.
     let _ = storage::write(HISTORY_KEY, Some(&history_to_json(&updated)));
     state.history.set(updated);
+}
+
+/// Where the time goes, re-rendered only when it changed.
+fn show_time(state: TesterState, view: TimeView) {
+    if state
+        .time
+        .with_untracked(|shown| shown.as_ref() != Some(&view))
+    {
+        state.time.set(Some(view));
+    }
 }
 
 /// The exports of a finished run, with the service's side of each request
@@ -167,7 +183,9 @@ const FINAL_RECORDS_AFTER_MS: [u32; 2] = [300, 1_500];
 /// the first request, then the newer ones every 2 s and twice after the end.
 fn follow_server_records(state: TesterState, current: engine::SharedRun) {
     wasm_bindgen_futures::spawn_local(async move {
-        let api = state.api.get_untracked();
+        let Some(api) = state.api.try_get_untracked() else {
+            return;
+        };
         match api.load_stats(false, 0).await {
             Ok(answer) => current.borrow_mut().server.after_seq = answer.last_seq.unwrap_or(0),
             Err(error) => {
@@ -201,9 +219,13 @@ fn follow_server_records(state: TesterState, current: engine::SharedRun) {
                     .server
                     .not_offered(not_offered_because(&error)),
             }
+            // The page may have moved on while the answer came.
+            if !is_current(state, &current) {
+                return;
+            }
             let run = current.borrow();
             if run.phase == Phase::Finished {
-                state.time.set(Some(TimeView::of(&run)));
+                show_time(state, TimeView::of(&run));
                 if let Some(summary) = state.results.get_untracked() {
                     publish_exports(state, &run, &summary);
                 }
@@ -212,13 +234,17 @@ fn follow_server_records(state: TesterState, current: engine::SharedRun) {
     });
 }
 
-/// Whether `run` is still the one on the page (a new run replaces it).
+/// Whether `run` is still the one on the page (a new run replaces it; a
+/// load tester taken off the page takes its state with it).
 fn is_current(state: TesterState, run: &engine::SharedRun) -> bool {
-    state.run.with_value(|shown| {
-        shown
-            .as_ref()
-            .is_some_and(|shown| std::rc::Rc::ptr_eq(shown, run))
-    })
+    state
+        .run
+        .try_with_value(|shown| {
+            shown
+                .as_ref()
+                .is_some_and(|shown| std::rc::Rc::ptr_eq(shown, run))
+        })
+        .unwrap_or(false)
 }
 
 fn not_offered_because(error: &crate::api::ApiError) -> String {
@@ -240,7 +266,9 @@ fn follow_stage_statistics(state: TesterState, current: engine::SharedRun) {
     let every = current.borrow().plan.stats_every_ms;
     set_run_stats_interval(Some(every));
     wasm_bindgen_futures::spawn_local(async move {
-        let api = state.api.get_untracked();
+        let Some(api) = state.api.try_get_untracked() else {
+            return;
+        };
         let mut previous = api.execution_stats().await.ok();
         loop {
             gloo_timers::future::TimeoutFuture::new(every).await;
@@ -248,7 +276,11 @@ fn follow_stage_statistics(state: TesterState, current: engine::SharedRun) {
                 return;
             }
             let finished = current.borrow().phase == Phase::Finished;
-            if let Ok(now) = api.execution_stats().await {
+            let answer = api.execution_stats().await;
+            if !is_current(state, &current) {
+                return;
+            }
+            if let Ok(now) = answer {
                 let at = monotonic_ms() - current.borrow().started_ms;
                 if let Some(before) = &previous {
                     let means = stage_means_between(before, &now);
@@ -263,7 +295,6 @@ fn follow_stage_statistics(state: TesterState, current: engine::SharedRun) {
             }
         }
         set_run_stats_interval(None);
-        let run = current.borrow();
-        refresh_results(state, &run);
+        draw_stage_chart(state, &current.borrow());
     });
 }

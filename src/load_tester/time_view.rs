@@ -284,7 +284,9 @@ fn WaterfallView(waterfall: Waterfall, note: &'static str) -> impl IntoView {
 
 #[component]
 fn RequestTable(state: TesterState, table: Vec<RequestRow>) -> impl IntoView {
-    let typed = RwSignal::new(String::new());
+    // The typed number lives in the tester's state: this table is rebuilt
+    // whenever the figures change, and a signal of its own would go with it.
+    let typed = state.pick_text;
     let show_typed = move |_| {
         if let Ok(index) = typed.get_untracked().trim().parse::<u64>() {
             state.picked.set(Some(index));

@@ -695,6 +695,11 @@ const METRICS_PATH: &str = "/api/v1/admin/metrics";
 /// The default exposition of a [`HostileService`]: families, no stage observation.
 const NO_OBSERVATIONS: &str = "# TYPE sse_active_connections gauge\nsse_active_connections 0.0\n";
 
+/// A [`HostileService`], like the original service, has no
+/// `/admin/load-stats`: the load tester's ask for per-request records answers
+/// 404 there, a failed load the tests expect.
+pub const NO_LOAD_STATS: &str = "/api/v1/admin/load-stats";
+
 /// One fixed answer: status, content type, body.
 #[derive(Debug, Clone)]
 pub struct FixedAnswer {

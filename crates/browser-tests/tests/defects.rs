@@ -206,7 +206,9 @@ async fn the_ended_rate_shows_while_every_request_fails() -> anyhow::Result<()> 
         "the ended rate: {rates}"
     );
     assert_eq!(number(2), Some(10.0), "{rates}");
-    browser.assert_clean(&[]).await?;
+    browser
+        .assert_clean(&[browser_tests::NO_LOAD_STATS])
+        .await?;
     browser.close().await
 }
 
