@@ -329,12 +329,8 @@ async fn during_a_run_the_statistics_poll_faster_and_stages_share_the_runs_time_
     browser
         .wait_for_attr("lt-state", "data-state", "running", WAIT)
         .await?;
-    let during = eval(
-        &browser,
-        "return document.documentElement.getAttribute('data-run-stats-poll-ms');",
-    )
-    .await?;
-    assert_eq!(during, "1000", "the run asks the panels for its interval");
+    let during = eval(&browser, "return window.dashboardRunStatsPollMs ?? null;").await?;
+    assert_eq!(during, 1000, "the run asks the panels for its interval");
     browser
         .wait_for_attr("lt-state", "data-state", "finished", WAIT)
         .await?;
@@ -353,7 +349,7 @@ async fn during_a_run_the_statistics_poll_faster_and_stages_share_the_runs_time_
     );
     browser
         .wait_until(
-            "document.documentElement.getAttribute('data-run-stats-poll-ms') === null",
+            "window.dashboardRunStatsPollMs === undefined",
             Duration::from_secs(5),
             "the interval is given back after the run",
         )

@@ -34,7 +34,9 @@ pub fn StatsView(
     let interval = move || stats_interval_ms(app.settings.with_untracked(|s| s.stats_poll_ms));
     use_poller(app.api, interval, move || {
         let api = app.api.get_untracked();
-        state.poll_stats(api)
+        async move {
+            state.poll_stats(api).await;
+        }
     });
     use_poller(app.api, interval, move || {
         let api = app.api.get_untracked();

@@ -57,7 +57,9 @@ fn ExecutionStatsView(wants_full: Callback<Option<StatsSource>>) -> impl IntoVie
     use_poller(app.api, interval, move || {
         let api = app.api.get_untracked();
         async move {
-            state.poll_stats(api.clone()).await;
+            if !state.poll_stats(api.clone()).await {
+                return;
+            }
             let empty = state.stats.with_untracked(|s| {
                 s.as_ref()
                     .is_none_or(|s| s.stages.iter().all(|st| st.execution_count == 0))

@@ -81,11 +81,18 @@ impl StatsState {
 
     /// One poll of `/admin/execution-stats`; on a failure the last good
     /// figures stay, marked stale.
-    async fn poll_stats(self, api: ApiClient) {
-        match api.execution_stats().await {
+    /// `false` when the view was taken off the page meanwhile (the full view
+    /// replaces the first load's): its answer is dropped.
+    async fn poll_stats(self, api: ApiClient) -> bool {
+        let answer = api.execution_stats().await;
+        if self.stats.is_disposed() {
+            return false;
+        }
+        match answer {
             Ok(fresh) => self.take_stats(fresh),
             Err(error) => self.stats_failure.set(Some(error.to_string())),
         }
+        true
     }
 
     fn take_stats(&self, fresh: ExecutionStats) {
@@ -100,6 +107,9 @@ impl StatsState {
     }
 
     fn take_metrics(&self, fresh: sse_core::prometheus::service::ServiceMetrics) {
+        if self.metrics.is_disposed() {
+            return;
+        }
         let now = Scrape {
             at_ms: wall_ms(),
             metrics: fresh,
