@@ -8,7 +8,7 @@ use sse_core::recorder::RequestRecorder;
 use sse_core::run_report::RequestRow;
 use sse_core::stream::{ChunkData, StreamEvent};
 use sse_core::time_breakdown::{
-    parse_load_stats, Breakdown, ClockOffset, ServerRecords, Waterfall,
+    parse_load_stats, Breakdown, ClockOffsets, ServerRecords, Waterfall,
 };
 
 fuzz_target!(|input: &[u8]| {
@@ -35,12 +35,12 @@ fuzz_target!(|input: &[u8]| {
             RequestRow::new(i, 0.0, &record)
         })
         .collect();
-    let offset = ClockOffset::estimate(&rows, &records, 1_000.0);
-    if let Some(offset) = &offset {
+    let offsets = ClockOffsets::estimate(&rows, &records, 1_000.0);
+    for offset in offsets.0.values() {
         let _ = offset.sentence();
     }
     for row in &rows {
-        let _ = Waterfall::of(row, records.of(row), 1_000.0, offset.as_ref());
+        let _ = Waterfall::of(row, records.of(row), 1_000.0, &offsets);
     }
     let breakdown = Breakdown::of(&rows, &records);
     for parts in [breakdown.median, breakdown.p95].into_iter().flatten() {

@@ -30,7 +30,7 @@ fn instances_memo(app: AppState) -> Memo<Vec<Instance>> {
 }
 
 /// One API client per instance (its own base, the same admin token).
-fn instance_clients(app: AppState) -> Vec<(String, ApiClient)> {
+pub(crate) fn instance_clients(app: AppState) -> Vec<(String, ApiClient)> {
     app.settings.with_untracked(|s| {
         s.instances
             .iter()

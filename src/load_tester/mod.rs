@@ -38,6 +38,7 @@ const STYLE: &str = include_str!("../../style/load_tester.css");
 /// What the load tester's parts share.
 #[derive(Clone, Copy)]
 struct TesterState {
+    app: AppState,
     api: Memo<ApiClient>,
     form: RwSignal<LoadForm>,
     problems: Memo<Vec<FormProblem>>,
@@ -63,10 +64,11 @@ struct TesterState {
 }
 
 impl TesterState {
-    fn new(api: Memo<ApiClient>) -> Self {
+    fn new(app: AppState) -> Self {
         let form = RwSignal::new(LoadForm::default());
         Self {
-            api,
+            app,
+            api: app.api,
             form,
             problems: Memo::new(move |_| form.with(|f| f.plan().err().unwrap_or_default())),
             run: StoredValue::new_local(None),
@@ -120,7 +122,7 @@ impl TesterState {
 
 #[component]
 pub fn LoadTester() -> impl IntoView {
-    let state = TesterState::new(AppState::get().api);
+    let state = TesterState::new(AppState::get());
     let detect = move || {
         let protocol = engine::known_protocol(&state.api.get_untracked());
         state.detected_protocol.set(protocol);

@@ -181,20 +181,41 @@ const FINAL_RECORDS_AFTER_MS: [u32; 2] = [300, 1_500];
 
 /// Asks the service for its records of the run's requests: a baseline before
 /// the first request, then the newer ones every 2 s and twice after the end.
+/// In cluster mode each instance is asked on its own address (through a
+/// balancer, each poll would reach only one of them).
 fn follow_server_records(state: TesterState, current: engine::SharedRun) {
     wasm_bindgen_futures::spawn_local(async move {
         let Some(api) = state.api.try_get_untracked() else {
             return;
         };
-        match api.load_stats(false, 0).await {
-            Ok(answer) => current.borrow_mut().server.after_seq = answer.last_seq.unwrap_or(0),
-            Err(error) => {
-                current
+        let cluster = state
+            .app
+            .settings
+            .try_with_untracked(|s| !s.instances.is_empty())
+            .unwrap_or(false);
+        let sources = if cluster {
+            crate::cluster::instance_clients(state.app)
+        } else {
+            vec![(String::new(), api)]
+        };
+        let mut asked = Vec::new();
+        for (source, api) in sources {
+            match api.load_stats(false, 0).await {
+                Ok(answer) => {
+                    current
+                        .borrow_mut()
+                        .server
+                        .baseline(&source, answer.last_seq);
+                    asked.push((source, api));
+                }
+                Err(error) => current
                     .borrow_mut()
                     .server
-                    .not_offered(not_offered_because(&error));
-                return;
+                    .not_offered(not_offered_because(&error)),
             }
+        }
+        if asked.is_empty() {
+            return;
         }
         let mut finals = FINAL_RECORDS_AFTER_MS.iter();
         loop {
@@ -211,17 +232,23 @@ fn follow_server_records(state: TesterState, current: engine::SharedRun) {
             if !is_current(state, &current) {
                 return;
             }
-            let after = current.borrow().server.after_seq;
-            match api.load_stats(true, after).await {
-                Ok(answer) => current.borrow_mut().server.merge(answer),
-                Err(error) => current
-                    .borrow_mut()
-                    .server
-                    .not_offered(not_offered_because(&error)),
-            }
-            // The page may have moved on while the answer came.
+            let polls = asked.iter().map(|(source, api)| {
+                let after = current.borrow().server.after(source);
+                async move { (source, api.load_stats(true, after).await) }
+            });
+            let answers = futures::future::join_all(polls).await;
+            // The page may have moved on while the answers came.
             if !is_current(state, &current) {
                 return;
+            }
+            for (source, answer) in answers {
+                match answer {
+                    Ok(answer) => current.borrow_mut().server.merge_from(source, answer),
+                    Err(error) => current
+                        .borrow_mut()
+                        .server
+                        .not_offered(not_offered_because(&error)),
+                }
             }
             let run = current.borrow();
             if run.phase == Phase::Finished {

@@ -8,7 +8,7 @@ use sse_core::format;
 use sse_core::metrics::{TtftPart, CLOCK_OFFSET, PART_SHARE};
 use sse_core::run_report::RequestRow;
 use sse_core::time_breakdown::{
-    slowest, Breakdown, ClockOffset, ServerParts, ServerSide, TtftParts, Waterfall,
+    slowest, Breakdown, ClockOffsets, ServerParts, ServerSide, TtftParts, Waterfall,
 };
 
 use super::engine::Run;
@@ -24,7 +24,10 @@ pub(super) struct TimeView {
     side: ServerSide,
     matched: usize,
     rows: usize,
-    offset: Option<ClockOffset>,
+    offsets: ClockOffsets,
+    /// Instances the records came from, and addresses asked.
+    instances: usize,
+    sources: usize,
     breakdown: Breakdown,
     slowest: Vec<Waterfall>,
     table: Vec<RequestRow>,
@@ -33,9 +36,8 @@ pub(super) struct TimeView {
 impl TimeView {
     pub fn of(run: &Run) -> Self {
         let origin = run.origin_epoch_ms();
-        let offset = ClockOffset::estimate(&run.rows, &run.server, origin);
-        let waterfall =
-            |row: &RequestRow| Waterfall::of(row, run.server.of(row), origin, offset.as_ref());
+        let offsets = ClockOffsets::estimate(&run.rows, &run.server, origin);
+        let waterfall = |row: &RequestRow| Waterfall::of(row, run.server.of(row), origin, &offsets);
         Self {
             side: run.server.side.clone(),
             matched: run.server.matched(&run.rows),
@@ -55,7 +57,9 @@ impl TimeView {
                     ..row.clone()
                 })
                 .collect(),
-            offset,
+            offsets,
+            instances: run.server.instances().len(),
+            sources: run.server.sources(),
         }
     }
 }
@@ -66,13 +70,8 @@ fn waterfall_of(state: TesterState, index: u64) -> Option<Waterfall> {
         let run = run.as_ref()?.borrow();
         let row = run.rows.iter().find(|r| r.index == index)?;
         let origin = run.origin_epoch_ms();
-        let offset = ClockOffset::estimate(&run.rows, &run.server, origin);
-        Some(Waterfall::of(
-            row,
-            run.server.of(row),
-            origin,
-            offset.as_ref(),
-        ))
+        let offsets = ClockOffsets::estimate(&run.rows, &run.server, origin);
+        Some(Waterfall::of(row, run.server.of(row), origin, &offsets))
     })
 }
 
@@ -80,11 +79,28 @@ fn waterfall_of(state: TesterState, index: u64) -> Option<Waterfall> {
 pub(super) fn TimeSection(state: TesterState) -> impl IntoView {
     move || {
         state.time.get().map(|view| {
-            let TimeView { side, matched, rows, offset, breakdown, slowest, table } = view;
+            let TimeView {
+                side,
+                matched,
+                rows,
+                offsets,
+                instances,
+                sources,
+                breakdown,
+                slowest,
+                table,
+            } = view;
+            // Behind a balancer each poll reaches one instance: say why some
+            // requests may stay unjoined.
+            let balanced = if instances > sources {
+                format!(" The records came from {instances} instances through one address (a balancer): each poll reaches one of them, so some requests may stay unjoined; list the instances (cluster mode) to ask each.")
+            } else {
+                String::new()
+            };
             let side_note = match &side {
                 ServerSide::Offered => (
                     "joined",
-                    format!("{matched} of {rows} requests joined to the service's own records by thread id."),
+                    format!("{matched} of {rows} requests joined to the service's own records by thread id.{balanced}"),
                 ),
                 ServerSide::NotOffered(why) => (
                     "unavailable",
@@ -103,18 +119,7 @@ pub(super) fn TimeSection(state: TesterState) -> impl IntoView {
                     >
                         {side_note.1}
                     </p>
-                    {offset
-                        .map(|o| {
-                            view! {
-                                <p
-                                    data-testid="lt-clock-offset"
-                                    data-value=o.estimate_ms.to_string()
-                                    title=CLOCK_OFFSET
-                                >
-                                    {o.sentence()}
-                                </p>
-                            }
-                        })}
+                    <ClockLines offsets />
                     <BreakdownTable breakdown />
                     <div class="waterfalls">
                         {slowest
@@ -134,6 +139,27 @@ pub(super) fn TimeSection(state: TesterState) -> impl IntoView {
             }
         })
     }
+}
+
+/// One line per instance's clock; `data-value` is the first one's offset.
+#[component]
+fn ClockLines(offsets: ClockOffsets) -> impl IntoView {
+    let first = offsets.0.values().next().map(|o| o.estimate_ms.to_string());
+    let named = offsets.0.len() > 1;
+    first.map(|first| {
+        view! {
+            <div data-testid="lt-clock-offset" data-value=first title=CLOCK_OFFSET>
+                {offsets
+                    .0
+                    .into_iter()
+                    .map(|(instance, offset)| {
+                        let name = if named { format!("{instance}: ") } else { String::new() };
+                        view! { <p data-instance=instance>{name} {offset.sentence()}</p> }
+                    })
+                    .collect_view()}
+            </div>
+        }
+    })
 }
 
 fn part_cell(parts: Option<&TtftParts>, part: TtftPart) -> impl IntoView {

@@ -374,6 +374,37 @@ async fn an_instance_killed_mid_run_fails_its_own_requests_and_comes_back() -> a
     let status = browser.text_of("status-indicator").await?;
     assert!(status.contains("2 of 3 healthy"), "{status}");
     browser.screenshot("cluster-one-instance-down").await?;
+    // Each instance's records are asked of it directly: every request that
+    // completed on the two that lived is joined, each on its own clock.
+    let survivors = ["app-1", "app-3"];
+    let mut lived = 0.0;
+    for name in survivors {
+        lived += instance_row(&browser, name).await?["completed"]
+            .as_f64()
+            .unwrap_or(0.0);
+    }
+    browser
+        .wait_until(
+            &format!(
+                "Number((document.querySelector('[data-testid=lt-server-side]') || {{}}).dataset?.value || 0) >= {lived}"
+            ),
+            WAIT,
+            "the survivors' requests were not all joined",
+        )
+        .await?;
+    let clocks = eval(
+        &browser,
+        "return [...document.querySelectorAll('[data-testid=lt-clock-offset] [data-instance]')].map(p => p.dataset.instance);",
+    )
+    .await?;
+    for name in survivors {
+        assert!(
+            clocks
+                .as_array()
+                .is_some_and(|c| c.iter().any(|x| x == name)),
+            "{name}'s clock in {clocks}"
+        );
+    }
     cluster.cluster.instances[1].restart()?;
     browser
         .wait_for_attr("status-indicator", "data-value", "3", WAIT)

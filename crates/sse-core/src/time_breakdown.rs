@@ -9,7 +9,7 @@
 //! the page's time axis (the waterfall) does, and uses [`ClockOffset`], which is
 //! estimated from the requests themselves and always shown.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -145,13 +145,15 @@ pub enum ServerSide {
     NotOffered(String),
 }
 
-/// The service's records of a run's requests, as they arrive.
+/// The service's records of a run's requests, as they arrive from one or
+/// more sources (an address each: one instance, or a balancer).
 #[derive(Debug, Clone)]
 pub struct ServerRecords {
     pub side: ServerSide,
     by_thread: HashMap<String, ServerRecord>,
-    /// The newest `seq` seen: the next poll asks for records after it.
-    pub after_seq: u64,
+    /// Per source, the newest `seq` seen: its next poll asks for records
+    /// after it (each instance counts on its own).
+    cursors: BTreeMap<String, u64>,
     pub unreadable: usize,
 }
 
@@ -160,30 +162,45 @@ impl Default for ServerRecords {
         Self {
             side: ServerSide::Unknown,
             by_thread: HashMap::new(),
-            after_seq: 0,
+            cursors: BTreeMap::new(),
             unreadable: 0,
         }
     }
 }
 
 impl ServerRecords {
-    /// Adds an answer's records.
+    /// The `after` of `source`'s next poll.
+    pub fn after(&self, source: &str) -> u64 {
+        self.cursors.get(source).copied().unwrap_or(0)
+    }
+
+    /// Where `source`'s records of the run start: its newest `seq` before it.
+    pub fn baseline(&mut self, source: &str, last_seq: Option<u64>) {
+        self.cursors
+            .insert(source.to_owned(), last_seq.unwrap_or(0));
+    }
+
+    /// Adds an answer's records (from the only source).
     pub fn merge(&mut self, answer: LoadStatsAnswer) {
-        if let Some(seq) = answer.last_seq {
-            self.after_seq = self.after_seq.max(seq);
-        }
+        self.merge_from("", answer);
+    }
+
+    /// Adds an answer of `source`.
+    pub fn merge_from(&mut self, source: &str, answer: LoadStatsAnswer) {
         self.unreadable += answer.unreadable;
+        let cursor = self.cursors.entry(source.to_owned()).or_insert(0);
+        if let Some(seq) = answer.last_seq {
+            *cursor = (*cursor).max(seq);
+        }
         let Some(records) = answer.records else {
-            self.side = ServerSide::NotOffered(
-                "the service's /admin/load-stats has no per-request records".into(),
-            );
+            self.not_offered("the service's /admin/load-stats has no per-request records".into());
             return;
         };
+        for record in &records {
+            *cursor = (*cursor).max(record.seq.unwrap_or(0));
+        }
         self.side = ServerSide::Offered;
         for record in records {
-            if let Some(seq) = record.seq {
-                self.after_seq = self.after_seq.max(seq);
-            }
             if self.by_thread.len() < MAX_RECORDS || self.by_thread.contains_key(&record.thread_id)
             {
                 self.by_thread.insert(record.thread_id.clone(), record);
@@ -206,6 +223,21 @@ impl ServerRecords {
     pub fn matched(&self, rows: &[RequestRow]) -> usize {
         rows.iter().filter(|r| self.of(r).is_some()).count()
     }
+
+    /// How many addresses are asked (one, or each instance of a cluster).
+    pub fn sources(&self) -> usize {
+        self.cursors.len()
+    }
+
+    /// The instances the records came from (`""` for records that do not say).
+    pub fn instances(&self) -> BTreeSet<&str> {
+        self.by_thread.values().map(instance_of).collect()
+    }
+}
+
+/// The instance of a record, `""` when it does not say: each has a clock of its own.
+fn instance_of(record: &ServerRecord) -> &str {
+    record.instance_id.as_deref().unwrap_or("")
 }
 
 /// The offset of the service's clock from the page's: service time − page
@@ -223,18 +255,51 @@ pub struct ClockOffset {
     pub samples: usize,
 }
 
-impl ClockOffset {
+/// Each instance's clock offset (keyed by instance id; `""` when the records
+/// do not say): instances need not share a clock either.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ClockOffsets(pub BTreeMap<String, ClockOffset>);
+
+impl ClockOffsets {
     /// `origin_epoch_ms`: the page-clock epoch of the run's time 0.
+    pub fn estimate(rows: &[RequestRow], records: &ServerRecords, origin_epoch_ms: f64) -> Self {
+        let each = records.instances().into_iter().filter_map(|instance| {
+            let offset = ClockOffset::estimate_where(rows, records, origin_epoch_ms, |r| {
+                instance_of(r) == instance
+            })?;
+            Some((instance.to_owned(), offset))
+        });
+        Self(each.collect())
+    }
+
+    /// The offset of the clock that timed `record`.
+    pub fn of(&self, record: &ServerRecord) -> Option<&ClockOffset> {
+        self.0.get(instance_of(record))
+    }
+}
+
+impl ClockOffset {
+    /// The offset from every joined request, as if one clock timed them all.
     pub fn estimate(
         rows: &[RequestRow],
         records: &ServerRecords,
         origin_epoch_ms: f64,
     ) -> Option<Self> {
+        Self::estimate_where(rows, records, origin_epoch_ms, |_| true)
+    }
+
+    /// The offset from the joined requests whose record passes `keep`.
+    fn estimate_where(
+        rows: &[RequestRow],
+        records: &ServerRecords,
+        origin_epoch_ms: f64,
+        keep: impl Fn(&ServerRecord) -> bool,
+    ) -> Option<Self> {
         let mut high = f64::INFINITY;
         let mut low: Option<f64> = None;
         let mut samples = 0;
         for row in rows {
-            let Some(record) = records.of(row) else {
+            let Some(record) = records.of(row).filter(|r| keep(r)) else {
                 continue;
             };
             samples += 1;
@@ -408,7 +473,7 @@ impl Waterfall {
         row: &RequestRow,
         record: Option<&ServerRecord>,
         origin_epoch_ms: f64,
-        offset: Option<&ClockOffset>,
+        offsets: &ClockOffsets,
     ) -> Self {
         let mut bars = Vec::new();
         let mut bar = |label: &str, side, start: f64, end: f64| {
@@ -426,7 +491,7 @@ impl Waterfall {
             bar("browser wait", Side::Page, 0.0, wait);
         }
         let first_chunk = row.ttft_ms;
-        let server = record.zip(offset);
+        let server = record.and_then(|r| Some((r, offsets.of(r)?)));
         if let Some((record, offset)) = server {
             // A service time on this request's page-clock axis.
             let page = |t: f64| t - offset.estimate_ms - (origin_epoch_ms + row.sent_ms);
@@ -728,7 +793,8 @@ mod tests {
             high_ms: 703.0,
             samples: 1,
         };
-        let w = Waterfall::of(&r, Some(&rec), 0.0, Some(&offset));
+        let offsets = ClockOffsets([("app-1".to_owned(), offset)].into());
+        let w = Waterfall::of(&r, Some(&rec), 0.0, &offsets);
         assert!(!w.page_only);
         let labels: Vec<&str> = w.bars.iter().map(|b| b.label.as_str()).collect();
         assert_eq!(
@@ -754,7 +820,7 @@ mod tests {
         assert!((bar("request to the service").end_ms - 5.0).abs() < 1e-9);
         assert!((bar("first chunk to the page").start_ms - 246.0).abs() < 1e-9);
         assert!((bar("chunks").end_ms - 400.0).abs() < 1e-9);
-        let alone = Waterfall::of(&r, Some(&rec), 0.0, None);
+        let alone = Waterfall::of(&r, Some(&rec), 0.0, &ClockOffsets::default());
         assert!(alone.page_only);
         assert_eq!(alone.bars.len(), 2);
     }
@@ -773,7 +839,7 @@ mod tests {
         let mut records = ServerRecords::default();
         records.merge(answer);
         assert_eq!(records.side, ServerSide::Offered);
-        assert_eq!(records.after_seq, 9);
+        assert_eq!(records.after(""), 9);
         let without = parse_load_stats(r#"{"active_streams": 0}"#).expect("answer");
         assert_eq!(without.records, None);
         let mut none = ServerRecords::default();
@@ -784,6 +850,57 @@ mod tests {
         // A later failure does not hide records that did arrive.
         records.not_offered("HTTP 502".into());
         assert_eq!(records.side, ServerSide::Offered);
+    }
+
+    #[test]
+    fn each_instance_has_its_own_clock_and_its_own_cursor() {
+        let rows: Vec<RequestRow> = (0..4)
+            .map(|i| row(i, i as f64 * 100.0, 200.0, 300.0, Some(1.0)))
+            .collect();
+        // app-1's clock is 500 ms ahead of the page, app-2's 80 ms behind.
+        let mut records = ServerRecords::default();
+        for (source, skew, which) in [("a", 500.0, [0, 2]), ("b", -80.0, [1, 3])] {
+            let list = which
+                .iter()
+                .map(|&i| {
+                    let mut r = record(&rows[i], skew, 1.0, 0.0, 100.0, 1.0);
+                    r.instance_id = Some(format!("app-{source}"));
+                    r.seq = Some(i as u64 + 10);
+                    r
+                })
+                .collect();
+            records.baseline(source, Some(5));
+            records.merge_from(
+                source,
+                LoadStatsAnswer {
+                    records: Some(list),
+                    last_seq: None,
+                    unreadable: 0,
+                },
+            );
+        }
+        assert_eq!((records.after("a"), records.after("b")), (12, 13));
+        let offsets = ClockOffsets::estimate(&rows, &records, 0.0);
+        let near = |instance: &str, want: f64| {
+            offsets
+                .0
+                .get(instance)
+                .is_some_and(|o| (o.estimate_ms - want).abs() < 1e-9)
+        };
+        assert!(near("app-a", 500.0) && near("app-b", -80.0), "{offsets:?}");
+        // Pooled, the two clocks would make bounds that cross.
+        let pooled = ClockOffset::estimate(&rows, &records, 0.0).expect("pooled");
+        assert!(!pooled.is_consistent(), "{pooled:?}");
+        // Each waterfall uses its own instance's clock: the service accepted
+        // the request 1 ms after it left the page, on both.
+        for r in &rows {
+            let w = Waterfall::of(r, records.of(r), 0.0, &offsets);
+            let to_service = w.bars.iter().find(|b| b.label == "request to the service");
+            assert!(
+                to_service.is_some_and(|b| (b.end_ms - b.start_ms - 1.0).abs() < 1e-9),
+                "{w:?}"
+            );
+        }
     }
 
     #[test]
