@@ -111,12 +111,14 @@ enum Series {
 }
 
 impl ChartOption {
-    /// A chart with a scrolling legend below it and an axis tooltip.
+    /// A chart with its legend below it and an axis tooltip. A plain legend
+    /// (no scrolling: every chart has a few series, and ECharts' scroll
+    /// legend would add to the first load's bundle).
     pub fn new(x_axis: Axis, y_axis: Axis) -> Self {
         ChartOption {
             background_color: "transparent",
             color: PALETTE,
-            legend: Legend::new().type_(LegendType::Scroll).top("bottom"),
+            legend: Legend::new().type_(LegendType::Plain).top("bottom"),
             tooltip: Tooltip::new().trigger(Trigger::Axis),
             grid: Grid::new()
                 .left("3%")

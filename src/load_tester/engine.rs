@@ -342,6 +342,22 @@ pub fn start(
     run
 }
 
+/// Holds the first request until `ready` has resolved (and the usual lead
+/// has passed): what the page must know before the run (the service's
+/// record counters, see `run.rs`) is asked before any request can end.
+pub fn start_when(run: &SharedRun, ready: impl std::future::Future<Output = ()> + 'static) {
+    run.borrow_mut().timer = None;
+    let run = run.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let lead = gloo_timers::future::TimeoutFuture::new(START_LEAD_MS);
+        futures::future::join(ready, lead).await;
+        // Stopped while it waited: nothing to begin.
+        if run.borrow().phase == Phase::Running {
+            begin_step(&run, 0);
+        }
+    });
+}
+
 /// Starts step `index`: its workers, or its schedule's first look.
 fn begin_step(run: &SharedRun, index: usize) {
     let workers = {

@@ -133,7 +133,14 @@ pub(super) fn start(state: TesterState) {
     state.run.set_value(Some(current.clone()));
     state.time.set(None);
     state.picked.set(None);
-    follow_server_records(state, current.clone());
+    // The service's record counters are read before the first request can
+    // end (over HTTP/1.1 busy connections could otherwise hold the read back
+    // until some of the run's records were already counted in).
+    let following = current.clone();
+    engine::start_when(&current, async move {
+        let asked = record_baselines(state, &following).await;
+        wasm_bindgen_futures::spawn_local(follow_server_records(state, following, asked));
+    });
     follow_stage_statistics(state, current.clone());
     // The view follows the run once per frame, and only when something changed.
     let (mut shown_version, mut shown_at, mut results_at) = (u64::MAX, 0.0, 0.0);
@@ -179,86 +186,103 @@ const RECORDS_EVERY_MS: u32 = 2_000;
 /// is done (after the last event the page read), so it is asked again.
 const FINAL_RECORDS_AFTER_MS: [u32; 2] = [300, 1_500];
 
-/// Asks the service for its records of the run's requests: a baseline before
-/// the first request, then the newer ones every 2 s and twice after the end.
-/// In cluster mode each instance is asked on its own address (through a
-/// balancer, each poll would reach only one of them).
-fn follow_server_records(state: TesterState, current: engine::SharedRun) {
-    wasm_bindgen_futures::spawn_local(async move {
-        let Some(api) = state.api.try_get_untracked() else {
-            return;
-        };
-        let cluster = state
-            .app
-            .settings
-            .try_with_untracked(|s| !s.instances.is_empty())
-            .unwrap_or(false);
-        let sources = if cluster {
-            crate::cluster::instance_clients(state.app)
+/// Where each source's records of the run will start (its `last_seq` now),
+/// read from every source at once; the sources that answered. In cluster
+/// mode each instance is a source, asked on its own address (through a
+/// balancer each poll would reach only one of them).
+async fn record_baselines(
+    state: TesterState,
+    current: &engine::SharedRun,
+) -> Vec<(String, crate::api::ApiClient)> {
+    let Some(api) = state.api.try_get_untracked() else {
+        return Vec::new();
+    };
+    let cluster = state
+        .app
+        .settings
+        .try_with_untracked(|s| !s.instances.is_empty())
+        .unwrap_or(false);
+    let sources = if cluster {
+        crate::cluster::instance_clients(state.app)
+    } else {
+        vec![(String::new(), api)]
+    };
+    let answers = futures::future::join_all(
+        sources
+            .iter()
+            .map(|(_, api)| async move { api.load_stats(false, 0).await }),
+    )
+    .await;
+    let mut asked = Vec::new();
+    for ((source, api), answer) in sources.into_iter().zip(answers) {
+        match answer {
+            Ok(answer) => {
+                current
+                    .borrow_mut()
+                    .server
+                    .baseline(&source, answer.last_seq);
+                asked.push((source, api));
+            }
+            Err(error) => current
+                .borrow_mut()
+                .server
+                .not_offered(not_offered_because(&error)),
+        }
+    }
+    asked
+}
+
+/// Asks each source for its records finished since the last look: every 2 s
+/// while the run lasts and twice after its end.
+async fn follow_server_records(
+    state: TesterState,
+    current: engine::SharedRun,
+    asked: Vec<(String, crate::api::ApiClient)>,
+) {
+    if asked.is_empty() {
+        return;
+    }
+    let mut finals = FINAL_RECORDS_AFTER_MS.iter();
+    loop {
+        let finished = current.borrow().phase == Phase::Finished;
+        let wait = if finished {
+            match finals.next() {
+                Some(ms) => *ms,
+                None => break,
+            }
         } else {
-            vec![(String::new(), api)]
+            RECORDS_EVERY_MS
         };
-        let mut asked = Vec::new();
-        for (source, api) in sources {
-            match api.load_stats(false, 0).await {
-                Ok(answer) => {
-                    current
-                        .borrow_mut()
-                        .server
-                        .baseline(&source, answer.last_seq);
-                    asked.push((source, api));
-                }
+        gloo_timers::future::TimeoutFuture::new(wait).await;
+        if !is_current(state, &current) {
+            return;
+        }
+        let polls = asked.iter().map(|(source, api)| {
+            let after = current.borrow().server.after(source);
+            async move { (source, api.load_stats(true, after).await) }
+        });
+        let answers = futures::future::join_all(polls).await;
+        // The page may have moved on while the answers came.
+        if !is_current(state, &current) {
+            return;
+        }
+        for (source, answer) in answers {
+            match answer {
+                Ok(answer) => current.borrow_mut().server.merge_from(source, answer),
                 Err(error) => current
                     .borrow_mut()
                     .server
                     .not_offered(not_offered_because(&error)),
             }
         }
-        if asked.is_empty() {
-            return;
-        }
-        let mut finals = FINAL_RECORDS_AFTER_MS.iter();
-        loop {
-            let finished = current.borrow().phase == Phase::Finished;
-            let wait = if finished {
-                match finals.next() {
-                    Some(ms) => *ms,
-                    None => break,
-                }
-            } else {
-                RECORDS_EVERY_MS
-            };
-            gloo_timers::future::TimeoutFuture::new(wait).await;
-            if !is_current(state, &current) {
-                return;
-            }
-            let polls = asked.iter().map(|(source, api)| {
-                let after = current.borrow().server.after(source);
-                async move { (source, api.load_stats(true, after).await) }
-            });
-            let answers = futures::future::join_all(polls).await;
-            // The page may have moved on while the answers came.
-            if !is_current(state, &current) {
-                return;
-            }
-            for (source, answer) in answers {
-                match answer {
-                    Ok(answer) => current.borrow_mut().server.merge_from(source, answer),
-                    Err(error) => current
-                        .borrow_mut()
-                        .server
-                        .not_offered(not_offered_because(&error)),
-                }
-            }
-            let run = current.borrow();
-            if run.phase == Phase::Finished {
-                show_time(state, TimeView::of(&run));
-                if let Some(summary) = state.results.get_untracked() {
-                    publish_exports(state, &run, &summary);
-                }
+        let run = current.borrow();
+        if run.phase == Phase::Finished {
+            show_time(state, TimeView::of(&run));
+            if let Some(summary) = state.results.get_untracked() {
+                publish_exports(state, &run, &summary);
             }
         }
-    });
+    }
 }
 
 /// Whether `run` is still the one on the page (a new run replaces it; a

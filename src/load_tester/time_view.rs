@@ -34,7 +34,12 @@ pub(super) struct TimeView {
 }
 
 impl TimeView {
+    /// While the run lasts only the breakdown (a few cells): the waterfalls
+    /// and the table would cost the page's main thread, which sends the
+    /// requests, tens of milliseconds each second.
     pub fn of(run: &Run) -> Self {
+        let ended = run.phase == super::engine::Phase::Finished;
+        let shown = |n: usize| if ended { n } else { 0 };
         let origin = run.origin_epoch_ms();
         let offsets = ClockOffsets::estimate(&run.rows, &run.server, origin);
         let waterfall = |row: &RequestRow| Waterfall::of(row, run.server.of(row), origin, &offsets);
@@ -43,11 +48,11 @@ impl TimeView {
             matched: run.server.matched(&run.rows),
             rows: run.rows.len(),
             breakdown: Breakdown::of(&run.rows, &run.server),
-            slowest: slowest(&run.rows, SLOWEST_SHOWN)
+            slowest: slowest(&run.rows, shown(SLOWEST_SHOWN))
                 .into_iter()
                 .map(waterfall)
                 .collect(),
-            table: slowest(&run.rows, TABLE_ROWS)
+            table: slowest(&run.rows, shown(TABLE_ROWS))
                 .into_iter()
                 .map(|row| RequestRow {
                     server: run
@@ -134,7 +139,7 @@ pub(super) fn TimeSection(state: TesterState) -> impl IntoView {
                                 .map(|w| view! { <WaterfallView waterfall=w note="picked" /> })
                         }}
                     </div>
-                    <RequestTable state table />
+                    {(!table.is_empty()).then(|| view! { <RequestTable state table /> })}
                 </section>
             }
         })

@@ -11,6 +11,10 @@ use crate::state::AppState;
 const METRICS_CAPTION: &str = "Percentiles per stage estimated from the service's histogram buckets (Prometheus histogram_quantile), over every request since the service process started; the table gives the bucket that bounds each. A bar at a stage's highest bucket bound may stand for more: the table then says \"above\".";
 const METRICS_HISTORY_CAPTION: &str = "p95 per stage of the requests between two polls (histogram estimate, as Grafana plots histogram_quantile over a rate); a gap where a stage saw no request.";
 
+/// The service strip's styles, shipped with this view (the first load's
+/// stylesheet does not carry them).
+const STYLE: &str = include_str!("../../../style/stats_full.css");
+
 /// Where the panel's root says which source it shows (`data-source`): the
 /// root is the first-load bundle's element, this view is mounted inside it.
 fn mark_source(source: StatsSource) {
@@ -61,6 +65,7 @@ pub fn StatsView(
     });
     view! {
         <div class="stats-view">
+            <style>{STYLE}</style>
             <strip::ServiceStrip state />
             <toolbar::StatsToolbar state source />
             <source::SourcePicker state source />
