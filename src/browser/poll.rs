@@ -114,8 +114,13 @@ fn poll_with(track_restart: Box<dyn Fn()>, interval_ms: Box<dyn Fn() -> u32>, ch
         let future = check.with_value(|check| check());
         spawn_local(async move {
             future.await;
-            // A poll given up as lost must not clear its successor.
-            if in_flight.get_value().is_some_and(|f| f.poll == poll) {
+            // A poll given up as lost must not clear its successor; a panel
+            // that left the page meanwhile took these values with it.
+            if in_flight
+                .try_get_value()
+                .flatten()
+                .is_some_and(|f| f.poll == poll)
+            {
                 in_flight.set_value(None);
                 if rerun.get_value() {
                     rerun.set_value(false);
