@@ -911,6 +911,15 @@ pub async fn finished_run_export(browser: &Browser, wait: Duration) -> anyhow::R
     Ok(serde_json::from_str(text)?)
 }
 
+/// Opens the load tester (its module loads on demand) and waits up to `wait`
+/// for each step: the button, then its form.
+pub async fn open_load_tester(browser: &Browser, wait: Duration) -> anyhow::Result<()> {
+    browser.wait_for_testid("lt-open", wait).await?;
+    browser.click("lt-open").await?;
+    browser.wait_for_testid("lt-start", wait).await?;
+    Ok(())
+}
+
 /// Opens the load tester (once) and starts `total` requests at `concurrency`.
 pub async fn start_load_test(
     browser: &Browser,
@@ -924,9 +933,7 @@ pub async fn start_load_test(
     )
     .await?;
     if open != Value::Bool(true) {
-        browser.wait_for_testid("lt-open", wait).await?;
-        browser.click("lt-open").await?;
-        browser.wait_for_testid("lt-start", wait).await?;
+        open_load_tester(browser, wait).await?;
     }
     browser
         .fill("lt-concurrency", &concurrency.to_string())

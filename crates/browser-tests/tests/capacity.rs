@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use browser_tests::{eval, fast_fake, open_dashboard, select_option, Browser, InProcessBackend};
+use browser_tests::{
+    eval, fast_fake, open_dashboard, open_load_tester, select_option, Browser, InProcessBackend,
+};
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 use sse_core::load_model::{Arrivals, LoadModel};
@@ -40,13 +42,6 @@ async fn backend(fake: FakeLlmSettings, global_limit: usize) -> anyhow::Result<I
         .await?
         .error_for_status()?;
     Ok(backend)
-}
-
-async fn open_load_tester(browser: &Browser) -> anyhow::Result<()> {
-    browser.wait_for_testid("lt-open", WAIT).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
-    Ok(())
 }
 
 async fn fill_all(browser: &Browser, fields: &[(&str, &str)]) -> anyhow::Result<()> {
@@ -129,7 +124,7 @@ fn median(values: &[f64]) -> f64 {
 async fn open_loop_arrivals_reach_the_backend_as_the_model_says() -> anyhow::Result<()> {
     let backend = backend(fast_fake(), 10_000).await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
-    open_load_tester(&browser).await?;
+    open_load_tester(&browser, WAIT).await?;
 
     // Constant: 20 req/s for 5 s.
     select_option(&browser, "lt-mode", "constant").await?;
@@ -214,7 +209,7 @@ async fn a_sweep_finds_the_highest_step_within_the_backends_stream_limit() -> an
     // (about 0.6 s), far over the 300 ms TTFT target.
     let backend = backend(half_second(), 4).await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
-    open_load_tester(&browser).await?;
+    open_load_tester(&browser, WAIT).await?;
     fill_all(
         &browser,
         &[
@@ -297,7 +292,7 @@ async fn a_tighter_ttft_target_flips_the_verdict_and_a_saved_run_runs_again() ->
 {
     let backend = backend(fast_fake(), 10_000).await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
-    open_load_tester(&browser).await?;
+    open_load_tester(&browser, WAIT).await?;
     fill_all(
         &browser,
         &[
@@ -355,7 +350,7 @@ async fn a_tighter_ttft_target_flips_the_verdict_and_a_saved_run_runs_again() ->
 async fn stop_in_the_middle_of_a_sweep_leaves_nothing_in_flight() -> anyhow::Result<()> {
     let backend = backend(half_second(), 10_000).await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
-    open_load_tester(&browser).await?;
+    open_load_tester(&browser, WAIT).await?;
     select_option(&browser, "lt-mode", "constant").await?;
     fill_all(
         &browser,

@@ -228,9 +228,7 @@ async fn a_run_the_service_queued_and_failed_says_why_in_words() -> anyhow::Resu
     })
     .await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
-    browser.wait_for_testid("lt-open", WAIT).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
+    browser_tests::open_load_tester(&browser, WAIT).await?;
     browser.fill("lt-concurrency", "5").await?;
     browser.fill("lt-total", "5").await?;
     // Every request as the same user (behind nginx: its address), as the

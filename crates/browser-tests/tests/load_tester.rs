@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use browser_tests::{eval, open_dashboard, Browser, InProcessBackend, ProcessBackend};
+use browser_tests::{
+    eval, open_dashboard, open_load_tester, Browser, InProcessBackend, ProcessBackend,
+};
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 
@@ -36,16 +38,8 @@ fn slow() -> FakeLlmSettings {
     }
 }
 
-/// Opens the load tester (its module loads on demand) and waits for its form.
-async fn open_load_tester(browser: &Browser) -> anyhow::Result<()> {
-    browser.wait_for_testid("lt-open", WAIT).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
-    Ok(())
-}
-
 async fn plan(browser: &Browser, concurrency: u32, total: u64) -> anyhow::Result<()> {
-    open_load_tester(browser).await?;
+    open_load_tester(browser, WAIT).await?;
     browser
         .fill("lt-concurrency", &concurrency.to_string())
         .await?;
@@ -624,7 +618,7 @@ async fn runs_are_kept_across_reloads_and_compared_side_by_side() -> anyhow::Res
 
     // A new page: the history comes back from localStorage.
     browser.goto(&format!("{}/", nginx.url())).await?;
-    open_load_tester(&browser).await?;
+    open_load_tester(&browser, WAIT).await?;
     browser.wait_for_testid("lt-compare", WAIT).await?;
     let rows = eval(
         &browser,

@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use browser_tests::{eval, open_dashboard, Browser, FixedAnswer, HostileService, InProcessBackend};
+use browser_tests::{
+    eval, open_dashboard, open_load_tester, Browser, FixedAnswer, HostileService, InProcessBackend,
+};
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 
@@ -21,12 +23,24 @@ const PARTS: [&str; 5] = [
     "provider-first-token",
 ];
 
+/// A fake provider without chance: its first token after `first_ms`, a chunk
+/// every `gap_ms`, `chars` characters in all.
+fn fixed_fake(first_ms: u64, gap_ms: u64, chars: usize) -> FakeLlmSettings {
+    FakeLlmSettings {
+        ttft_min_ms: first_ms,
+        ttft_max_ms: first_ms,
+        gap_min_ms: gap_ms,
+        gap_max_ms: gap_ms,
+        answer_min_chars: chars,
+        answer_max_chars: chars,
+        ..FakeLlmSettings::realistic()
+    }
+}
+
 /// Runs `total` requests at concurrency 2, all as one user (the dashboard's
 /// nginx address), and waits for the end.
 async fn run_as_one_user(browser: &Browser, total: u32) -> anyhow::Result<()> {
-    browser.wait_for_testid("lt-open", WAIT).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
+    open_load_tester(browser, WAIT).await?;
     browser.fill("lt-concurrency", "2").await?;
     browser.fill("lt-total", &total.to_string()).await?;
     let per_worker = eval(
@@ -83,15 +97,7 @@ async fn the_breakdown_puts_the_provider_delay_and_the_queue_wait_where_they_bel
     let backend = InProcessBackend::start_with(Settings {
         per_user_limit: 1,
         enable_caching: false,
-        fake: FakeLlmSettings {
-            ttft_min_ms: PROVIDER_MS as u64,
-            ttft_max_ms: PROVIDER_MS as u64,
-            gap_min_ms: 10,
-            gap_max_ms: 10,
-            answer_min_chars: 40,
-            answer_max_chars: 40,
-            ..FakeLlmSettings::realistic()
-        },
+        fake: fixed_fake(PROVIDER_MS as u64, 10, 40),
         ..Settings::default()
     })
     .await?;
@@ -301,22 +307,12 @@ async fn during_a_run_the_statistics_poll_faster_and_stages_share_the_runs_time_
 ) -> anyhow::Result<()> {
     let backend = InProcessBackend::start_with(Settings {
         enable_caching: false,
-        fake: FakeLlmSettings {
-            ttft_min_ms: 50,
-            ttft_max_ms: 50,
-            gap_min_ms: 20,
-            gap_max_ms: 20,
-            answer_min_chars: 60,
-            answer_max_chars: 60,
-            ..FakeLlmSettings::realistic()
-        },
+        fake: fixed_fake(50, 20, 60),
         ..Settings::default()
     })
     .await?;
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
-    browser.wait_for_testid("lt-open", WAIT).await?;
-    browser.click("lt-open").await?;
-    browser.wait_for_testid("lt-start", WAIT).await?;
+    open_load_tester(&browser, WAIT).await?;
     for (testid, text) in [
         ("lt-concurrency", "4"),
         ("lt-total", "1000"),
