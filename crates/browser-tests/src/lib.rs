@@ -599,6 +599,19 @@ impl Browser {
         Ok(path)
     }
 
+    /// A screenshot with the element of `data-testid` scrolled into view.
+    pub async fn screenshot_of(&self, testid: &str, name: &str) -> anyhow::Result<PathBuf> {
+        self.client()
+            .execute(
+                &format!(
+                    "document.querySelector('[data-testid=\"{testid}\"]')?.scrollIntoView(); return true;"
+                ),
+                vec![],
+            )
+            .await?;
+        self.screenshot(name).await
+    }
+
     /// The text of the element with `data-testid`.
     pub async fn text_of(&self, testid: &str) -> anyhow::Result<String> {
         Ok(self

@@ -277,12 +277,9 @@ async fn a_sweep_finds_the_highest_step_within_the_backends_stream_limit() -> an
     assert_eq!(summary["form"]["sweep_steps"], "2,4,6");
     assert_eq!(summary["slo"]["ttft_ms"], 300.0);
     assert_eq!(summary["max_sustainable"], 4.0);
-    eval(
-        &browser,
-        "document.querySelector('[data-testid=lt-max-sustainable]').scrollIntoView(); return 1;",
-    )
-    .await?;
-    browser.screenshot("load-tester-sweep").await?;
+    browser
+        .screenshot_of("lt-max-sustainable", "load-tester-sweep")
+        .await?;
     browser.assert_clean(&[]).await?;
     browser.close().await
 }

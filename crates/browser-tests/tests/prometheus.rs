@@ -180,13 +180,8 @@ async fn where_only_the_metrics_hold_data_the_panel_opens_on_them() -> anyhow::R
         .await?;
     assert_eq!(browser.text_of("service-cache-hit-share").await?, "—");
     // For people to look at: the panel on the original's metrics.
-    eval(
-        &browser,
-        "document.querySelector('[data-testid=metrics-chart]').scrollIntoView(); return true;",
-    )
-    .await?;
     browser
-        .screenshot("statistics-from-prometheus-metrics")
+        .screenshot_of("metrics-chart", "statistics-from-prometheus-metrics")
         .await?;
     // The fixed service has no /admin/config: its 404 is expected.
     browser.assert_clean(&["admin/config"]).await?;

@@ -240,12 +240,9 @@ async fn the_breakdown_puts_the_provider_delay_and_the_queue_wait_where_they_bel
             "{bar} in {bars}"
         );
     }
-    eval(
-        &browser,
-        "document.querySelector('[data-testid=lt-breakdown]').scrollIntoView(); return true;",
-    )
-    .await?;
-    browser.screenshot("time-breakdown").await?;
+    browser
+        .screenshot_of("lt-breakdown", "time-breakdown")
+        .await?;
     browser.assert_clean(&[]).await?;
     browser.close().await
 }
@@ -305,12 +302,9 @@ async fn without_per_request_records_the_page_says_so_and_invents_nothing() -> a
         bars.iter().all(|b| b == "browser wait" || b == "chunks"),
         "only the page's bars: {bars:?}"
     );
-    eval(
-        &browser,
-        "document.querySelector('[data-testid=lt-breakdown]').scrollIntoView(); return true;",
-    )
-    .await?;
-    browser.screenshot("time-breakdown-page-only").await?;
+    browser
+        .screenshot_of("lt-breakdown", "time-breakdown-page-only")
+        .await?;
     browser.assert_clean(&["/api/v1/"]).await?;
     browser.close().await
 }
@@ -384,12 +378,9 @@ async fn during_a_run_the_statistics_poll_faster_and_stages_share_the_runs_time_
         .and_then(|p| p.iter().filter_map(Value::as_u64).max())
         .unwrap_or(0);
     assert!(most >= 4, "a stage has a point per poll: {axes}");
-    eval(
-        &browser,
-        "document.getElementById('lt-stage-chart').scrollIntoView(); return true;",
-    )
-    .await?;
-    browser.screenshot("stage-timeline").await?;
+    browser
+        .screenshot_of("lt-stage-chart", "stage-timeline")
+        .await?;
     browser.assert_clean(&[]).await?;
     browser.close().await
 }
