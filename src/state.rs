@@ -4,7 +4,7 @@
 //! without it is a programming error, never a silent second state.
 
 use leptos::prelude::*;
-use sse_core::dashboard_settings::DashboardSettings;
+use sse_core::contract::dashboard_settings::DashboardSettings;
 
 use crate::api::ApiClient;
 

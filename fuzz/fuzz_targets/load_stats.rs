@@ -4,10 +4,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sse_core::recorder::RequestRecorder;
-use sse_core::run_report::RequestRow;
-use sse_core::stream::{ChunkData, StreamEvent};
-use sse_core::time_breakdown::{
+use sse_core::load::recorder::RequestRecorder;
+use sse_core::load::report::RequestRow;
+use sse_core::sse::stream::StreamEvent;
+use sse_core::contract::stream::ChunkData;
+use sse_core::load::time_breakdown::{
     parse_load_stats, Breakdown, ClockOffsets, ServerRecords, Waterfall,
 };
 

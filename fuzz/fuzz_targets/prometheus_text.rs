@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sse_core::prometheus::service::ServiceMetrics;
+use sse_core::monitoring::prometheus::service::ServiceMetrics;
 
 fuzz_target!(|input: &[u8]| {
     let text = String::from_utf8_lossy(input);

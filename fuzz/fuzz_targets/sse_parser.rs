@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sse_core::sse::{SseFrame, SseLimits, SseParser};
-use sse_core::stream::StreamEvent;
+use sse_core::sse::parser::{SseFrame, SseLimits, SseParser};
+use sse_core::sse::stream::StreamEvent;
 
 fuzz_target!(|input: &[u8]| {
     // The first byte chooses the piece size, the rest is the stream.

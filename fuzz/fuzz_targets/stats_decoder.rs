@@ -3,16 +3,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sse_core::api_error::ApiErrorBody;
-use sse_core::execution_stats::ExecutionStats;
-use sse_core::health::ConnectionState;
+use sse_core::contract::api_error::ApiErrorBody;
+use sse_core::contract::execution_stats::ExecutionStats;
+use sse_core::contract::health::ConnectionState;
 
 fuzz_target!(|input: &[u8]| {
     let Ok(text) = std::str::from_utf8(input) else { return };
     if let Ok(stats) = ExecutionStats::parse(text) {
         let mut previous: Option<Vec<u32>> = None;
         for stage in &stats.stages {
-            let order = sse_core::execution_stats::stage_order(&stage.id);
+            let order = sse_core::contract::execution_stats::stage_order(&stage.id);
             assert!(previous.as_ref().is_none_or(|p| p < &order), "stages out of order");
             previous = Some(order);
             if let Some(d) = &stage.durations {

@@ -5,14 +5,14 @@
 mod request;
 
 use gloo_net::http::{Request, Response};
-pub use sse_core::api_error::ApiError;
-use sse_core::config::{ConfigUpdate, ConfigUpdateAnswer, ServiceConfig};
-use sse_core::dashboard_settings::DashboardSettings;
-use sse_core::execution_stats::ExecutionStats;
-use sse_core::health::HealthReport;
-use sse_core::prometheus::service::ServiceMetrics;
-use sse_core::stream::StreamRequest;
-use sse_core::time_breakdown::{parse_load_stats, LoadStatsAnswer};
+pub use sse_core::contract::api_error::ApiError;
+use sse_core::contract::config::{ConfigUpdate, ConfigUpdateAnswer, ServiceConfig};
+use sse_core::contract::dashboard_settings::DashboardSettings;
+use sse_core::contract::execution_stats::ExecutionStats;
+use sse_core::contract::health::HealthReport;
+use sse_core::contract::stream::StreamRequest;
+use sse_core::load::time_breakdown::{parse_load_stats, LoadStatsAnswer};
+use sse_core::monitoring::prometheus::service::ServiceMetrics;
 
 pub use request::load_runtime_settings;
 use request::{send, with_headers};

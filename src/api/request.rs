@@ -2,8 +2,8 @@
 //! outcome mapped to an [`ApiError`].
 
 use gloo_net::http::{Headers, Request, RequestBuilder};
-use sse_core::api_error::{ApiError, ApiErrorBody};
-use sse_core::dashboard_settings::DashboardSettings;
+use sse_core::contract::api_error::{ApiError, ApiErrorBody};
+use sse_core::contract::dashboard_settings::DashboardSettings;
 
 use super::REQUEST_TIMEOUT_MS;
 use crate::browser::deadline::Deadline;

@@ -7,9 +7,9 @@ use charming::component::Axis;
 use charming::datatype::{CompositeValue, DataPoint};
 use charming::element::AxisType;
 use charming::series::Line;
-use sse_core::execution_stats::stage_name;
-use sse_core::run_stats::Window;
-use sse_core::stats_view::PollHistory;
+use sse_core::contract::execution_stats::stage_name;
+use sse_core::load::run_stats::Window;
+use sse_core::monitoring::stats_view::PollHistory;
 
 use super::ChartOption;
 

@@ -6,8 +6,8 @@ use charming::component::Axis;
 use charming::datatype::DataPoint;
 use charming::element::{AxisLabel, AxisType};
 use charming::series::{Bar, Line};
-use sse_core::execution_stats::stage_name;
-use sse_core::stats_view::{percentile_series, PollHistory, StageRow, ValueScale};
+use sse_core::contract::execution_stats::stage_name;
+use sse_core::monitoring::stats_view::{percentile_series, PollHistory, StageRow, ValueScale};
 
 use super::ChartOption;
 use crate::browser::clock::time_of_day;

@@ -6,8 +6,8 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sse_core::cluster::{agreement_message, config_agreement};
-use sse_core::config::{ConfigUpdate, ServiceConfig};
+use sse_core::contract::config::{ConfigUpdate, ServiceConfig};
+use sse_core::monitoring::cluster::{agreement_message, config_agreement};
 
 use super::{instance_clients, instances_memo};
 use crate::browser::poll::use_poller;

@@ -4,8 +4,8 @@
 //! (config.json's JSON form), then the page reloads into the new mode.
 
 use leptos::prelude::*;
-use sse_core::dashboard_settings::{instances_json, validate_api_base};
-use sse_core::instances::{list_text, parse_list, Instance};
+use sse_core::contract::dashboard_settings::{instances_json, validate_api_base};
+use sse_core::contract::instances::{list_text, parse_list, Instance};
 
 use crate::browser::storage;
 use crate::monitoring::settings::STORED_INSTANCES;

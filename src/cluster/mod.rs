@@ -16,7 +16,7 @@ pub use stats::ClusterStats;
 pub use status::ClusterStatus;
 
 use leptos::prelude::*;
-use sse_core::instances::Instance;
+use sse_core::contract::instances::Instance;
 
 use crate::api::ApiClient;
 use crate::state::AppState;

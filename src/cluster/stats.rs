@@ -6,13 +6,15 @@
 //! and a chart of each instance's requests and p95, idle or slow ones flagged.
 
 use leptos::prelude::*;
-use sse_core::cluster::{execution_stats_rows, instance_bars, merge_metrics, InstanceBar};
-use sse_core::execution_stats::ExecutionStats;
+use sse_core::contract::execution_stats::ExecutionStats;
+use sse_core::contract::instances::Instance;
 use sse_core::format;
-use sse_core::instances::Instance;
-use sse_core::prometheus::service::ServiceMetrics;
-use sse_core::stats_source::{histogram_rows, StatsSource};
-use sse_core::stats_view::{stage_rows, StageRow};
+use sse_core::monitoring::cluster::{
+    execution_stats_rows, instance_bars, merge_metrics, InstanceBar,
+};
+use sse_core::monitoring::prometheus::service::ServiceMetrics;
+use sse_core::monitoring::stats_source::{histogram_rows, StatsSource};
+use sse_core::monitoring::stats_view::{stage_rows, StageRow};
 
 use super::{instance_clients, instances_memo};
 use crate::browser::poll::{stats_interval_ms, use_poller};

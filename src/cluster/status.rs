@@ -3,9 +3,9 @@
 //! chip per instance.
 
 use leptos::prelude::*;
-use sse_core::cluster::cluster_health;
+use sse_core::contract::health::ConnectionState;
 use sse_core::format::display_text;
-use sse_core::health::ConnectionState;
+use sse_core::monitoring::cluster::cluster_health;
 
 use super::{instance_clients, instances_memo};
 use crate::browser::clock::{time_of_day, wall_ms};

@@ -7,10 +7,10 @@ use std::cell::RefCell;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use sse_core::stats_source::StatsSource;
+use sse_core::monitoring::stats_source::StatsSource;
 
-use sse_core::dashboard_settings::validate_api_base;
-use sse_core::instances::parse_list;
+use sse_core::contract::dashboard_settings::validate_api_base;
+use sse_core::contract::instances::parse_list;
 
 use super::LoadTester;
 use crate::cluster::{ClusterConfig, ClusterStats, ClusterStatus, InstancesEditor};
@@ -30,7 +30,7 @@ thread_local! {
 }
 
 /// The API settings as the dashboard passes them: its base, the admin token,
-/// and the instances as `sse_core::instances::list_text` writes them.
+/// and the instances as `sse_core::contract::instances::list_text` writes them.
 pub struct ApiSettings {
     pub api_base: String,
     pub admin_token: Option<String>,

@@ -9,10 +9,10 @@ use charming::element::AxisType;
 use charming::series::Line;
 use leptos::prelude::*;
 use sse_core::format;
+use sse_core::load::report::RunSummary;
+use sse_core::load::slo::percent;
+use sse_core::load::sweep::{knee, load_text, StepResult};
 use sse_core::metrics::{Metric, RunFigure};
-use sse_core::run_report::RunSummary;
-use sse_core::slo::percent;
-use sse_core::sweep::{knee, load_text, StepResult};
 
 use crate::charts::echarts::TwoAxisChart;
 

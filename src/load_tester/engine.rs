@@ -15,15 +15,17 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use sse_core::load_model::{OpenLoop, Schedule};
-use sse_core::load_plan::{LoadForm, LoadPlan, MAX_TOTAL};
-use sse_core::recorder::{estimate_tokens, RequestRecord, RequestRecorder};
-use sse_core::run_report::{RequestRow, RunContext, RunSummary};
-use sse_core::run_stats::RunStats;
-use sse_core::sse::{SseLimits, SseParser};
-use sse_core::stream::{StreamEvent, StreamRequest};
-use sse_core::sweep::{should_stop_early, StepResult};
-use sse_core::time_breakdown::{ServerParts, ServerRecords};
+use sse_core::contract::stream::StreamRequest;
+use sse_core::load::model::{OpenLoop, Schedule};
+use sse_core::load::plan::{LoadForm, LoadPlan, MAX_TOTAL};
+use sse_core::load::recorder::{estimate_tokens, RequestRecord, RequestRecorder};
+use sse_core::load::report::{RequestRow, RunContext, RunSummary};
+use sse_core::load::request_row::ServerParts;
+use sse_core::load::run_stats::RunStats;
+use sse_core::load::sweep::{should_stop_early, StepResult};
+use sse_core::load::time_breakdown::ServerRecords;
+use sse_core::sse::parser::{SseLimits, SseParser};
+use sse_core::sse::stream::StreamEvent;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -133,7 +135,7 @@ impl Run {
             "step {} of {}: {} {}",
             self.step.index + 1,
             self.loads.len(),
-            sse_core::sweep::load_text(self.step.load),
+            sse_core::load::sweep::load_text(self.step.load),
             self.plan.load_unit()
         ))
     }
@@ -659,7 +661,7 @@ async fn one_request(run: &SharedRun, prepared: &Prepared) -> RequestRecord {
         header(&response, "x-resilience-layer"),
         header(&response, "x-thread-id"),
     );
-    recorder.on_instance(sse_core::instances::attribution(
+    recorder.on_instance(sse_core::contract::instances::attribution(
         header(&response, "x-instance-id").as_deref(),
         header(&response, "x-upstream-addr").as_deref(),
     ));
@@ -715,7 +717,7 @@ async fn one_request(run: &SharedRun, prepared: &Prepared) -> RequestRecord {
 fn feed(
     recorder: &mut RequestRecorder,
     at: f64,
-    frame: Result<sse_core::sse::SseFrame, sse_core::sse::SseError>,
+    frame: Result<sse_core::sse::parser::SseFrame, sse_core::sse::parser::SseError>,
 ) {
     match frame.map(StreamEvent::decode) {
         Ok(Ok(event)) => recorder.on_event(at, &event),

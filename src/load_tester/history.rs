@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use sse_core::format;
-use sse_core::run_report::{compare, RunSummary};
+use sse_core::load::report::{compare, RunSummary};
 
 use super::TesterState;
 use crate::browser::clock::time_of_day;

@@ -6,7 +6,6 @@
 
 pub mod boundary;
 mod capacity;
-mod capacity_form;
 mod engine;
 mod exports;
 mod form;
@@ -19,8 +18,8 @@ mod warning;
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use sse_core::load_plan::{browser_caps_concurrency, FormProblem, LoadForm};
-use sse_core::run_report::{history_from_json, RunSummary};
+use sse_core::load::plan::{browser_caps_concurrency, FormProblem, LoadForm};
+use sse_core::load::report::{history_from_json, RunSummary};
 
 use crate::api::ApiClient;
 use crate::browser::storage;
@@ -51,7 +50,7 @@ struct TesterState {
     sweep_chart: StoredValue<Option<DrawnChart>, LocalStorage>,
     stage_chart: StoredValue<Option<DrawnChart>, LocalStorage>,
     /// Each stage's mean between two statistics polls of the run.
-    stage_history: StoredValue<sse_core::stats_view::PollHistory>,
+    stage_history: StoredValue<sse_core::monitoring::stats_view::PollHistory>,
     /// Bumped to rebuild the form from `form` (a saved run is run again).
     form_generation: RwSignal<u64>,
     /// What the browser said about the API's protocol, checked now and then.

@@ -3,11 +3,11 @@
 //! run failed when the service queued it.
 
 use leptos::prelude::*;
+use sse_core::contract::instances::testid_value;
 use sse_core::format;
-use sse_core::instances::testid_value;
+use sse_core::load::report::{InstanceSummary, RunSummary};
+use sse_core::load::run_stats::FailureGroup;
 use sse_core::metrics::{Metric, RunFigure, Statistic};
-use sse_core::run_report::{InstanceSummary, RunSummary};
-use sse_core::run_stats::FailureGroup;
 
 use super::exports::{ExportLinks, Exports};
 use crate::state::AppState;
@@ -17,7 +17,7 @@ const COLUMNS: [Statistic; 7] = Statistic::DURATIONS;
 
 fn metric_row(summary: &RunSummary, metric: Metric) -> impl IntoView {
     let id = metric.id();
-    let figures = *metric.of(summary);
+    let figures = *summary.metric(metric);
     view! {
         <tr data-testid=format!("lt-{id}")>
             <th scope="row" title=metric.definition()>

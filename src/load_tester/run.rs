@@ -1,10 +1,10 @@
 //! Starting, following and stopping a run from the page.
 
 use leptos::prelude::*;
-use sse_core::load_plan::may_cost_money;
-use sse_core::run_report::{history_to_json, history_with, to_csv, to_json, RunSummary};
-use sse_core::run_timeline::stage_means_between;
-use sse_core::stats_view::PollHistory;
+use sse_core::load::plan::may_cost_money;
+use sse_core::load::report::{history_to_json, history_with, to_csv, to_json, RunSummary};
+use sse_core::load::timeline::stage_means_between;
+use sse_core::monitoring::stats_view::PollHistory;
 
 use super::capacity::{sweep_chart, SWEEP_CHART};
 use super::engine::{self, Phase};

@@ -5,11 +5,12 @@
 
 use leptos::prelude::*;
 use sse_core::format;
-use sse_core::metrics::{TtftPart, CLOCK_OFFSET, PART_SHARE};
-use sse_core::run_report::RequestRow;
-use sse_core::time_breakdown::{
-    slowest, Breakdown, ClockOffsets, ServerParts, ServerSide, TtftParts, Waterfall,
+use sse_core::load::report::RequestRow;
+use sse_core::load::request_row::ServerParts;
+use sse_core::load::time_breakdown::{
+    slowest, Breakdown, ClockOffsets, ServerSide, TtftParts, Waterfall,
 };
+use sse_core::metrics::{TtftPart, CLOCK_OFFSET, PART_SHARE};
 
 use super::engine::Run;
 use super::TesterState;
@@ -214,7 +215,7 @@ fn BreakdownTable(breakdown: Breakdown) -> impl IntoView {
                 let share = shares[*part as usize];
                 view! {
                     <td data-share=part.id() data-value=share.to_string() title=PART_SHARE>
-                        {sse_core::slo::percent(share * 100.0)}
+                        {sse_core::load::slo::percent(share * 100.0)}
                     </td>
                 }
                 .into_any()
@@ -284,7 +285,7 @@ fn WaterfallView(waterfall: Waterfall, note: &'static str) -> impl IntoView {
                         format::duration_ms(Some(took)),
                         format::duration_ms(Some(bar.start_ms)),
                         format::duration_ms(Some(bar.end_ms)),
-                        if bar.side == sse_core::time_breakdown::Side::Page {
+                        if bar.side == sse_core::load::time_breakdown::Side::Page {
                             "page's"
                         } else {
                             "service's, offset applied"

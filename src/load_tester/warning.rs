@@ -3,7 +3,7 @@
 //! queue: 60 ms at p50 with 15 s at p90 was seen).
 
 use leptos::prelude::*;
-use sse_core::load_plan::HTTP1_CONNECTIONS_PER_HOST;
+use sse_core::load::plan::HTTP1_CONNECTIONS_PER_HOST;
 
 use super::TesterState;
 

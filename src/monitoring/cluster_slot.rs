@@ -36,7 +36,7 @@ pub fn ClusterSlot() -> impl IntoView {
                         MAIN_ROOT,
                         settings.api_base,
                         settings.admin_token,
-                        sse_core::instances::list_text(&settings.instances),
+                        sse_core::contract::instances::list_text(&settings.instances),
                     )
                     .map_err(|e| js_error::describe(&e)),
                 Err(error) => Err(error),

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sse_core::dashboard_settings::DashboardSettings;
+use sse_core::contract::dashboard_settings::DashboardSettings;
 
 use super::on_demand::{self, OnDemandModule};
 use crate::browser::js_error;
@@ -21,7 +21,7 @@ async fn load(settings: DashboardSettings) -> Result<OnDemandModule, String> {
             MOUNT_POINT,
             settings.api_base,
             settings.admin_token,
-            sse_core::instances::list_text(&settings.instances),
+            sse_core::contract::instances::list_text(&settings.instances),
         )
         .map_err(|e| format!("cannot show the load tester: {}", js_error::describe(&e)))?;
     Ok(module)

@@ -5,7 +5,7 @@
 //! the service's metrics. It is reached through a typed boundary
 //! ([`OnDemandModule`]): the compiler checks every call.
 
-use sse_core::dashboard_settings::DashboardSettings;
+use sse_core::contract::dashboard_settings::DashboardSettings;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -106,7 +106,7 @@ pub fn push_settings(module: &OnDemandModule, settings: &DashboardSettings) -> O
         .set_api(
             settings.api_base.clone(),
             settings.admin_token.clone(),
-            sse_core::instances::list_text(&settings.instances),
+            sse_core::contract::instances::list_text(&settings.instances),
         )
         .err()
         .map(|e| {

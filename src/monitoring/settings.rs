@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sse_core::dashboard_settings::{instances_from_json, validate_admin_token, validate_api_base};
+use sse_core::contract::dashboard_settings::{
+    instances_from_json, validate_admin_token, validate_api_base,
+};
 
 use super::on_demand;
 use crate::api::load_runtime_settings;
@@ -95,7 +97,7 @@ pub fn SettingsMenu() -> impl IntoView {
     let edit_instances = move |_| {
         let list = state
             .settings
-            .with_untracked(|s| sse_core::instances::list_text(&s.instances));
+            .with_untracked(|s| sse_core::contract::instances::list_text(&s.instances));
         spawn_local(async move {
             let mounted = match on_demand::load().await {
                 Ok(module) => module

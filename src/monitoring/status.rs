@@ -6,8 +6,8 @@
 //! controls: it is not ours.
 
 use leptos::prelude::*;
+use sse_core::contract::health::ConnectionState;
 use sse_core::format::display_text;
-use sse_core::health::ConnectionState;
 
 use crate::browser::clock::{time_of_day, wall_ms};
 use crate::browser::poll::use_poller;

@@ -8,7 +8,7 @@
 
 use anyhow::Context;
 use browser_tests::{start_dashboard, unreachable_origin, Browser};
-use sse_core::prometheus::synthetic;
+use sse_core::monitoring::prometheus::synthetic;
 
 const ROUNDS: u32 = 15;
 

@@ -10,7 +10,7 @@ use browser_tests::{
 };
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
-use sse_core::load_model::{Arrivals, LoadModel};
+use sse_core::load::model::{Arrivals, LoadModel};
 
 const WAIT: Duration = Duration::from_secs(60);
 

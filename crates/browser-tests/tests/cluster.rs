@@ -12,11 +12,11 @@ use browser_tests::{
     LocalCluster,
 };
 use serde_json::Value;
-use sse_core::cluster::{execution_stats_rows, merge_metrics};
-use sse_core::execution_stats::ExecutionStats;
+use sse_core::contract::execution_stats::ExecutionStats;
 use sse_core::metrics::Statistic;
-use sse_core::prometheus::service::ServiceMetrics;
-use sse_core::stats_source::histogram_rows;
+use sse_core::monitoring::cluster::{execution_stats_rows, merge_metrics};
+use sse_core::monitoring::prometheus::service::ServiceMetrics;
+use sse_core::monitoring::stats_source::histogram_rows;
 
 const WAIT: Duration = Duration::from_secs(30);
 const FAST_POLLS: &str = r#"{"health_poll_ms": 1000, "stats_poll_ms": 1000}"#;
@@ -130,7 +130,7 @@ async fn three_instances_are_seen_measured_and_configured_as_one_service() -> an
     let cluster_rows = histogram_rows(&merged);
     for row in cluster_rows.iter().filter(|r| r.count > 0) {
         for p in [Statistic::P50, Statistic::P95, Statistic::P99] {
-            let metric = sse_core::stats_view::column_id(p);
+            let metric = sse_core::monitoring::stats_view::column_id(p);
             assert_eq!(
                 cell(&browser, "stats-cluster", &row.id, metric).await?,
                 value(row.value(p)),
@@ -164,7 +164,7 @@ async fn three_instances_are_seen_measured_and_configured_as_one_service() -> an
             row.count.to_string()
         );
         for s in [Statistic::Min, Statistic::Max, Statistic::Mean] {
-            let metric = sse_core::stats_view::column_id(s);
+            let metric = sse_core::monitoring::stats_view::column_id(s);
             assert_eq!(
                 cell(&browser, scope, &row.id, metric).await?,
                 value(row.value(s)),
@@ -184,7 +184,7 @@ async fn three_instances_are_seen_measured_and_configured_as_one_service() -> an
             cell(&browser, &scope, "1", "count").await?,
             counts[i].to_string()
         );
-        let own = sse_core::stats_view::stage_rows(&stats[i]);
+        let own = sse_core::monitoring::stats_view::stage_rows(&stats[i]);
         let one = own.iter().find(|r| r.id == "1").expect("stage 1");
         assert_eq!(
             cell(&browser, &scope, "1", "p95").await?,

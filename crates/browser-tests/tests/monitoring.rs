@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use browser_tests::{eval, fast_fake, open_dashboard, start_dashboard, Browser, InProcessBackend};
 use fantoccini::Locator;
 use sse_backend::settings::{Settings, StatsShape};
-use sse_core::execution_stats::ExecutionStats;
-use sse_core::stats_view::{stage_rows, NO_EXECUTIONS, P90_NOT_REPORTED};
+use sse_core::contract::execution_stats::ExecutionStats;
+use sse_core::monitoring::stats_view::{stage_rows, NO_EXECUTIONS, P90_NOT_REPORTED};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// Failed loads that are expected while the backend is down.

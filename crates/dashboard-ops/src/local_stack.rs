@@ -239,7 +239,7 @@ fn write_instances_config(dist: &Path, instances: &[(String, String)]) -> anyhow
     let list: Vec<_> = instances
         .iter()
         .map(|(name, _)| {
-            serde_json::json!({ "name": name, "api_base": sse_core::instances::proxied_api_base(name) })
+            serde_json::json!({ "name": name, "api_base": sse_core::contract::instances::proxied_api_base(name) })
         })
         .collect();
     config["instances"] = serde_json::Value::Array(list);

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use sse_core::config::{QueueType, ServiceConfig};
+use sse_core::contract::config::{QueueType, ServiceConfig};
 
 use crate::App;
 

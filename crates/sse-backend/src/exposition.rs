@@ -11,8 +11,8 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
-use crate::load_stats::ServerOutcome;
-use crate::stage_timings::Stage;
+use crate::pipeline::ServerOutcome;
+use crate::pipeline::Stage;
 
 /// Stage bounds in seconds: 10 µs to 60 s, fine enough for sub-millisecond
 /// stages (validation, rate limiting take microseconds here) and the seconds

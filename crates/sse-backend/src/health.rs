@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use sse_core::health::{HealthReport, HealthStatus};
+use sse_core::contract::health::{HealthReport, HealthStatus};
 
 use crate::App;
 
@@ -103,7 +103,7 @@ async fn detailed(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
             "cache": { "l1_size": app.l1.len(), "l1_capacity": app.settings.l1_capacity },
             "streams": { "active": load["active_streams"], "queued": load["queued_requests"] },
             "queue": {
-                "backend": app.admission.backend_for(app.current_config().queue_type == sse_core::config::QueueType::Redis).name(),
+                "backend": app.admission.backend_for(app.current_config().queue_type == sse_core::contract::config::QueueType::Redis).name(),
                 "redis_key": app.admission.redis_queue_key(),
                 "depth": app.admission.queue_depth(),
             },

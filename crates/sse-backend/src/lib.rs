@@ -11,6 +11,7 @@ pub mod exposition;
 pub mod fake_llm;
 pub mod health;
 pub mod load_stats;
+pub mod pipeline;
 pub mod provider;
 pub mod request_trace;
 pub mod server;
@@ -26,14 +27,15 @@ use std::time::Instant;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{get, post};
 use axum::Router;
-use sse_core::config::{QueueType, ServiceConfig};
+use sse_core::contract::config::{QueueType, ServiceConfig};
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::admission::Admission;
 use crate::cache::{L1Cache, RedisStore};
 use crate::exposition::Exposition;
-use crate::load_stats::{LoadStats, RequestTimings, ServerOutcome};
+use crate::load_stats::{LoadStats, RequestTimings};
+use crate::pipeline::ServerOutcome;
 use crate::settings::Settings;
 use crate::stage_timings::StageTimings;
 

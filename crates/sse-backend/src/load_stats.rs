@@ -3,31 +3,15 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::pipeline::{now_ms, ServerOutcome};
 use crate::request_trace::StageSpan;
 
 /// Per-request timings kept for the endpoint (the most recent ones).
 pub const KEPT_REQUESTS: usize = 10_000;
-
-/// How a request ended, from the server's side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServerOutcome {
-    Completed,
-    CacheHit,
-    ProviderError,
-    QueueTimeout,
-    ClientDisconnected,
-    ShutDown,
-    Rejected400,
-    Rejected415,
-    Rejected422,
-    Rejected429,
-    Rejected503,
-}
 
 /// One request as the server saw it. Times are milliseconds since the Unix
 /// epoch on the server's clock, to the microsecond (see [`crate::request_trace`]).
@@ -82,12 +66,6 @@ impl Default for LoadStats {
             since: Mutex::new((Instant::now(), now_ms())),
         }
     }
-}
-
-pub fn now_ms() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 /// Counts one stream as active while it lives.

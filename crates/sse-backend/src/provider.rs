@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use sse_core::api_error::ApiErrorBody;
-use sse_core::sse::{SseFrame, SseParser};
+use sse_core::contract::api_error::ApiErrorBody;
+use sse_core::sse::parser::{SseFrame, SseParser};
 
 use crate::fake_llm::FakeStream;
 use crate::settings::Settings;
@@ -163,7 +163,7 @@ impl OpenAiStream {
         })
     }
 
-    fn take_frame(&mut self, frame: Result<SseFrame, sse_core::sse::SseError>) {
+    fn take_frame(&mut self, frame: Result<SseFrame, sse_core::sse::parser::SseError>) {
         let data = match frame {
             Ok(SseFrame::Event(event)) => event.data,
             Ok(SseFrame::Comment(_)) => return,

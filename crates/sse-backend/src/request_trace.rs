@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::load_stats::now_ms;
-use crate::stage_timings::Stage;
+use crate::pipeline::now_ms;
+use crate::pipeline::Stage;
 
 /// One stage of one request.
 #[derive(Debug, Clone, Serialize, PartialEq)]

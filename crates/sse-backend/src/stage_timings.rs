@@ -6,42 +6,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use sse_core::distribution::Distribution;
-use sse_core::execution_stats::STAGES;
+use sse_core::metrics::distribution::Distribution;
 
 use crate::exposition::Exposition;
+use crate::pipeline::Stage;
 use crate::settings::StatsShape;
-
-/// A pipeline stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Stage {
-    Validation,
-    CacheLookup,
-    L1Cache,
-    L2Cache,
-    RateLimiting,
-    ProviderSelection,
-    LlmStreaming,
-    CleanupAndCaching,
-}
-
-impl Stage {
-    pub const ALL: [Stage; 8] = [
-        Stage::Validation,
-        Stage::CacheLookup,
-        Stage::L1Cache,
-        Stage::L2Cache,
-        Stage::RateLimiting,
-        Stage::ProviderSelection,
-        Stage::LlmStreaming,
-        Stage::CleanupAndCaching,
-    ];
-
-    /// The id the service reports ("1", "2.1", ...), as in sse-core's table.
-    pub fn id(self) -> &'static str {
-        STAGES[self as usize].0
-    }
-}
 
 #[derive(Debug, Default)]
 pub struct StageTimings {

@@ -16,17 +16,17 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use sse_core::stream::StreamRequest;
+use sse_core::contract::stream::StreamRequest;
 use tokio::sync::mpsc;
 
 use crate::admission::{Permit, QueuePlace};
 use crate::cache;
 use crate::exposition::CacheTier;
-use crate::load_stats::{RequestTimings, ServerOutcome};
+use crate::load_stats::RequestTimings;
+use crate::pipeline::{ServerOutcome, Stage};
 use crate::provider::{OpenAiStream, ProviderChoice, ProviderStream};
 use crate::request_trace::Trace;
 use crate::sse_format::{event, DONE, PING};
-use crate::stage_timings::Stage;
 use crate::validation::validate;
 use crate::App;
 
@@ -236,7 +236,7 @@ pub async fn stream(
         trace,
         use_fake_llm: config.use_fake_llm,
         enable_caching: config.enable_caching,
-        queue_in_redis: config.queue_type == sse_core::config::QueueType::Redis,
+        queue_in_redis: config.queue_type == sse_core::contract::config::QueueType::Redis,
         cache_key,
         tx,
         first_chunk_at_ms: None,

@@ -2,7 +2,7 @@
 //! checks it, with its 422 `{"detail":[...]}` answers.
 
 use serde_json::{json, Value};
-use sse_core::stream::{StreamRequest, QUERY_MAX_CHARS};
+use sse_core::contract::stream::{StreamRequest, QUERY_MAX_CHARS};
 
 use crate::provider::KNOWN_PROVIDERS;
 
@@ -120,7 +120,7 @@ pub fn validate(body: &[u8]) -> Result<StreamRequest, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sse_core::api_error::ApiErrorBody;
+    use sse_core::contract::api_error::ApiErrorBody;
 
     fn fields(body: &[u8]) -> Vec<Option<String>> {
         let answer = validate(body).expect_err("invalid");

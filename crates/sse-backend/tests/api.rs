@@ -7,10 +7,10 @@ use std::time::Duration;
 use common::{body, eventually, fast_settings, get_json, put_json, stream, stream_with, Server};
 use serde_json::json;
 use sse_backend::settings::{Settings, StatsShape};
-use sse_core::execution_stats::ExecutionStats;
-use sse_core::health::{ConnectionState, HealthStatus};
-use sse_core::recorder::Outcome;
-use sse_core::stream::StreamEvent;
+use sse_core::contract::execution_stats::ExecutionStats;
+use sse_core::contract::health::{ConnectionState, HealthStatus};
+use sse_core::load::recorder::Outcome;
+use sse_core::sse::stream::StreamEvent;
 
 #[tokio::test]
 async fn health_routes_answer_the_contract() {

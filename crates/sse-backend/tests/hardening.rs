@@ -450,7 +450,7 @@ async fn a_kept_alive_connection_is_closed_when_idle_but_a_long_quiet_stream_is_
     assert_eq!(read.status, 200);
     assert_eq!(
         read.record.outcome,
-        sse_core::recorder::Outcome::Completed,
+        sse_core::load::recorder::Outcome::Completed,
         "a stream in flight is never idle"
     );
 }

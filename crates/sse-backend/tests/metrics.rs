@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use common::{body, fast_settings, stream, stream_with, Server};
 use sse_backend::exposition::{MAX_MODEL_LABELS, REQUEST_BUCKETS, STAGE_BUCKETS};
-use sse_core::execution_stats::ExecutionStats;
-use sse_core::prometheus::exposition::{Exposition, MetricType};
-use sse_core::prometheus::service::ServiceMetrics;
+use sse_core::contract::execution_stats::ExecutionStats;
+use sse_core::monitoring::prometheus::exposition::{Exposition, MetricType};
+use sse_core::monitoring::prometheus::service::ServiceMetrics;
 
 async fn scrape(server: &Server) -> (String, ServiceMetrics) {
     let response = reqwest::get(server.url("admin/metrics"))

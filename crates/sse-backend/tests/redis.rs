@@ -88,7 +88,10 @@ async fn health_is_degraded_while_redis_is_down_and_recovers() {
     assert_eq!(ready.status(), 503);
     // Streams still work without Redis (only the L2 copy is lost).
     let read = stream(&server, "while redis is down").await;
-    assert_eq!(read.record.outcome, sse_core::recorder::Outcome::Completed);
+    assert_eq!(
+        read.record.outcome,
+        sse_core::load::recorder::Outcome::Completed
+    );
 
     let _redis = start_redis(port, dir.path());
     let mut healthy = false;
@@ -161,10 +164,13 @@ async fn with_queue_type_redis_the_queue_order_lives_in_redis_and_requests_are_d
         second.header("x-resilience-layer"),
         Some("3-Queue-Failover")
     );
-    assert_eq!(first.record.outcome, sse_core::recorder::Outcome::Completed);
+    assert_eq!(
+        first.record.outcome,
+        sse_core::load::recorder::Outcome::Completed
+    );
     assert_eq!(
         second.record.outcome,
-        sse_core::recorder::Outcome::Completed
+        sse_core::load::recorder::Outcome::Completed
     );
     let mut emptied = false;
     for _ in 0..50 {

@@ -13,9 +13,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use sse_core::recorder::RequestRecorder;
-use sse_core::sse::{SseFrame, SseParser};
-use sse_core::stream::StreamEvent;
+use sse_core::load::recorder::RequestRecorder;
+use sse_core::sse::parser::{SseFrame, SseParser};
+use sse_core::sse::stream::StreamEvent;
 
 const EVENTS: usize = 200_000;
 const ROUNDS: usize = 9;

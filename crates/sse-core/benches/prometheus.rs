@@ -14,8 +14,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use sse_core::prometheus::service::ServiceMetrics;
-use sse_core::prometheus::synthetic;
+use sse_core::monitoring::prometheus::service::ServiceMetrics;
+use sse_core::monitoring::prometheus::synthetic;
 
 const ROUNDS: usize = 15;
 

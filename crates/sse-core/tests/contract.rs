@@ -1,11 +1,14 @@
 //! The core types against the real service's answers (shared/contract.md).
 
-use sse_core::api_error::{ApiErrorBody, FieldMessage};
-use sse_core::config::{ConfigUpdate, ConfigUpdateAnswer, KeptValue, QueueType, ServiceConfig};
-use sse_core::execution_stats::{stage_order, ExecutionStats};
-use sse_core::recorder::{Outcome, RequestRecord, RequestRecorder};
-use sse_core::sse::{SseLimits, SseParser};
-use sse_core::stream::{StreamEvent, StreamRequest};
+use sse_core::contract::api_error::{ApiErrorBody, FieldMessage};
+use sse_core::contract::config::{
+    ConfigUpdate, ConfigUpdateAnswer, KeptValue, QueueType, ServiceConfig,
+};
+use sse_core::contract::execution_stats::{stage_order, ExecutionStats};
+use sse_core::contract::stream::StreamRequest;
+use sse_core::load::recorder::{Outcome, RequestRecord, RequestRecorder};
+use sse_core::sse::parser::{SseLimits, SseParser};
+use sse_core::sse::stream::StreamEvent;
 
 fn capture(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/captures/{name}", env!("CARGO_MANIFEST_DIR"));

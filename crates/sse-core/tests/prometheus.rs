@@ -5,7 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use sse_core::prometheus::service::ServiceMetrics;
+use sse_core::monitoring::prometheus::service::ServiceMetrics;
 
 const CAPTURE: &str = include_str!("captures/original-admin-metrics.prom");
 

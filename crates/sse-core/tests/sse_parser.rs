@@ -1,6 +1,6 @@
 //! The incremental SSE parser against the SSE standard's rules and bad input.
 
-use sse_core::sse::{SseError, SseEvent, SseFrame, SseLimits, SseParser};
+use sse_core::sse::parser::{SseError, SseEvent, SseFrame, SseLimits, SseParser};
 
 fn parse(bytes: &[u8]) -> Vec<Result<SseFrame, SseError>> {
     SseParser::parse_all(bytes, SseLimits::default())

@@ -1,8 +1,8 @@
 //! Percentiles, bounded distributions, run statistics and window series.
 
-use sse_core::distribution::{Distribution, EXACT_SAMPLES};
-use sse_core::recorder::{Outcome, RequestRecord};
-use sse_core::run_stats::RunStats;
+use sse_core::load::recorder::{Outcome, RequestRecord};
+use sse_core::load::run_stats::RunStats;
+use sse_core::metrics::distribution::{Distribution, EXACT_SAMPLES};
 
 fn distribution(values: &[f64]) -> Distribution {
     let mut d = Distribution::new();
@@ -129,7 +129,7 @@ fn record(
 
 #[test]
 fn run_stats_judge_open_loop_requests_from_their_intended_start() {
-    use sse_core::slo::{Slo, VerdictState};
+    use sse_core::load::slo::{Slo, VerdictState};
     let slo = Slo {
         ttft_ms: Some(150.0),
         good_pct: 60.0,
@@ -308,7 +308,7 @@ fn window_series_assigns_by_end_time_and_coarsens_instead_of_growing() {
 
 #[test]
 fn count_above_is_exact_with_samples_and_close_with_the_histogram() {
-    let mut d = sse_core::distribution::Distribution::new();
+    let mut d = sse_core::metrics::distribution::Distribution::new();
     for v in [5.0, 50.0, 100.0, 150.0, 2_000.0] {
         d.record(v);
     }

@@ -2,7 +2,7 @@
 //! kept other values than sent (named), or rejected (per field for a 422).
 
 use leptos::prelude::*;
-use sse_core::config::ConfigUpdate;
+use sse_core::contract::config::ConfigUpdate;
 
 use super::ConfigState;
 use crate::api::{ApiError, ConfigAnswer};

@@ -11,8 +11,8 @@ pub(crate) use switches::Switches;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sse_core::config::{ConfigUpdate, ServiceConfig};
-use sse_core::field_message::{message_for, FieldMessage};
+use sse_core::contract::config::{ConfigUpdate, ServiceConfig};
+use sse_core::contract::field_message::{message_for, FieldMessage};
 
 use crate::api::ApiClient;
 use crate::state::AppState;

@@ -1,7 +1,7 @@
 //! "Edit as JSON": a body for PUT /admin/config, sent exactly as written.
 
 use leptos::prelude::*;
-use sse_core::config::ConfigUpdate;
+use sse_core::contract::config::ConfigUpdate;
 
 use super::{field_error, ConfigState};
 

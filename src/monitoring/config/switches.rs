@@ -1,7 +1,7 @@
 //! The three switches: the two booleans and the failover queue's type.
 
 use leptos::prelude::*;
-use sse_core::config::{QueueType, ServiceConfig};
+use sse_core::contract::config::{QueueType, ServiceConfig};
 
 use super::{field_error, ConfigState};
 

@@ -3,8 +3,8 @@
 //! wait for it): the charts appear once it is there.
 
 use leptos::prelude::*;
-use sse_core::stats_source::StatsSource;
-use sse_core::stats_view::StageRow;
+use sse_core::monitoring::stats_source::StatsSource;
+use sse_core::monitoring::stats_view::StageRow;
 
 use super::StatsState;
 use crate::charts::stages::{history_chart, percentiles_chart};

@@ -2,7 +2,7 @@
 //! the on-demand module in place of the first-load view ([`super::light`]).
 
 use leptos::prelude::*;
-use sse_core::stats_source::StatsSource;
+use sse_core::monitoring::stats_source::StatsSource;
 
 use super::{charts, source, strip, summary, table, toolbar, StatsState};
 use crate::browser::poll::{stats_interval_ms, use_poller};
@@ -82,7 +82,7 @@ pub fn StatsView(
 /// stage histograms merged, as `{"baseline_ms":…,"parse_ms":…,"stages":…}`.
 pub fn prometheus_bench(text: &str, rounds: u32) -> String {
     use crate::browser::clock::monotonic_ms;
-    use sse_core::prometheus::service::ServiceMetrics;
+    use sse_core::monitoring::prometheus::service::ServiceMetrics;
 
     fn median(mut run: impl FnMut() -> usize, rounds: u32) -> (f64, usize) {
         let mut times = Vec::new();

@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sse_core::dashboard_settings::DashboardSettings;
-use sse_core::prometheus::service::has_stage_observations;
-use sse_core::stats_source::StatsSource;
-use sse_core::stats_view::stage_rows;
+use sse_core::contract::dashboard_settings::DashboardSettings;
+use sse_core::monitoring::prometheus::service::has_stage_observations;
+use sse_core::monitoring::stats_source::StatsSource;
+use sse_core::monitoring::stats_view::stage_rows;
 
 use super::{charts, summary, table, toolbar, StatsState};
 use crate::browser::js_error;
@@ -40,7 +40,7 @@ fn mount_full_view(
             FULL_VIEW_ROOT,
             settings.api_base,
             settings.admin_token,
-            sse_core::instances::list_text(&settings.instances),
+            sse_core::contract::instances::list_text(&settings.instances),
             source,
         )
         .map_err(|e| format!("cannot show the metrics: {}", js_error::describe(&e)))

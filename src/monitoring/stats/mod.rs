@@ -21,10 +21,12 @@ mod toolbar;
 pub use light::MetricsChart;
 
 use leptos::prelude::*;
-use sse_core::execution_stats::ExecutionStats;
-use sse_core::service_strip::{strip as strip_figures, Scrape, StripFigure};
-use sse_core::stats_source::{default_source, histogram_rows, window_rows, StatsSource};
-use sse_core::stats_view::{stage_rows, Coverage, PollHistory, StageRow};
+use sse_core::contract::execution_stats::ExecutionStats;
+use sse_core::monitoring::service_strip::{strip as strip_figures, Scrape, StripFigure};
+use sse_core::monitoring::stats_source::{
+    default_source, histogram_rows, window_rows, StatsSource,
+};
+use sse_core::monitoring::stats_view::{stage_rows, Coverage, PollHistory, StageRow};
 
 use crate::api::ApiClient;
 use crate::browser::clock::wall_ms;
@@ -106,7 +108,7 @@ impl StatsState {
         self.stats_failure.set(None);
     }
 
-    fn take_metrics(&self, fresh: sse_core::prometheus::service::ServiceMetrics) {
+    fn take_metrics(&self, fresh: sse_core::monitoring::prometheus::service::ServiceMetrics) {
         if self.metrics.is_disposed() {
             return;
         }

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use sse_core::metrics::HISTOGRAM_ESTIMATE;
-use sse_core::stats_source::{disagreement, StatsSource};
+use sse_core::monitoring::stats_source::{disagreement, StatsSource};
 
 use super::StatsState;
 use crate::ui::Note;

@@ -4,7 +4,7 @@
 //! its trend over the session as a sparkline.
 
 use leptos::prelude::*;
-use sse_core::service_strip::{sparkline, StripFigure};
+use sse_core::monitoring::service_strip::{sparkline, StripFigure};
 
 use super::StatsState;
 

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use sse_core::format;
 use sse_core::metrics::Statistic;
-use sse_core::stats_view::StageRow;
+use sse_core::monitoring::stats_view::StageRow;
 
 use crate::ui::Figure;
 

@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 use sse_core::format;
 use sse_core::metrics::Statistic;
-use sse_core::stats_source::StatsSource;
-use sse_core::stats_view::{column_id, Cell, StageRow, COLUMNS};
+use sse_core::monitoring::stats_source::StatsSource;
+use sse_core::monitoring::stats_view::{column_id, Cell, StageRow, COLUMNS};
 
 /// A column's definition.
 fn definition(statistic: Statistic) -> String {

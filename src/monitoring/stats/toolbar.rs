@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use sse_core::format;
-use sse_core::stats_source::StatsSource;
+use sse_core::monitoring::stats_source::StatsSource;
 
 use super::StatsState;
 use crate::browser::clock::wall_ms;

@@ -66,9 +66,8 @@ pub fn start_local(args: &StartArgs) -> anyhow::Result<()> {
             .join("sse-backend"),
     };
     let mut instances = match &args.backend_instances {
-        Some(list) => {
-            sse_core::instances::parse_backend_instances(list).map_err(anyhow::Error::msg)?
-        }
+        Some(list) => sse_core::contract::instances::parse_backend_instances(list)
+            .map_err(anyhow::Error::msg)?,
         None => Vec::new(),
     };
     let mut cluster = None;

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 use sse_backend::App;
-use sse_core::recorder::{RequestRecord, RequestRecorder};
-use sse_core::sse::SseParser;
-use sse_core::stream::StreamEvent;
+use sse_core::load::recorder::{RequestRecord, RequestRecorder};
+use sse_core::sse::parser::SseParser;
+use sse_core::sse::stream::StreamEvent;
 
 pub struct Server {
     pub base: String,

@@ -4,13 +4,13 @@
 //! (they are not averaged: they stay per instance). From Prometheus
 //! histograms everything, by adding the bucket counts of equal bounds.
 
-use crate::config::ServiceConfig;
-use crate::execution_stats::{stage_order, ExecutionStats};
+use crate::contract::config::ServiceConfig;
+use crate::contract::execution_stats::{stage_order, ExecutionStats};
+use crate::contract::health::ConnectionState;
 use crate::format;
-use crate::health::ConnectionState;
 use crate::metrics::Statistic;
-use crate::prometheus::service::{ServiceMetrics, StageHistogram};
-use crate::stats_view::{column_id, Cell, StageRow, COLUMNS, NO_EXECUTIONS};
+use crate::monitoring::prometheus::service::{ServiceMetrics, StageHistogram};
+use crate::monitoring::stats_view::{column_id, Cell, StageRow, COLUMNS, NO_EXECUTIONS};
 
 /// Shown in the cluster's percentile cells of the execution-stats source.
 pub const PER_INSTANCE_ONLY: &str = "per instance only";
@@ -367,7 +367,7 @@ pub fn agreement_message(agreement: &ConfigAgreement, total: usize, sent: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats_source::histogram_rows;
+    use crate::monitoring::stats_source::histogram_rows;
 
     fn stats(count: u64, avg: f64, min: f64, max: f64) -> ExecutionStats {
         ExecutionStats::parse(&format!(
@@ -429,7 +429,7 @@ mod tests {
         ServiceConfig {
             use_fake_llm: fake,
             enable_caching: caching,
-            queue_type: crate::config::QueueType::Redis,
+            queue_type: crate::contract::config::QueueType::Redis,
         }
     }
 
@@ -522,7 +522,7 @@ mod tests {
         };
         // The cluster merge leaves p95 out; an instance's own rows keep it.
         let own = |count: u64, p95: f64| {
-            crate::stats_view::stage_rows(
+            crate::monitoring::stats_view::stage_rows(
                 &ExecutionStats::parse(&format!(
                     r#"{{"stages":{{"5":{{"execution_count":{count},"avg_duration_ms":{p95},"p50_duration_ms":{p95},"p95_duration_ms":{p95},"p99_duration_ms":{p95},"min_duration_ms":1,"max_duration_ms":{p95}}}}}}}"#
                 ))

@@ -308,7 +308,7 @@ fn series_name(family: &str, labels: &Labels) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prometheus::exposition::Exposition;
+    use crate::monitoring::prometheus::exposition::Exposition;
 
     fn hist(bounds: &[f64], cumulative: &[f64], count: f64) -> Histogram {
         Histogram {

@@ -4,12 +4,14 @@
 //! Which one is shown by default, the rows of the histogram source, and the
 //! sentence that says why the two disagree.
 
-use crate::execution_stats::{stage_name, ExecutionStats};
+use crate::contract::execution_stats::{stage_name, ExecutionStats};
 use crate::format;
 use crate::metrics::Statistic;
-use crate::prometheus::histogram::Histogram;
-use crate::prometheus::service::{ServiceMetrics, StageHistogram};
-use crate::stats_view::{column_id, Bucket, Cell, Coverage, StageRow, COLUMNS, NO_EXECUTIONS};
+use crate::monitoring::prometheus::histogram::Histogram;
+use crate::monitoring::prometheus::service::{ServiceMetrics, StageHistogram};
+use crate::monitoring::stats_view::{
+    column_id, Bucket, Cell, Coverage, StageRow, COLUMNS, NO_EXECUTIONS,
+};
 
 /// Where the panel's figures come from (`data-source` of `metrics-chart`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,9 +230,9 @@ pub fn disagreement(
 mod tests {
     use super::*;
 
-    const CAPTURE: &str = include_str!("../tests/captures/original-admin-metrics.prom");
+    const CAPTURE: &str = include_str!("../../tests/captures/original-admin-metrics.prom");
     const STATS_AFTER_TWO: &str =
-        include_str!("../tests/captures/original-execution-stats-after-2-streams.json");
+        include_str!("../../tests/captures/original-execution-stats-after-2-streams.json");
 
     #[test]
     fn histogram_cells_say_estimate_with_their_bucket_in_ms() {

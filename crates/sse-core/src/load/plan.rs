@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::load_model::LoadModel;
-use crate::slo::{Slo, DEFAULT_GOOD_PCT};
-use crate::stream::StreamRequest;
-use crate::sweep::{parse_steps, SweepPlan};
+use crate::contract::stream::StreamRequest;
+use crate::load::model::LoadModel;
+use crate::load::slo::{Slo, DEFAULT_GOOD_PCT};
+use crate::load::sweep::{parse_steps, SweepPlan};
 
 pub const DEFAULT_PROMPT: &str = "Write a short poem about performance testing.";
 pub const DEFAULT_MODEL: &str = "gpt-3.5-turbo";
@@ -139,7 +139,7 @@ pub const MAX_STATS_EVERY_S: u64 = 600;
 
 /// A form field (`prompt`, `provider`, `model`, `concurrency`, `total` or
 /// `timeout`) and what is wrong with it.
-pub use crate::field_message::FieldMessage as FormProblem;
+pub use crate::contract::field_message::FieldMessage as FormProblem;
 
 /// What a valid form runs.
 #[derive(Debug, Clone, PartialEq)]

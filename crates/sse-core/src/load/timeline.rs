@@ -4,7 +4,7 @@
 //! previous poll, exactly, from the cumulative count and mean (what a
 //! percentile cannot do: percentiles of two polls do not subtract).
 
-use crate::execution_stats::ExecutionStats;
+use crate::contract::execution_stats::ExecutionStats;
 
 /// Each stage of `later` with the mean duration (ms) of its executions since
 /// `earlier`; `None` where none ran between the two, or where the counts went

@@ -2,8 +2,9 @@
 //! headers and `docs/metrics.md` all take their text from here (a test keeps
 //! the document equal to [`definitions_markdown`]).
 
-use crate::distribution::Summary;
-use crate::run_report::RunSummary;
+pub mod distribution;
+
+use distribution::Summary;
 
 /// A per-request latency (or a count of tokens) measured by the load tester.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,20 +77,6 @@ impl Metric {
             self,
             Self::E2eIntended | Self::TtftIntended | Self::Lateness
         )
-    }
-
-    /// This metric's figures in a run's summary.
-    pub fn of(self, run: &RunSummary) -> &Summary {
-        match self {
-            Self::E2e => &run.e2e,
-            Self::Ttft => &run.ttft,
-            Self::Itl => &run.itl,
-            Self::Tpot => &run.tpot,
-            Self::BrowserWait => &run.browser_queue,
-            Self::E2eIntended => &run.e2e_intended,
-            Self::TtftIntended => &run.ttft_intended,
-            Self::Lateness => &run.lateness,
-        }
     }
 }
 
@@ -289,7 +276,7 @@ impl ServiceFigure {
     }
 }
 
-/// A part of one request's TTFT (see `crate::time_breakdown`). With every
+/// A part of one request's TTFT (see `crate::load::time_breakdown`). With every
 /// part known the five sum to the request's TTFT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TtftPart {
@@ -417,7 +404,7 @@ mod tests {
 
     #[test]
     fn docs_metrics_md_holds_exactly_the_enum_definitions() {
-        let doc = include_str!("../../../docs/metrics.md");
+        let doc = include_str!("../../../../docs/metrics.md");
         let start = doc
             .find(START)
             .expect("the start marker in docs/metrics.md")

@@ -13,8 +13,8 @@
 //!   chunk is not a token): `ceil(characters / 4)`, the usual rule of thumb for
 //!   English with GPT-style tokenizers. It is an approximation and labelled so.
 
-use crate::api_error::ApiErrorBody;
-use crate::stream::StreamEvent;
+use crate::contract::api_error::ApiErrorBody;
+use crate::sse::stream::StreamEvent;
 
 /// Estimated tokens in `chars` characters of output (see the module notes).
 pub fn estimate_tokens(chars: u64) -> u64 {
@@ -123,7 +123,7 @@ pub struct RequestRecord {
     /// The protocol the request used (`h2`, `http/1.1`), where the browser tells.
     pub protocol: Option<String>,
     /// The instance that served it (`x-instance-id`, else `x-upstream-addr`;
-    /// see [`crate::instances::attribution`]), when the answer said.
+    /// see [`crate::contract::instances::attribution`]), when the answer said.
     pub instance: Option<String>,
     /// When an open loop meant to send it (same clock as `sent_at_ms`); `None`
     /// in a closed loop, where the intended start is the send.
@@ -137,9 +137,9 @@ impl RequestRecord {
     }
 
     /// What the SLO targets judge: TTFT and E2E from the intended start.
-    pub fn latencies(&self) -> crate::slo::RequestLatencies {
+    pub fn latencies(&self) -> crate::load::slo::RequestLatencies {
         let late = self.lateness_ms().unwrap_or(0.0);
-        crate::slo::RequestLatencies {
+        crate::load::slo::RequestLatencies {
             completed: self.outcome == Outcome::Completed,
             ttft_ms: self.ttft_ms.map(|t| t + late),
             e2e_ms: self.e2e_ms + late,

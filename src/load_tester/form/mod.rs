@@ -2,25 +2,16 @@
 //! has its message beside it; Start waits until there is none.
 
 use leptos::prelude::*;
-use sse_core::field_message::message_for;
-use sse_core::load_plan::{model_suggestions, LoadForm, MAX_CONCURRENCY, PROVIDERS};
+use sse_core::load::plan::{model_suggestions, MAX_CONCURRENCY, PROVIDERS};
+
+mod capacity;
+mod field;
 
 use super::{run, TesterState};
-use crate::ui::FieldError;
-
-/// The message about `field`, beside it (`lt-error-<field>`).
-pub(super) fn error(state: TesterState, field: &'static str) -> impl IntoView {
-    let message = Signal::derive(move || state.problems.with(|p| message_for(p, Some(field))));
-    view! { <FieldError testid=format!("lt-error-{field}") error=message /> }
-}
-
-/// An input handler writing the field `write` sets.
-fn set(state: TesterState, write: fn(&mut LoadForm, String)) -> impl Fn(leptos::ev::Event) + Copy {
-    move |ev| state.form.update(|f| write(f, event_target_value(&ev)))
-}
+use field::{error, set};
 
 #[component]
-pub(super) fn LoadFormView(state: TesterState) -> impl IntoView {
+pub(in crate::load_tester) fn LoadFormView(state: TesterState) -> impl IntoView {
     let running = move || state.running();
     let phase = move || {
         state
@@ -31,9 +22,9 @@ pub(super) fn LoadFormView(state: TesterState) -> impl IntoView {
         <form class="load-form" on:submit=|ev| ev.prevent_default() data-testid="lt-form">
             <RequestFields state />
             <SizeFields state />
-            <super::capacity_form::LoadModelFields state />
-            <super::capacity_form::SloFields state />
-            <super::capacity_form::SweepFields state />
+            <capacity::LoadModelFields state />
+            <capacity::SloFields state />
+            <capacity::SweepFields state />
             <div class="load-actions wide">
                 <button
                     type="button"

@@ -56,7 +56,7 @@ impl ValidationIssue {
     }
 }
 
-pub use crate::field_message::FieldMessage;
+pub use crate::contract::field_message::FieldMessage;
 
 /// Why a request to the service did not give a usable answer: the one error
 /// type of every API call (health checks included).

@@ -4,7 +4,7 @@
 
 use super::exposition::{Exposition, ExpositionError, Family, Index, MetricType};
 use super::histogram::{histograms, Histogram};
-use crate::execution_stats::stage_order;
+use crate::contract::execution_stats::stage_order;
 
 /// Per-stage durations, labels `stage` (the id) and `substage` (a name).
 pub const STAGE_DURATIONS: &str = "sse_stage_duration_seconds";
@@ -242,7 +242,7 @@ fn is_positive_count(value: &str) -> bool {
 mod tests {
     use super::*;
 
-    const CAPTURE: &str = include_str!("../../tests/captures/original-admin-metrics.prom");
+    const CAPTURE: &str = include_str!("../../../tests/captures/original-admin-metrics.prom");
 
     #[test]
     fn the_capture_gives_the_stage_counts_and_sums_it_holds() {

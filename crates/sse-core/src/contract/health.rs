@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api_error::ApiError;
+use crate::contract::api_error::ApiError;
 
 /// The `status` field of a health answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,7 +197,7 @@ mod tests {
     fn failures_become_disconnected_with_a_sentence() {
         let state = ConnectionState::from_check(Err(ApiError::Http {
             status: 502,
-            body: crate::api_error::ApiErrorBody::parse(
+            body: crate::contract::api_error::ApiErrorBody::parse(
                 "<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>",
             ),
         }));

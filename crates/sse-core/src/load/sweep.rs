@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::distribution::Summary;
-use crate::run_stats::RunStats;
-use crate::slo::{goodput, Slo, Verdict, VerdictState};
+use crate::load::run_stats::RunStats;
+use crate::load::slo::{goodput, Slo, Verdict, VerdictState};
+use crate::metrics::distribution::Summary;
 
 /// Steps a sweep may have.
 pub const MAX_STEPS: usize = 20;
@@ -200,7 +200,7 @@ pub fn knee(steps: &[StepResult], open_loop: bool) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slo::Verdict;
+    use crate::load::slo::Verdict;
 
     fn step(offered: f64, throughput: f64, p95: f64, state: VerdictState) -> StepResult {
         StepResult {

@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::execution_stats::stage_name;
+use crate::contract::execution_stats::stage_name;
+use crate::load::request_row::{RequestRow, ServerParts};
 use crate::metrics::TtftPart;
-use crate::run_report::RequestRow;
 
 /// Records of one service, kept by thread id.
 pub const MAX_RECORDS: usize = 20_000;
@@ -563,19 +563,6 @@ pub fn slowest(rows: &[RequestRow], n: usize) -> Vec<&RequestRow> {
     sorted
 }
 
-/// What the export adds to a request row where the service's record is known.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ServerParts {
-    pub instance_id: Option<String>,
-    pub server_ttft_ms: Option<f64>,
-    pub network_ms: Option<f64>,
-    pub server_queue_ms: Option<f64>,
-    pub server_stages_ms: Option<f64>,
-    pub provider_first_token_ms: Option<f64>,
-    /// Accepted to finished, on the service's clock.
-    pub server_total_ms: Option<f64>,
-}
-
 impl ServerParts {
     pub fn of(row: &RequestRow, record: &ServerRecord) -> Self {
         let parts = TtftParts::of(row, Some(record));
@@ -595,20 +582,20 @@ impl ServerParts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recorder::{Outcome, RequestRecorder};
+    use crate::load::recorder::{Outcome, RequestRecorder};
 
     /// A completed row sent at `sent_ms` (run time) with a TTFT and an E2E.
     fn row(index: u64, sent_ms: f64, ttft: f64, e2e: f64, browser: Option<f64>) -> RequestRow {
         let mut recorder = RequestRecorder::new(sent_ms);
         recorder.on_headers(sent_ms + 1.0, 200, None, Some(format!("t{index}")));
-        let chunk = crate::stream::StreamEvent::Chunk(crate::stream::ChunkData {
+        let chunk = crate::sse::stream::StreamEvent::Chunk(crate::contract::stream::ChunkData {
             content: "abc".into(),
             chunk_index: Some(1),
             finish_reason: None,
             cached: false,
         });
         recorder.on_event(sent_ms + ttft, &chunk);
-        recorder.on_event(sent_ms + e2e, &crate::stream::StreamEvent::Done);
+        recorder.on_event(sent_ms + e2e, &crate::sse::stream::StreamEvent::Done);
         let mut record = recorder.finish_stream_end(sent_ms + e2e);
         record.browser_queue_ms = browser;
         assert_eq!(record.outcome, Outcome::Completed);

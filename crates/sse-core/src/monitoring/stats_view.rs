@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::execution_stats::{ExecutionStats, StageStats};
+use crate::contract::execution_stats::{ExecutionStats, StageStats};
 use crate::format;
 use crate::metrics::Statistic;
 

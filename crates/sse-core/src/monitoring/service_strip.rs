@@ -4,8 +4,8 @@
 
 use crate::format;
 use crate::metrics::ServiceFigure;
-use crate::prometheus::histogram::counter_increase;
-use crate::prometheus::service::{ServiceMetrics, Tally};
+use crate::monitoring::prometheus::histogram::counter_increase;
+use crate::monitoring::prometheus::service::{ServiceMetrics, Tally};
 
 /// One figure of the strip.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use crate::instances::{validate_list, Instance};
+use crate::contract::instances::{validate_list, Instance};
 
 pub const DEFAULT_API_BASE: &str = "/api/v1";
 pub const DEFAULT_HEALTH_POLL_MS: u32 = 5_000;

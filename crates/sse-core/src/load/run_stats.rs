@@ -8,10 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::distribution::Distribution;
-use crate::load_model::LATE_START_MS;
-use crate::recorder::{Outcome, RequestRecord};
-use crate::slo::{JudgedFigures, Slo};
+use crate::load::model::LATE_START_MS;
+use crate::load::recorder::{Outcome, RequestRecord};
+use crate::load::slo::{JudgedFigures, Slo};
+use crate::metrics::distribution::Distribution;
 
 /// One kind of failure: how often, and the first message seen.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

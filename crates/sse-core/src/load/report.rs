@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::distribution::Summary;
-use crate::load_model::LoadModel;
-use crate::load_plan::{LoadForm, LoadPlan};
+use crate::load::model::LoadModel;
+use crate::load::plan::{LoadForm, LoadPlan};
+pub use crate::load::request_row::RequestRow;
+use crate::load::run_stats::{FailureGroup, RunStats};
+use crate::load::slo::{goodput, Slo, Verdict, VerdictState};
+use crate::load::sweep::{max_sustainable, StepResult};
+use crate::metrics::distribution::Summary;
 use crate::metrics::{Metric, Statistic};
-use crate::recorder::RequestRecord;
-use crate::run_stats::{FailureGroup, RunStats};
-use crate::slo::{goodput, Slo, Verdict, VerdictState};
-use crate::sweep::{max_sustainable, StepResult};
 
 /// A browser wait longer than this is worth a warning (ms).
 pub const LONG_BROWSER_WAIT_MS: f64 = 100.0;
@@ -142,7 +142,7 @@ fn sweep_verdict(steps: &[StepResult], unit: &str) -> Verdict {
     };
     Verdict {
         state,
-        reason: crate::sweep::max_sustainable_sentence(steps, unit),
+        reason: crate::load::sweep::max_sustainable_sentence(steps, unit),
     }
 }
 
@@ -179,6 +179,20 @@ pub struct RunContext<'a> {
 }
 
 impl RunSummary {
+    /// The figures of `metric` in this run.
+    pub fn metric(&self, metric: Metric) -> &Summary {
+        match metric {
+            Metric::E2e => &self.e2e,
+            Metric::Ttft => &self.ttft,
+            Metric::Itl => &self.itl,
+            Metric::Tpot => &self.tpot,
+            Metric::BrowserWait => &self.browser_queue,
+            Metric::E2eIntended => &self.e2e_intended,
+            Metric::TtftIntended => &self.ttft_intended,
+            Metric::Lateness => &self.lateness,
+        }
+    }
+
     pub fn new(context: &RunContext<'_>, stats: &RunStats) -> Self {
         let plan = context.plan;
         let judged = stats.judged();
@@ -248,66 +262,6 @@ impl RunSummary {
 
     pub fn is_sweep(&self) -> bool {
         !self.steps.is_empty()
-    }
-}
-
-/// One request as exported. Times in ms; `sent_ms` from the run's start.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RequestRow {
-    pub index: u64,
-    pub sent_ms: f64,
-    pub outcome: &'static str,
-    pub failure_kind: Option<String>,
-    pub message: Option<String>,
-    pub status: Option<u16>,
-    pub ttft_ms: Option<f64>,
-    pub e2e_ms: f64,
-    pub tpot_ms: Option<f64>,
-    pub itl_mean_ms: Option<f64>,
-    pub chunks: u64,
-    pub output_chars: u64,
-    pub output_tokens: u64,
-    pub cache_hit: bool,
-    pub pings: u64,
-    pub resilience_layer: Option<String>,
-    pub thread_id: Option<String>,
-    pub browser_queue_ms: Option<f64>,
-    pub protocol: Option<String>,
-    pub instance: Option<String>,
-    /// Open loop: the send minus the intended start.
-    pub lateness_ms: Option<f64>,
-    /// The service's side of it, where the service keeps per-request records
-    /// (joined by thread id; see [`crate::time_breakdown`]).
-    pub server: Option<crate::time_breakdown::ServerParts>,
-}
-
-impl RequestRow {
-    pub fn new(index: u64, run_started_ms: f64, record: &RequestRecord) -> Self {
-        let gaps = &record.inter_chunk_gaps_ms;
-        Self {
-            index,
-            sent_ms: record.sent_at_ms - run_started_ms,
-            outcome: record.outcome.key(),
-            failure_kind: record.outcome.failure_kind(),
-            message: (record.outcome.is_failure()).then(|| record.outcome.message()),
-            status: record.status,
-            ttft_ms: record.ttft_ms,
-            e2e_ms: record.e2e_ms,
-            tpot_ms: record.tpot_ms(),
-            itl_mean_ms: (!gaps.is_empty()).then(|| gaps.iter().sum::<f64>() / gaps.len() as f64),
-            chunks: record.chunk_count,
-            output_chars: record.output_chars,
-            output_tokens: record.output_tokens,
-            cache_hit: record.cache_hit,
-            pings: record.comments,
-            resilience_layer: record.resilience_layer.clone(),
-            thread_id: record.thread_id.clone(),
-            browser_queue_ms: record.browser_queue_ms,
-            protocol: record.protocol.clone(),
-            instance: record.instance.clone(),
-            lateness_ms: record.lateness_ms(),
-            server: None,
-        }
     }
 }
 
@@ -432,7 +386,7 @@ pub fn to_csv(summary: &RunSummary, rows: &[RequestRow]) -> String {
                 "# {}_{}_ms,{}\n",
                 metric.id().replace('-', "_"),
                 statistic.id(),
-                csv_number(statistic.of(metric.of(summary)))
+                csv_number(statistic.of(summary.metric(metric)))
             ));
         }
     }
@@ -576,9 +530,10 @@ pub fn compare(a: &RunSummary, b: &RunSummary) -> Vec<ComparisonRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load_plan::LoadForm;
-    use crate::recorder::RequestRecorder;
-    use crate::stream::{ChunkData, ErrorData, StreamEvent};
+    use crate::contract::stream::{ChunkData, ErrorData};
+    use crate::load::plan::LoadForm;
+    use crate::load::recorder::RequestRecorder;
+    use crate::sse::stream::StreamEvent;
 
     fn chunk(text: &str) -> StreamEvent {
         StreamEvent::Chunk(ChunkData {

@@ -3,11 +3,11 @@
 //! the core's `LoadForm::plan`, like the rest of the form.
 
 use leptos::prelude::*;
-use sse_core::load_model::LoadModel;
-use sse_core::load_plan::{LoadForm, MAX_CONCURRENCY, MAX_RATE};
+use sse_core::load::model::LoadModel;
+use sse_core::load::plan::{LoadForm, MAX_CONCURRENCY, MAX_RATE};
 
-use super::form::error;
-use super::TesterState;
+use super::field::error;
+use crate::load_tester::TesterState;
 
 /// One text box of the form: label, hook, the field its message belongs to.
 struct Field {
