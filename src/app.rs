@@ -4,20 +4,21 @@
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
-use crate::monitoring::cluster_slot::{ClusterSlot, ClusterStatusSlot};
+use crate::cluster::{cluster_status_view, cluster_view};
+use crate::load_tester::LoadTesterSlot;
 use crate::monitoring::config::ConfigPanel;
-use crate::monitoring::load_tester_slot::LoadTesterSlot;
 use crate::monitoring::settings::{load_settings, SettingsMenu};
 use crate::monitoring::stats::MetricsChart;
 use crate::monitoring::status::StatusIndicator;
 use crate::state::AppState;
+use crate::ui::OnDemand;
 
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::provide();
     load_settings(state);
     // Nothing polls before the settings are known; instances listed: cluster
-    // mode, whose views come from the on-demand module.
+    // mode, whose views are a part loaded on demand.
     let mode = Memo::new(move |_| match state.settings_loaded.get() {
         false => Mode::Loading,
         true if state.settings.with(|s| s.instances.is_empty()) => Mode::Single,
@@ -27,7 +28,7 @@ pub fn App() -> impl IntoView {
     let status = move || match mode.get() {
         Mode::Loading => EitherOf3::A(StatusBeforeSettings()),
         Mode::Single => EitherOf3::B(StatusIndicator()),
-        Mode::Cluster => EitherOf3::C(ClusterStatusSlot()),
+        Mode::Cluster => EitherOf3::C(view! { <OnDemand load=cluster_status_view testid="cluster-status-error" /> }),
     };
     let panels = move || match mode.get() {
         Mode::Loading => EitherOf3::A(()),
@@ -37,7 +38,7 @@ pub fn App() -> impl IntoView {
             <ConfigPanel />
         }),
         Mode::Cluster => EitherOf3::C(view! {
-            <ClusterSlot />
+            <OnDemand load=cluster_view testid="cluster-error" />
             <LoadTesterSlot />
         }),
     };

@@ -1,7 +1,9 @@
 //! The performance dashboard: a Leptos client-side app, compiled to wasm32 only.
 //! Logic that needs no browser lives in the `sse-core` crate; this crate is the
-//! thin UI layer over it. Two bundles: `monitoring` (the first load, from
-//! `start`) and `load_tester` (on demand, from `src/bin/load_tester.rs`).
+//! thin UI layer over it. One program: the parts declared with `on_demand!`
+//! (the load tester, cluster mode, the instances editor, the Prometheus
+//! reader) are WASM chunks of their own in the release bundle, fetched when
+//! first used and sharing this runtime and its state (`browser::split`).
 #![cfg(target_arch = "wasm32")]
 
 pub mod api;

@@ -1,7 +1,8 @@
 //! The dashboard's shared state: the settings in effect and what is derived
-//! from them. Created and provided once (by the shell, or by the on-demand
-//! module's `mount`) and read with [`AppState::get`]: a component mounted
-//! without it is a programming error, never a silent second state.
+//! from them. Created and provided once, by the shell, and read with
+//! [`AppState::get`] by every part, those loaded on demand included: a
+//! component mounted without it is a programming error, never a silent second
+//! state.
 
 use leptos::prelude::*;
 use sse_core::contract::dashboard_settings::DashboardSettings;
@@ -20,6 +21,9 @@ pub struct AppState {
     /// Whether config.json and this browser's saved settings have been read:
     /// nothing polls before, so that no request goes out with defaults.
     pub settings_loaded: RwSignal<bool>,
+    /// While a load test runs: its interval between statistics polls (ms),
+    /// which the statistics panels follow when it is shorter than theirs.
+    pub run_stats_poll_ms: RwSignal<Option<u32>>,
 }
 
 impl AppState {
@@ -32,6 +36,7 @@ impl AppState {
             connections: RwSignal::new(0),
             notices: RwSignal::new(Vec::new()),
             settings_loaded: RwSignal::new(false),
+            run_stats_poll_ms: RwSignal::new(None),
         };
         provide_context(state);
         state
@@ -40,5 +45,14 @@ impl AppState {
     /// The state provided by [`AppState::provide`].
     pub fn get() -> Self {
         expect_context::<Self>()
+    }
+
+    /// A statistics panel's poll interval (ms): the setting, or a running
+    /// load test's when that is shorter (never under 1 s).
+    pub fn stats_poll_ms(&self) -> u32 {
+        let setting = self.settings.with_untracked(|s| s.stats_poll_ms);
+        self.run_stats_poll_ms
+            .get_untracked()
+            .map_or(setting, |run| run.clamp(1_000, setting.max(1_000)))
     }
 }

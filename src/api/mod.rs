@@ -2,6 +2,7 @@
 //! Every request has a time limit; every failure becomes an [`ApiError`] (the
 //! core's one error type of API calls) that reads as a sentence.
 
+mod metrics_reader;
 mod request;
 
 use gloo_net::http::{Request, Response};
@@ -83,10 +84,13 @@ impl ApiClient {
         self.admin_get("admin/metrics").await
     }
 
-    /// `GET /admin/metrics`: the service's Prometheus exposition, read.
+    /// `GET /admin/metrics`: the service's Prometheus exposition, read (by
+    /// the Prometheus reader, loaded with the first answer to read).
     pub async fn metrics(&self) -> Result<ServiceMetrics, ApiError> {
         let body = self.metrics_text().await?;
-        ServiceMetrics::parse(&body).map_err(|e| ApiError::Decode(e.to_string()))
+        metrics_reader::read_metrics(body)
+            .await
+            .map_err(|e| ApiError::Decode(e.to_string()))?
     }
 
     /// `GET /admin/load-stats` (our reference backend's own account of its

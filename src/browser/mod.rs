@@ -8,4 +8,5 @@ pub mod frame;
 pub mod js_error;
 pub mod panic_report;
 pub mod poll;
+pub mod split;
 pub mod storage;

@@ -28,29 +28,6 @@ const TICK_MS: u32 = 250;
 /// request of a poll has a time limit of at most [`REQUEST_TIMEOUT_MS`].
 pub const LOST_AFTER_MS: f64 = 2.0 * REQUEST_TIMEOUT_MS as f64;
 
-/// The property of `window` through which a running load test (in the
-/// on-demand module, a WASM instance of its own) asks the statistics panels
-/// to poll at its interval (ms).
-const RUN_INTERVAL: &str = "dashboardRunStatsPollMs";
-
-/// A statistics panel's interval: `setting_ms`, or a running load test's when shorter.
-pub fn stats_interval_ms(setting_ms: u32) -> u32 {
-    web_sys::window()
-        .and_then(|w| js_sys::Reflect::get(&w, &RUN_INTERVAL.into()).ok())
-        .and_then(|v| v.as_f64())
-        .map_or(setting_ms, |run| {
-            (run as u32).clamp(1_000, setting_ms.max(1_000))
-        })
-}
-
-/// Sets (a run started) or clears (it ended) the run's statistics interval.
-pub fn set_run_stats_interval(ms: Option<u32>) {
-    if let Some(window) = web_sys::window() {
-        let value = ms.map_or(wasm_bindgen::JsValue::UNDEFINED, |ms| ms.into());
-        let _ = js_sys::Reflect::set(&window, &RUN_INTERVAL.into(), &value);
-    }
-}
-
 fn page_visible() -> bool {
     web_sys::window()
         .and_then(|w| w.document())

@@ -17,7 +17,7 @@ use sse_core::monitoring::stats_source::{histogram_rows, StatsSource};
 use sse_core::monitoring::stats_view::{stage_rows, StageRow};
 
 use super::{instance_clients, instances_memo};
-use crate::browser::poll::{stats_interval_ms, use_poller};
+use crate::browser::poll::use_poller;
 use crate::monitoring::stats::table::StatsTable;
 use crate::state::AppState;
 use crate::ui::{Note, Panel};
@@ -109,7 +109,7 @@ pub fn ClusterStats() -> impl IntoView {
     let chosen = RwSignal::new(None::<StatsSource>);
     use_poller(
         instances,
-        move || stats_interval_ms(app.settings.with_untracked(|s| s.stats_poll_ms)),
+        move || app.stats_poll_ms(),
         move || {
             let clients = instance_clients(app);
             async move {

@@ -1,10 +1,10 @@
-//! The ON-DEMAND bundle: the load tester, reached only from
-//! `src/bin/load_tester.rs` (trunk builds it as a module of its own, loaded when
-//! the person opens it). The form, the live view of a run (once per animation
-//! frame, never per chunk), the results, exports, and the last runs side by
-//! side. Validation, statistics and exports are computed in the core crate.
+//! The load tester: its place on the dashboard ([`LoadTesterSlot`], first
+//! load) and the tester itself, a part loaded on demand
+//! ([`load_tester_view`]): the form, the live view of a run (once per
+//! animation frame, never per chunk), the results, exports, and the last runs
+//! side by side. Validation, statistics and exports are computed in the core
+//! crate.
 
-pub mod boundary;
 mod capacity;
 mod engine;
 mod exports;
@@ -13,8 +13,11 @@ mod history;
 mod live;
 mod results;
 mod run;
+mod slot;
 mod time_view;
 mod warning;
+
+pub use slot::LoadTesterSlot;
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -30,7 +33,7 @@ use exports::Exports;
 use live::Live;
 
 const HISTORY_KEY: &str = "dashboard.load_runs";
-/// The load tester's styles, shipped with this module (the first load's
+/// The load tester's styles, shipped with its part (the first load's
 /// stylesheet does not carry them).
 const STYLE: &str = include_str!("../../style/load_tester.css");
 
@@ -119,9 +122,20 @@ impl TesterState {
     }
 }
 
+crate::on_demand! {
+    /// The load tester, fetched the first time the person opens it.
+    load_tester, "load tester":
+    pub fn load_tester_view() -> AnyView {
+        view! { <LoadTester /> }.into_any()
+    }
+}
+
 #[component]
-pub fn LoadTester() -> impl IntoView {
-    let state = TesterState::new(AppState::get());
+fn LoadTester() -> impl IntoView {
+    let app = AppState::get();
+    let state = TesterState::new(app);
+    // A run's statistics interval goes with the tester.
+    on_cleanup(move || app.run_stats_poll_ms.set(None));
     let detect = move || {
         let protocol = engine::known_protocol(&state.api.get_untracked());
         state.detected_protocol.set(protocol);

@@ -15,7 +15,6 @@ use super::{TesterState, HISTORY_KEY};
 use crate::browser::clock::monotonic_ms;
 use crate::browser::download::object_url;
 use crate::browser::frame::every_frame;
-use crate::browser::poll::set_run_stats_interval;
 use crate::browser::storage;
 use crate::charts::{self, latency::latency_chart, latency::stage_timeline_chart};
 
@@ -315,7 +314,7 @@ const MAX_STAGE_POLLS: usize = 1_800;
 /// end, and keeps each stage's mean between two polls for the run's chart.
 fn follow_stage_statistics(state: TesterState, current: engine::SharedRun) {
     let every = current.borrow().plan.stats_every_ms;
-    set_run_stats_interval(Some(every));
+    state.app.run_stats_poll_ms.set(Some(every));
     wasm_bindgen_futures::spawn_local(async move {
         let Some(api) = state.api.try_get_untracked() else {
             return;
@@ -345,7 +344,7 @@ fn follow_stage_statistics(state: TesterState, current: engine::SharedRun) {
                 break;
             }
         }
-        set_run_stats_interval(None);
+        state.app.run_stats_poll_ms.set(None);
         draw_stage_chart(state, &current.borrow());
     });
 }

@@ -7,18 +7,17 @@ use sse_core::contract::dashboard_settings::{
     instances_from_json, validate_admin_token, validate_api_base,
 };
 
-use super::on_demand;
 use crate::api::load_runtime_settings;
-use crate::browser::js_error;
 use crate::browser::storage;
+use crate::cluster::instances_editor_view;
 use crate::state::AppState;
+use crate::ui::OnDemand;
 
 const STORED_API_BASE: &str = "dashboard.api_base";
 const STORED_ADMIN_TOKEN: &str = "dashboard.admin_token";
-/// The instances entered in Settings (config.json's JSON form); the on-demand
-/// module's editor writes it.
+/// The instances entered in Settings (config.json's JSON form); the
+/// instances editor writes it.
 pub const STORED_INSTANCES: &str = "dashboard.instances";
-const INSTANCES_ROOT: &str = "settings-instances-root";
 
 /// config.json first, then what the person saved in this browser.
 pub fn load_settings(state: AppState) {
@@ -93,22 +92,15 @@ pub fn SettingsMenu() -> impl IntoView {
             }
         }
     };
-    // The editor is in the on-demand module; it saves and reloads the page.
-    let edit_instances = move |_| {
-        let list = state
-            .settings
-            .with_untracked(|s| sse_core::contract::instances::list_text(&s.instances));
-        spawn_local(async move {
-            let mounted = match on_demand::load().await {
-                Ok(module) => module
-                    .mount_instances(INSTANCES_ROOT, list)
-                    .map_err(|e| js_error::describe(&e)),
-                Err(e) => Err(e),
+    // The editor is a part loaded on demand; it saves and reloads the page.
+    let editing_instances = RwSignal::new(false);
+    let instances_editor = move || {
+        editing_instances.get().then(|| {
+            let load = move || {
+                instances_editor_view(state.settings.with_untracked(|s| s.instances.clone()))
             };
-            if let Err(e) = mounted {
-                message.set(Some(format!("The instances editor did not load: {e}")));
-            }
-        });
+            view! { <OnDemand load testid="settings-instances-error" /> }
+        })
     };
     let reset = move |_| {
         let _ = storage::write(STORED_API_BASE, None);
@@ -148,12 +140,12 @@ pub fn SettingsMenu() -> impl IntoView {
                     <button
                         type="button"
                         data-testid="settings-instances-edit"
-                        on:click=edit_instances
+                        on:click=move |_| editing_instances.set(true)
                     >
                         "Instances…"
                     </button>
                 </p>
-                <div id=INSTANCES_ROOT></div>
+                {instances_editor}
                 <div class="settings-actions">
                     <button type="submit" data-testid="settings-save">
                         "Save"

@@ -2,23 +2,21 @@
 //! stage's percentiles, each stage's p95 over the session (one point per
 //! poll), and a table with every figure (also for screen readers).
 //!
-//! The first load shows the execution-stats ([`MetricsChart`]). The second
-//! source, the Prometheus histograms of `/admin/metrics`, and the service strip
-//! need the Prometheus reader, which is in the on-demand module: [`full`] is
-//! mounted from there, in place of the first-load view, when the person picks
-//! the metrics or when the execution-stats hold no finished request while the
-//! metrics do (the original service drops a request's timings when it ends).
+//! Two sources, polled side by side: the service's execution-stats, and the
+//! Prometheus histograms of `/admin/metrics` (read by the Prometheus reader,
+//! a part loaded on demand: `api::read_metrics`), which also feed the service
+//! strip. The default source is the one that holds data (the original
+//! service drops a request's timings when it ends).
 
 mod charts;
-pub mod full;
-mod light;
 mod source;
 mod strip;
 mod summary;
 pub(crate) mod table;
 mod toolbar;
+mod view;
 
-pub use light::MetricsChart;
+pub use view::MetricsChart;
 
 use leptos::prelude::*;
 use sse_core::contract::execution_stats::ExecutionStats;
@@ -83,8 +81,8 @@ impl StatsState {
 
     /// One poll of `/admin/execution-stats`; on a failure the last good
     /// figures stay, marked stale.
-    /// `false` when the view was taken off the page meanwhile (the full view
-    /// replaces the first load's): its answer is dropped.
+    /// `false` when the view was taken off the page meanwhile (the settings
+    /// changed mode): its answer is dropped.
     async fn poll_stats(self, api: ApiClient) -> bool {
         let answer = api.execution_stats().await;
         if self.stats.is_disposed() {
