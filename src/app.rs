@@ -28,7 +28,9 @@ pub fn App() -> impl IntoView {
     let status = move || match mode.get() {
         Mode::Loading => EitherOf3::A(StatusBeforeSettings()),
         Mode::Single => EitherOf3::B(StatusIndicator()),
-        Mode::Cluster => EitherOf3::C(view! { <OnDemand load=cluster_status_view testid="cluster-status-error" /> }),
+        Mode::Cluster => EitherOf3::C(
+            view! { <OnDemand load=cluster_status_view testid="cluster-status-error" /> },
+        ),
     };
     let panels = move || match mode.get() {
         Mode::Loading => EitherOf3::A(()),

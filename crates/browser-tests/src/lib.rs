@@ -612,6 +612,16 @@ impl Browser {
         self.screenshot(name).await
     }
 
+    /// `attribute` of the element with `data-testid` (empty when it has none).
+    pub async fn attr_of(&self, testid: &str, attribute: &str) -> anyhow::Result<String> {
+        Ok(self
+            .wait_for_testid(testid, Duration::from_secs(10))
+            .await?
+            .attr(attribute)
+            .await?
+            .unwrap_or_default())
+    }
+
     /// The text of the element with `data-testid`.
     pub async fn text_of(&self, testid: &str) -> anyhow::Result<String> {
         Ok(self
@@ -655,6 +665,16 @@ impl Browser {
     /// Fails on a page panic or on any console error or warning, except failed
     /// resource loads whose message contains one of `expected_failed_loads`.
     pub async fn assert_clean(&mut self, expected_failed_loads: &[&str]) -> anyhow::Result<()> {
+        self.assert_clean_but(expected_failed_loads, &[]).await
+    }
+
+    /// [`Browser::assert_clean`], also letting through console errors that
+    /// hold one of `expected_errors` (a test that makes something fail).
+    pub async fn assert_clean_but(
+        &mut self,
+        expected_failed_loads: &[&str],
+        expected_errors: &[&str],
+    ) -> anyhow::Result<()> {
         if let Some(panic) = self.page_panic().await? {
             bail!("the page panicked: {panic}");
         }
@@ -668,6 +688,11 @@ impl Browser {
                     && expected_failed_loads
                         .iter()
                         .any(|allowed| entry.message.contains(allowed)))
+            })
+            .filter(|entry| {
+                !expected_errors
+                    .iter()
+                    .any(|allowed| entry.message.contains(allowed))
             })
             .map(|entry| entry.message.clone())
             .collect();

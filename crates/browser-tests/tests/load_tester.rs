@@ -642,3 +642,41 @@ async fn runs_are_kept_across_reloads_and_compared_side_by_side() -> anyhow::Res
     browser.assert_clean(&[]).await?;
     browser.close().await
 }
+
+#[tokio::test]
+async fn a_load_tester_that_cannot_load_is_said_and_opens_on_the_next_try() -> anyhow::Result<()> {
+    let backend = InProcessBackend::start_with(Settings {
+        fake: fast(),
+        ..Settings::default()
+    })
+    .await?;
+    let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
+    browser
+        .wait_for_attr("status-indicator", "data-state", "connected", WAIT)
+        .await?;
+    // Its part (loaded on demand) does not arrive: said, the rest goes on.
+    browser.block_urls(&["*split_load_tester*"]).await?;
+    browser.click("lt-open").await?;
+    browser
+        .wait_for_attr("lt-slot", "data-state", "failed", WAIT)
+        .await?;
+    let said = browser.text_of("lt-load-error").await?;
+    assert!(said.contains("load tester did not load"), "{said}");
+    assert_eq!(browser.page_panic().await?, None);
+    browser.wait_for_testid("stage-1", WAIT).await?;
+    // The server is back: the next click opens it, and it runs.
+    browser.block_urls(&[]).await?;
+    browser.click("lt-open").await?;
+    browser
+        .wait_for_attr("lt-slot", "data-state", "open", WAIT)
+        .await?;
+    browser.fill("lt-total", "3").await?;
+    browser.click("lt-start").await?;
+    browser
+        .wait_for_attr("lt-completed", "data-value", "3", WAIT)
+        .await?;
+    browser
+        .assert_clean_but(&["split_load_tester"], &["TypeError: Failed to fetch"])
+        .await?;
+    browser.close().await
+}

@@ -30,10 +30,15 @@ fn header(response: &reqwest::Response, name: impl reqwest::header::AsHeaderName
 
 /// A hashed file of the bundle whose name ends with `suffix`.
 fn bundle_file(suffix: &str) -> anyhow::Result<String> {
+    dist_file(|n| n.starts_with("perf-dashboard-") && n.ends_with(suffix))
+}
+
+/// The first file of the built bundle whose name `matches`.
+fn dist_file(matches: impl Fn(&str) -> bool) -> anyhow::Result<String> {
     std::fs::read_dir(dist_dir()?)?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .find(|n| n.starts_with("perf-dashboard-") && n.ends_with(suffix))
-        .ok_or_else(|| anyhow::anyhow!("no perf-dashboard-*{suffix} in dist"))
+        .find(|n| matches(n))
+        .ok_or_else(|| anyhow::anyhow!("no such file in dist"))
 }
 
 #[tokio::test]
@@ -127,12 +132,32 @@ async fn static_answers_carry_cache_security_and_compression_headers() -> anyhow
     let config = http.get(format!("{base}/config.json")).send().await?;
     assert_eq!(header(&config, CACHE_CONTROL), "no-cache");
     assert!(config.json::<serde_json::Value>().await?.is_object());
-    // The load tester's module has no content hash: revalidated every time.
-    let module = http.get(format!("{base}/load_tester.js")).send().await?;
-    assert_eq!(
-        (module.status().as_u16(), header(&module, CACHE_CONTROL)),
-        (200, "no-cache".into())
-    );
+    // The parts loaded on demand and their loader carry the program's hash:
+    // cached for good, compressed, of their type.
+    for (file, kind) in [
+        (
+            dist_file(|n| n.starts_with("split_load_tester-") && n.ends_with(".wasm"))?,
+            "application/wasm",
+        ),
+        (
+            dist_file(|n| n.starts_with("split-") && n.ends_with(".js"))?,
+            "application/javascript",
+        ),
+    ] {
+        let part = http
+            .get(format!("{base}/{file}"))
+            .header(ACCEPT_ENCODING, "gzip")
+            .send()
+            .await?;
+        assert_eq!(part.status(), 200, "{file}");
+        assert_eq!(header(&part, CONTENT_TYPE), kind, "{file}");
+        assert_eq!(header(&part, CONTENT_ENCODING), "gzip", "{file}");
+        assert_eq!(
+            header(&part, CACHE_CONTROL),
+            "public, max-age=31536000, immutable",
+            "{file}"
+        );
+    }
 
     let health = http.get(format!("{base}/health")).send().await?;
     assert_eq!(health.status(), 200);

@@ -261,7 +261,7 @@ async fn a_scrape_that_is_html_cut_off_or_garbage_is_named_and_nothing_panics() 
 }
 
 #[tokio::test]
-async fn when_the_metrics_view_cannot_load_the_execution_stats_stay_and_it_is_said(
+async fn when_the_prometheus_reader_cannot_load_the_execution_stats_stay_and_it_is_said(
 ) -> anyhow::Result<()> {
     let backend = InProcessBackend::start_with(Settings {
         fake: fast_fake(),
@@ -271,24 +271,31 @@ async fn when_the_metrics_view_cannot_load_the_execution_stats_stay_and_it_is_sa
     send_streams(&backend.api("stream"), "prometheus question", 0, 1).await?;
     let (nginx, _dist) = start_dashboard_with_config(&backend.origin(), FAST_POLLS)?;
     let mut browser = Browser::launch().await?;
-    // The on-demand module never arrives.
-    browser.block_urls(&["*load_tester*"]).await?;
+    // The reader's part (loaded on demand) never arrives.
+    browser.block_urls(&["*split_prometheus_reader*"]).await?;
     browser.goto(&format!("{}/", nginx.url())).await?;
     wait_for_cell(&browser, "1", "count", "1").await?;
     pick_stats_source(&browser, "metrics").await?;
     browser
         .wait_until(
-            "!document.querySelector('[data-testid=stats-full-error]').hidden",
+            "(document.querySelector('[data-testid=stats-metrics-status]')?.textContent ?? '').includes('reader')",
             WAIT,
             "the failed load was not said",
         )
         .await?;
-    let said = browser.text_of("stats-full-error").await?;
-    assert!(said.contains("load_tester.js"), "{said}");
-    // The first-load view is still there and still polls.
+    let said = browser.text_of("stats-metrics-status").await?;
+    assert!(said.contains("Prometheus reader did not load"), "{said}");
+    // The execution-stats are still there and still polled.
+    pick_stats_source(&browser, "execution-stats").await?;
     send_streams(&backend.api("stream"), "prometheus question", 1, 1).await?;
     wait_for_cell(&browser, "1", "count", "2").await?;
     assert_eq!(browser.page_panic().await?, None);
-    browser.assert_clean(&["load_tester"]).await?;
+    // The blocked fetch, and the part loader's report of it.
+    browser
+        .assert_clean_but(
+            &["split_prometheus_reader"],
+            &["TypeError: Failed to fetch"],
+        )
+        .await?;
     browser.close().await
 }

@@ -8,6 +8,7 @@ pub mod plan;
 pub mod recorder;
 pub mod report;
 pub mod request_row;
+pub mod run;
 pub mod run_stats;
 pub mod slo;
 pub mod sweep;

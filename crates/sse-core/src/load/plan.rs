@@ -84,8 +84,13 @@ pub struct LoadForm {
     pub mode: String,
     /// Open loop: requests per second.
     pub rate: String,
-    /// Seconds the run lasts (empty: until the total is sent).
+    /// Seconds the run lasts. Closed loop: empty = until the total is sent.
+    /// Open loop: the duration ends the run (required unless a request cap
+    /// is set).
     pub duration_s: String,
+    /// Open loop: stop sending after this many requests (empty: no cap; the
+    /// closed loop's total does not apply to an open loop).
+    pub max_requests: String,
     /// Open loop: requests in flight at most.
     pub max_in_flight: String,
     /// Poisson: the seed of the arrivals.
@@ -117,6 +122,7 @@ impl Default for LoadForm {
             mode: LoadModel::Closed.id().into(),
             rate: "10".into(),
             duration_s: String::new(),
+            max_requests: String::new(),
             max_in_flight: "100".into(),
             seed: "1".into(),
             slo_ttft_ms: String::new(),
@@ -146,7 +152,11 @@ pub use crate::contract::field_message::FieldMessage as FormProblem;
 pub struct LoadPlan {
     pub request: StreamRequest,
     pub concurrency: u32,
+    /// The most requests the run sends: a closed loop's total, an open
+    /// loop's cap ([`MAX_TOTAL`] when it has none).
     pub total: u64,
+    /// Open loop: the request cap as typed (`None`: the duration ends the run).
+    pub max_requests: Option<u64>,
     pub timeout_ms: u64,
     pub user_per_worker: bool,
     pub model: LoadModel,
@@ -227,6 +237,19 @@ fn whole_number(
     }
 }
 
+/// A whole number in `1..=max`, or `None` when blank.
+fn optional_whole(
+    field: &'static str,
+    label: &str,
+    text: &str,
+    max: u64,
+) -> Result<Option<u64>, FormProblem> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    whole_number(field, label, text, 1, max).map(Some)
+}
+
 impl LoadForm {
     /// The plan, or every problem of the form (at most one per field).
     pub fn plan(&self) -> Result<LoadPlan, Vec<FormProblem>> {
@@ -260,7 +283,27 @@ impl LoadForm {
             1,
             u64::from(MAX_CONCURRENCY),
         );
-        let total = whole_number("total", "Total requests", &self.total, 1, MAX_TOTAL);
+        let open = LoadModel::from_id(&self.mode).is_some_and(LoadModel::is_open);
+        // An open loop's bound is its duration or its cap; the closed loop's
+        // total (hidden then) is neither read nor checked.
+        let max_requests = if open {
+            optional_whole(
+                "max-requests",
+                "The request cap",
+                &self.max_requests,
+                MAX_TOTAL,
+            )
+            .map_err(|p| problems.push(p))
+            .ok()
+            .flatten()
+        } else {
+            None
+        };
+        let total = if open {
+            Ok(max_requests.unwrap_or(MAX_TOTAL))
+        } else {
+            whole_number("total", "Total requests", &self.total, 1, MAX_TOTAL)
+        };
         let timeout = whole_number("timeout", "The timeout", &self.timeout_s, 1, MAX_TIMEOUT_S);
         let load = self.load_fields(&mut problems);
         let stats_every = whole_number(
@@ -286,6 +329,7 @@ impl LoadForm {
             // Never more in flight than there are requests.
             concurrency: concurrency.min(total) as u32,
             total,
+            max_requests,
             timeout_ms: timeout * 1000,
             user_per_worker: self.user_per_worker,
             model,
@@ -382,6 +426,20 @@ impl LoadForm {
             (Some(0), Some(0))
         };
         let sweep = self.sweep_plan(open, problems);
+        let capped = !self.max_requests.trim().is_empty();
+        if open
+            && duration.is_none()
+            && !capped
+            && matches!(sweep, Some(None))
+            && !problems
+                .iter()
+                .any(|p| p.field.as_deref() == Some("duration"))
+        {
+            problems.push(FormProblem::new(
+                "duration",
+                "An open loop ends at its duration: set one (or a request cap).".into(),
+            ));
+        }
         if open && rate.is_none() && !problems.iter().any(|p| p.field.as_deref() == Some("rate")) {
             problems.push(FormProblem::new(
                 "rate",
@@ -541,6 +599,34 @@ mod tests {
     }
 
     #[test]
+    fn an_open_loop_is_bounded_by_its_duration_or_its_cap_never_by_the_hidden_total() {
+        let open = |duration: &str, cap: &str, total: &str| LoadForm {
+            mode: "constant".into(),
+            rate: "20".into(),
+            duration_s: duration.into(),
+            max_requests: cap.into(),
+            total: total.into(),
+            ..LoadForm::default()
+        };
+        let plan = open("5", "", "50").plan().expect("valid");
+        assert_eq!((plan.total, plan.max_requests), (MAX_TOTAL, None));
+        let plan = open("5", "30", "50").plan().expect("valid");
+        assert_eq!((plan.total, plan.max_requests), (30, Some(30)));
+        // The closed loop's total, hidden in an open loop, is not checked.
+        assert!(open("5", "", "not a number").plan().is_ok());
+        assert_eq!(fields(&open("", "", "50")), ["duration"]);
+        assert!(open("", "40", "50").plan().is_ok(), "a cap alone bounds it");
+        assert_eq!(fields(&open("5", "0", "50")), ["max-requests"]);
+        // A closed loop keeps its total and ignores the cap.
+        let closed = LoadForm {
+            max_requests: "7".into(),
+            ..LoadForm::default()
+        };
+        let plan = closed.plan().expect("valid");
+        assert_eq!((plan.total, plan.max_requests), (50, None));
+    }
+
+    #[test]
     fn open_loop_slo_and_sweep_fields_make_the_plan() {
         let form = LoadForm {
             mode: "poisson".into(),
@@ -613,6 +699,7 @@ mod tests {
             fields(&LoadForm {
                 mode: "constant".into(),
                 rate: " ".into(),
+                duration_s: "5".into(),
                 ..LoadForm::default()
             }),
             ["rate"]

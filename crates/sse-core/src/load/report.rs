@@ -55,6 +55,37 @@ impl RunSummary {
     }
 }
 
+/// Why a run stopped sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// A closed loop sent its total.
+    Total,
+    /// The duration passed.
+    Duration,
+    /// An open loop reached its request cap before its duration.
+    Cap,
+    /// Stop (the button, or Ctrl-C).
+    Stopped,
+    /// A sweep ran its last step.
+    LastStep,
+    /// A sweep stopped after two failing steps.
+    StoppedEarly,
+}
+
+impl EndReason {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Total => "total",
+            Self::Duration => "duration",
+            Self::Cap => "cap",
+            Self::Stopped => "stopped",
+            Self::LastStep => "last_step",
+            Self::StoppedEarly => "stopped_early",
+        }
+    }
+}
+
 /// Runs kept in the browser's history.
 pub const HISTORY_RUNS: usize = 10;
 
@@ -68,7 +99,9 @@ pub struct RunSummary {
     pub model: String,
     pub prompt_chars: u64,
     pub concurrency: u32,
-    pub planned: u64,
+    /// The most requests the plan sends (a closed loop's total, an open
+    /// loop's cap; none when its duration alone ends it).
+    pub planned: Option<u64>,
     pub timeout_ms: u64,
     /// Whether the run was stopped before every request was sent.
     pub stopped: bool,
@@ -129,6 +162,12 @@ pub struct RunSummary {
     pub warmup_ms: u64,
     #[serde(default)]
     pub max_sustainable: Option<f64>,
+    /// What ended the sending (absent in runs kept before it was).
+    #[serde(default)]
+    pub ended_by: Option<EndReason>,
+    /// From the first request to the last send (ms).
+    #[serde(default)]
+    pub sending_ms: Option<f64>,
 }
 
 /// A sweep passes when one of its steps did; the reason names the highest.
@@ -203,7 +242,11 @@ impl RunSummary {
             model: plan.request.model.clone(),
             prompt_chars: plan.request.query.chars().count() as u64,
             concurrency: plan.concurrency,
-            planned: plan.total,
+            planned: if plan.model.is_open() {
+                plan.max_requests
+            } else {
+                Some(plan.total)
+            },
             timeout_ms: plan.timeout_ms,
             stopped: context.stopped,
             wall_ms: stats.wall_ms(None),
@@ -257,11 +300,54 @@ impl RunSummary {
             steps: context.steps.to_vec(),
             warmup_ms: plan.sweep.as_ref().map_or(0, |s| s.warmup_ms),
             max_sustainable: max_sustainable(context.steps),
+            ended_by: None,
+            sending_ms: None,
         }
     }
 
     pub fn is_sweep(&self) -> bool {
         !self.steps.is_empty()
+    }
+
+    /// What ended the run, in words: which bound stopped the sending, and
+    /// when (e.g. "Stopped at the request cap of 50 after 2.5 s, before the
+    /// 5 s duration.").
+    pub fn end_sentence(&self) -> Option<String> {
+        let after = self
+            .sending_ms
+            .map(|ms| format!(" after {}", crate::format::duration_ms(Some(ms))))
+            .unwrap_or_default();
+        let duration = self
+            .form
+            .as_ref()
+            .and_then(|f| f.duration_s.trim().parse::<f64>().ok())
+            .map(|s| crate::format::duration_ms(Some(s * 1000.0)));
+        Some(match self.ended_by? {
+            EndReason::Total => format!(
+                "Sent its total of {} requests{after}.",
+                self.planned.unwrap_or(self.requests)
+            ),
+            EndReason::Duration => format!(
+                "Sending ended with the duration{}: {} requests sent.",
+                duration.map(|d| format!(" ({d})")).unwrap_or_default(),
+                self.requests
+            ),
+            EndReason::Cap => format!(
+                "Stopped at the request cap of {}{after}{}.",
+                self.planned.unwrap_or(self.requests),
+                duration
+                    .map(|d| format!(", before the {d} duration"))
+                    .unwrap_or_default()
+            ),
+            EndReason::Stopped => {
+                format!("Stopped by hand{after}: {} requests ended.", self.requests)
+            }
+            EndReason::LastStep => format!("The sweep ran all its {} steps.", self.steps.len()),
+            EndReason::StoppedEarly => format!(
+                "The sweep stopped after two failing steps ({} of its steps ran).",
+                self.steps.len()
+            ),
+        })
     }
 }
 
