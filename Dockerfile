@@ -11,7 +11,8 @@
 FROM rust:1.95-bookworm AS builder
 WORKDIR /src
 # The toolchain: wasm32 target, trunk, wasm-bindgen-cli at the locked version,
-# npm packages (ECharts, esbuild, binaryen's wasm-opt) from package-lock.json.
+# wasm-split-cli (the parts loaded on demand), npm packages (ECharts, esbuild,
+# binaryen's wasm-opt) from package-lock.json.
 COPY . .
 RUN ./scripts/setup --build-only && ./scripts/build-bundle
 

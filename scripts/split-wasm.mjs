@@ -15,7 +15,7 @@
 //      preloads.
 //
 // trunk's own wasm-bindgen output of the unsplit module is replaced.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, cpSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,8 +61,17 @@ try {
     '--target', 'web', '--no-typescript', '--keep-lld-exports',
     '--out-dir', bound, '--out-name', NAME, join(split, `${NAME}.wasm`),
   ]);
-  // 3. Smaller modules.
-  const optimise = (file) => run('wasm-opt', ['-Oz', ...WASM_FEATURES, file, '-o', file]);
+  // 3. Smaller modules. wasm-opt warns about every name subsection it does not
+  // know (rustc's); the names go anyway (-Oz keeps none): the rest it says is shown.
+  const optimise = (file) => {
+    const result = spawnSync('wasm-opt', ['-Oz', ...WASM_FEATURES, file, '-o', file], { encoding: 'utf8' });
+    const said = (result.stderr || '').split('\n').filter((l) => l && !/unknown name subsection/.test(l));
+    if (said.length) console.error(said.join('\n'));
+    if (result.status !== 0) {
+      console.error(`wasm-opt failed on ${file}`);
+      process.exit(1);
+    }
+  };
   optimise(join(bound, `${NAME}_bg.wasm`));
   for (const chunk of chunks) optimise(join(split, chunk));
   // 4. Smaller JS.

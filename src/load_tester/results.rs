@@ -51,9 +51,22 @@ fn metric_row(summary: &RunSummary, metric: Metric) -> impl IntoView {
 #[component]
 pub(super) fn Results(summary: RunSummary, exports: RwSignal<Exports>) -> impl IntoView {
     let explanation = summary.queue_explanation();
+    let ended = summary.end_sentence();
     view! {
         <section class="results" data-testid="lt-results" aria-label="Results">
             <h3>"Results" {summary.stopped.then_some(" (stopped early)")}</h3>
+            {ended
+                .map(|text| {
+                    view! {
+                        <p
+                            class="run-end"
+                            data-testid="lt-ended-by"
+                            data-state=summary.ended_by.map(|r| r.id()).unwrap_or_default()
+                        >
+                            {text}
+                        </p>
+                    }
+                })}
             {explanation
                 .map(|text| {
                     view! {

@@ -1,5 +1,5 @@
-//! The Prometheus reader in headless Chromium: the release build of the
-//! on-demand module (as nginx serves it) reads the same synthetic 200 KB
+//! The Prometheus reader in headless Chromium: the release build of its part
+//! loaded on demand (as nginx serves it) reads the same synthetic 200 KB
 //! exposition as `cargo bench -p sse-core --bench prometheus`, and the page
 //! prints the median of a plain line split of the text (the baseline) and of
 //! parse + merge, measured in the same run.
@@ -18,11 +18,18 @@ async fn main() -> anyhow::Result<()> {
     let nginx = start_dashboard(&unreachable_origin()?)?;
     let browser = Browser::launch().await?;
     browser.goto(&format!("{}/", nginx.url())).await?;
+    browser
+        .wait_until(
+            "window.wasmBindings !== undefined",
+            std::time::Duration::from_secs(20),
+            "the app never started",
+        )
+        .await?;
     let answer = browser
         .client()
         .execute(
             "const [text, rounds] = arguments;
-             return import('/load_tester.js').then(async m => { await m.default(); return m.bench_prometheus(text, rounds); });",
+             return window.wasmBindings.bench_prometheus(text, rounds);",
             vec![text.clone().into(), ROUNDS.into()],
         )
         .await?;

@@ -39,7 +39,8 @@ pub fn dist_dir() -> anyhow::Result<PathBuf> {
     Ok(dist)
 }
 
-fn localhost(port: u16) -> SocketAddr {
+/// `127.0.0.1:port`.
+pub fn localhost(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 

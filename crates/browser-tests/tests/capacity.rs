@@ -126,17 +126,19 @@ async fn open_loop_arrivals_reach_the_backend_as_the_model_says() -> anyhow::Res
     let (_nginx, mut browser) = open_dashboard(&backend.origin()).await?;
     open_load_tester(&browser, WAIT).await?;
 
-    // Constant: 20 req/s for 5 s.
+    // Constant: 20 req/s for 5 s. The closed loop's total (50 by default,
+    // hidden in an open loop) does not cut it short.
     select_option(&browser, "lt-mode", "constant").await?;
-    fill_all(
-        &browser,
-        &[
-            ("lt-rate", "20"),
-            ("lt-duration-s", "5"),
-            ("lt-total", "1000"),
-        ],
-    )
-    .await?;
+    assert_eq!(
+        eval(
+            &browser,
+            "return document.querySelector('[data-testid=lt-total]').closest('label').hidden;"
+        )
+        .await?,
+        Value::Bool(true),
+        "no total in an open loop"
+    );
+    fill_all(&browser, &[("lt-rate", "20"), ("lt-duration-s", "5")]).await?;
     reset_load_stats(&backend).await?;
     start_and_finish(&browser).await?;
     let times = accepted_times(&backend).await?;
@@ -144,6 +146,10 @@ async fn open_loop_arrivals_reach_the_backend_as_the_model_says() -> anyhow::Res
         (98..=102).contains(&times.len()),
         "the backend saw {} arrivals, not 100 ± 2",
         times.len()
+    );
+    assert_eq!(
+        data(&browser, "[data-testid=lt-ended-by]", "data-state").await?,
+        "duration"
     );
     let constant_gaps = gaps(&times);
     let gap = median(&constant_gaps);
@@ -199,6 +205,24 @@ async fn open_loop_arrivals_reach_the_backend_as_the_model_says() -> anyhow::Res
         times.len()
     );
     browser.screenshot("load-tester-open-loop").await?;
+
+    // A request cap ends it early, and the results say so.
+    select_option(&browser, "lt-mode", "constant").await?;
+    fill_all(&browser, &[("lt-max-requests", "50")]).await?;
+    reset_load_stats(&backend).await?;
+    start_and_finish(&browser).await?;
+    assert_eq!(accepted_times(&backend).await?.len(), 50);
+    assert_eq!(
+        data(&browser, "[data-testid=lt-ended-by]", "data-state").await?,
+        "cap"
+    );
+    let said = browser.text_of("lt-ended-by").await?;
+    println!("{said}");
+    assert!(
+        said.starts_with("Stopped at the request cap of 50 after 2.")
+            && said.contains("before the 5.00 s duration"),
+        "{said}"
+    );
     browser.assert_clean(&[]).await?;
     browser.close().await
 }

@@ -83,6 +83,17 @@ pub(super) fn LoadModelFields(state: TesterState) -> impl IntoView {
             {field(
                 state,
                 Field {
+                    label: "Stop at (requests, optional)",
+                    title: "Open loop: stop sending after this many requests, even before the duration ends (empty: the duration alone ends the run, as in k6's arrival-rate executors). The results say which of the two ended it.",
+                    testid: "lt-max-requests",
+                    error: "max-requests",
+                    read: |f| f.max_requests.clone(),
+                    write: |f, v| f.max_requests = v,
+                },
+            )}
+            {field(
+                state,
+                Field {
                     label: "Requests in flight at most",
                     title: "Open loop: arrivals beyond this wait for a free slot and start late (a late start; their wait counts in the latency from the intended start). At most 128: one HTTP/2 connection carries 128 streams (nginx's http2_max_concurrent_streams); over HTTP/1.1 the browser sends 6 at a time and holds the rest.",
                     testid: "lt-max-in-flight",
@@ -109,7 +120,7 @@ pub(super) fn LoadModelFields(state: TesterState) -> impl IntoView {
             state,
             Field {
                 label: "Duration (s)",
-                title: "The run stops sending after this long (empty: when the total is sent, whichever comes first). Arrivals still waiting for a slot then are dropped.",
+                title: "The run stops sending after this long. Closed loop: empty = when the total is sent (whichever comes first). Open loop: required (unless a request cap is set); arrivals still waiting for a slot then are dropped.",
                 testid: "lt-duration-s",
                 error: "duration",
                 read: |f| f.duration_s.clone(),

@@ -149,7 +149,10 @@ fn SizeFields(state: TesterState) -> impl IntoView {
             </span>
             {error(state, "concurrency")}
         </label>
-        <label>
+        <label
+            hidden=move || state.form.with(|f| f.mode != "closed")
+            title="Closed loop: the run sends this many requests (or stops at its duration, whichever comes first). An open loop has no total: its duration ends it."
+        >
             "Total requests"
             <input
                 type="number"
@@ -159,7 +162,8 @@ fn SizeFields(state: TesterState) -> impl IntoView {
                 value=initial.total
                 on:input=set(state, |f, v| f.total = v)
                 prop:disabled=running
-            /> {error(state, "total")}
+            />
+            {error(state, "total")}
         </label>
         <label title="A request whose stream has not ended after this long is aborted and counted as a failure (timed out).">
             "Timeout per request (s)"
