@@ -251,6 +251,23 @@ pub fn draw(
     }
 }
 
+/// [`draw`] in a task of its own: what arrived together with the figures
+/// (another panel's answer, the status) is shown first, since drawing a chart
+/// takes tens of milliseconds. Nothing happens if the chart left the page by then.
+pub fn draw_later(
+    handle: StoredValue<Option<DrawnChart>, LocalStorage>,
+    id: &'static str,
+    chart: ChartOption,
+    replace: bool,
+) {
+    gloo_timers::callback::Timeout::new(0, move || {
+        if !handle.is_disposed() {
+            draw(handle, id, &chart, replace);
+        }
+    })
+    .forget();
+}
+
 /// [`draw`] for an option built elsewhere (see [`option_of`]).
 pub fn draw_option(
     handle: StoredValue<Option<DrawnChart>, LocalStorage>,

@@ -5,5 +5,5 @@ pub mod figure;
 pub mod latency;
 pub mod stages;
 
-pub use echarts::{draw, loaded, ChartOption, DrawnChart};
+pub use echarts::{draw, draw_later, loaded, ChartOption, DrawnChart};
 pub use figure::ChartFigure;

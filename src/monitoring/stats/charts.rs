@@ -50,13 +50,13 @@ pub(super) fn StageCharts(
         let source = source.get();
         rows.with(|rows| {
             if let Some(rows) = rows {
-                charts::draw(bars, PERCENTILES_CHART, &percentiles_chart(rows, log), true);
+                charts::draw_later(bars, PERCENTILES_CHART, percentiles_chart(rows, log), true);
                 state.histories.with_value(|h| {
                     let history = match source {
                         StatsSource::ExecutionStats => &h.execution_stats,
                         StatsSource::Metrics => &h.metrics_window,
                     };
-                    charts::draw(lines, HISTORY_CHART, &history_chart(history, log), true)
+                    charts::draw_later(lines, HISTORY_CHART, history_chart(history, log), true)
                 });
             }
         });

@@ -209,35 +209,6 @@ impl ServiceMetrics {
     }
 }
 
-/// Whether a scrape's text holds a stage observation, without reading it
-/// whole: a `sse_stage_duration_seconds_count` line with a value above zero.
-/// The first-load bundle uses it to decide whether the full reader (an
-/// on-demand module) is worth loading.
-pub fn has_stage_observations(text: &str) -> bool {
-    text.lines().any(|line| {
-        line.strip_prefix(STAGE_DURATIONS)
-            .and_then(|rest| rest.strip_prefix("_count"))
-            .filter(|rest| rest.starts_with(['{', ' ', '\t']))
-            .and_then(|rest| rest.rsplit('}').next())
-            .and_then(|values| values.split_whitespace().next())
-            .is_some_and(is_positive_count)
-    })
-}
-
-/// A count above zero, read without a float reader: a nonzero digit before
-/// any exponent ("2.0", "1e3", "+Inf"), no sign of a negative or NaN.
-fn is_positive_count(value: &str) -> bool {
-    if value == "+Inf" {
-        return true;
-    }
-    let mantissa = value.split(['e', 'E']).next().unwrap_or("");
-    !value.starts_with('-')
-        && mantissa
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'+')
-        && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,21 +261,6 @@ mod tests {
         assert_eq!(s.histogram.count, 4.0);
         assert_eq!(s.name, "Validate model: a / Validate model: b");
         assert!(m.notes[0].contains("other bucket bounds"), "{:?}", m.notes);
-    }
-
-    #[test]
-    fn the_quick_look_finds_observations_only_where_there_are() {
-        assert!(has_stage_observations(CAPTURE));
-        let none = CAPTURE.replace("_count{stage=", "_countx{stage=");
-        assert!(!has_stage_observations(&none));
-        let zero = "sse_stage_duration_seconds_count{stage=\"1\",substage=\"a\"} 0.0\n";
-        assert!(!has_stage_observations(zero));
-        assert!(has_stage_observations(
-            "sse_stage_duration_seconds_count 3\n"
-        ));
-        assert!(!has_stage_observations(
-            "<html>sse_stage_duration_seconds_count 3</html>"
-        ));
     }
 
     #[test]
