@@ -2,10 +2,21 @@
 
 use leptos::prelude::*;
 use sse_core::format;
-use sse_core::load::report::{compare, RunSummary};
+use sse_core::load::report::{compare, history_to_json, history_with, RunSummary};
 
-use super::TesterState;
+use super::import::{drop_target, ImportReport};
+use super::{TesterState, HISTORY_KEY};
 use crate::browser::clock::time_of_day;
+use crate::browser::storage;
+
+/// Puts `summary` first in the history, and keeps the history in this
+/// browser (a full storage keeps it on the page only: said).
+pub(super) fn keep_in_history(state: TesterState, summary: RunSummary) -> Result<(), String> {
+    let updated = history_with(state.history.get_untracked(), summary);
+    let kept = storage::write(HISTORY_KEY, Some(&history_to_json(&updated)));
+    state.history.set(updated);
+    kept
+}
 
 fn run_label(summary: &RunSummary) -> String {
     let load = match summary.rate_per_s {
@@ -33,9 +44,35 @@ fn cell(value: Option<f64>, unit: &str) -> String {
     }
 }
 
+/// The saved runs, newest first (`lt-history-<k>`, k from 1), each saying who ran it.
+#[component]
+fn SavedRuns(history: RwSignal<Vec<RunSummary>>) -> impl IntoView {
+    move || {
+        history.with(|h| {
+            h.iter()
+                .enumerate()
+                .map(|(i, run)| {
+                    let origin = run.origin.id();
+                    view! {
+                        <li data-testid=format!("lt-history-{}", i + 1) data-origin=origin>
+                            <span class="origin" title="Who ran it: this page, or sse-load">
+                                {origin}
+                            </span>
+                            " "
+                            {run_label(run)}
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    }
+}
+
 #[component]
 pub(super) fn History(state: TesterState) -> impl IntoView {
     let history = state.history;
+    let import_message = RwSignal::new(String::new());
+    let (drag_over, dropped) = drop_target(state, import_message);
     // A is the older run by default, B the newer.
     let (compare_a, compare_b) = (RwSignal::new(None::<usize>), RwSignal::new(None::<usize>));
     let options = move || {
@@ -57,10 +94,16 @@ pub(super) fn History(state: TesterState) -> impl IntoView {
             class="history"
             data-testid="lt-history"
             open=move || history.with(|h| h.len() >= 2)
+            on:dragover=drag_over
+            on:drop=dropped
         >
             <summary>
                 {move || format!("Last runs ({}) and comparison", history.with(Vec::len))}
             </summary>
+            <ImportReport state message=import_message />
+            <ol class="saved-runs">
+                <SavedRuns history />
+            </ol>
             <div class="compare-pickers">
                 <label>
                     "A "
@@ -112,7 +155,7 @@ pub(super) fn History(state: TesterState) -> impl IntoView {
                 "Run A again"
             </button>
             <p class="hint">
-                "Kept in this browser (localStorage), the last 10 runs. A is the older run by default."
+                "Kept in this browser (localStorage), the last 10 runs, imported reports included. A is the older run by default."
             </p>
         </details>
     }

@@ -10,6 +10,7 @@ mod engine;
 mod exports;
 mod form;
 mod history;
+mod import;
 mod live;
 mod results;
 mod run;

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use sse_core::load::plan::may_cost_money;
-use sse_core::load::report::{history_to_json, history_with, to_csv, to_json, RunSummary};
+use sse_core::load::report::{to_csv, to_json, RunSummary};
 use sse_core::load::timeline::stage_means_between;
 use sse_core::monitoring::stats_view::PollHistory;
 
@@ -11,11 +11,10 @@ use super::engine::{self, Phase};
 use super::exports::Exports;
 use super::live::{Live, LATENCY_CHART, STAGE_CHART};
 use super::time_view::TimeView;
-use super::{TesterState, HISTORY_KEY};
+use super::TesterState;
 use crate::browser::clock::monotonic_ms;
 use crate::browser::download::object_url;
 use crate::browser::frame::every_frame;
-use crate::browser::storage;
 use crate::charts::{self, latency::latency_chart, latency::stage_timeline_chart};
 
 /// How often the results and the chart follow a running test.
@@ -63,10 +62,8 @@ fn finish(state: TesterState) {
     state.live.set(Some(Live::of(&run)));
     let summary = refresh_results(state, &run);
     publish_exports(state, &run, &summary);
-    let updated = history_with(state.history.get_untracked(), summary);
     // A full storage keeps the run on the page, just not in the history.
-    let _ = storage::write(HISTORY_KEY, Some(&history_to_json(&updated)));
-    state.history.set(updated);
+    let _ = super::history::keep_in_history(state, summary);
 }
 
 /// Where the time goes, re-rendered only when it changed.

@@ -158,21 +158,24 @@ impl ProcessBackend {
 
 /// The reference backend's binary (debug profile), built if needed.
 pub fn backend_binary() -> anyhow::Result<PathBuf> {
+    workspace_binary("sse-backend")
+}
+
+/// The headless load runner's binary, built if needed.
+pub fn sse_load_binary() -> anyhow::Result<PathBuf> {
+    workspace_binary("sse-load")
+}
+
+/// The binary `name` of the workspace's package `name`, built (debug) if needed.
+fn workspace_binary(name: &str) -> anyhow::Result<PathBuf> {
     let root = project_root()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let built = std::process::Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "sse-backend",
-            "--bin",
-            "sse-backend",
-        ])
+        .args(["build", "--quiet", "-p", name, "--bin", name])
         .current_dir(&root)
         .status()?;
-    anyhow::ensure!(built.success(), "cannot build sse-backend");
-    Ok(root.join("target").join("debug").join("sse-backend"))
+    anyhow::ensure!(built.success(), "cannot build {name}");
+    Ok(root.join("target").join("debug").join(name))
 }
 
 /// `n` streams to `stream_url` (`…/api/v1/stream`), one after another, each

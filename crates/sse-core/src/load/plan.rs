@@ -17,6 +17,31 @@ pub const DEFAULT_PROVIDER: &str = "fake";
 pub const MAX_CONCURRENCY: u32 = 128;
 /// Open-loop arrivals per second at most (the page sends them one by one).
 pub const MAX_RATE: f64 = 500.0;
+/// How much load a runner can make: the browser tab's limits (one HTTP/2
+/// connection, a main thread that sends each arrival) or a native runner's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanLimits {
+    /// Requests in flight at most (closed-loop concurrency, open-loop cap,
+    /// closed sweep steps).
+    pub max_in_flight: u32,
+    /// Open-loop arrivals per second at most.
+    pub max_rate: f64,
+}
+
+impl PlanLimits {
+    /// The dashboard's load tester.
+    pub const BROWSER: Self = Self {
+        max_in_flight: MAX_CONCURRENCY,
+        max_rate: MAX_RATE,
+    };
+    /// `sse-load`: streams held open by one process (file descriptors and
+    /// memory, not a browser, bound it).
+    pub const NATIVE: Self = Self {
+        max_in_flight: 20_000,
+        max_rate: 20_000.0,
+    };
+}
+
 /// Longest run or sweep step (s).
 pub const MAX_DURATION_S: u64 = 3_600;
 /// A bound on one run, so that a typo cannot start a run of days.
@@ -237,6 +262,34 @@ fn whole_number(
     }
 }
 
+/// The form a plan file holds (`sse-load --plan`): the form itself as JSON
+/// (the dashboard's field names, every field optional), `{"form": …}`, or a
+/// report the dashboard or sse-load exported (its `summary.form`, so that a
+/// run designed in the browser runs in CI unchanged). A key the form does not
+/// have is an error, not a silent default.
+pub fn form_from_json(text: &str) -> Result<LoadForm, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("the plan is not JSON ({e})"))?;
+    let form = if let Some(summary) = value.get("summary") {
+        summary
+            .get("form")
+            .filter(|f| !f.is_null())
+            .ok_or("the report holds no form (a run saved before forms were kept)")?
+    } else if let Some(form) = value.get("form") {
+        form
+    } else {
+        &value
+    };
+    let object = form
+        .as_object()
+        .ok_or("the plan is not a JSON object of the form's fields")?;
+    let known = serde_json::to_value(LoadForm::default()).unwrap_or_default();
+    if let Some(unknown) = object.keys().find(|k| known.get(k.as_str()).is_none()) {
+        return Err(format!("the plan has no field \"{unknown}\""));
+    }
+    serde_json::from_value(form.clone()).map_err(|e| format!("the plan cannot be read: {e}"))
+}
+
 /// A whole number in `1..=max`, or `None` when blank.
 fn optional_whole(
     field: &'static str,
@@ -251,8 +304,14 @@ fn optional_whole(
 }
 
 impl LoadForm {
-    /// The plan, or every problem of the form (at most one per field).
+    /// The plan for the browser's load tester, or every problem of the form
+    /// (at most one per field).
     pub fn plan(&self) -> Result<LoadPlan, Vec<FormProblem>> {
+        self.plan_within(PlanLimits::BROWSER)
+    }
+
+    /// The plan within `limits`, or every problem of the form.
+    pub fn plan_within(&self, limits: PlanLimits) -> Result<LoadPlan, Vec<FormProblem>> {
         let provider = self.provider.trim();
         let request = StreamRequest {
             query: self.prompt.clone(),
@@ -281,7 +340,7 @@ impl LoadForm {
             "Concurrency",
             &self.concurrency,
             1,
-            u64::from(MAX_CONCURRENCY),
+            u64::from(limits.max_in_flight),
         );
         let open = LoadModel::from_id(&self.mode).is_some_and(LoadModel::is_open);
         // An open loop's bound is its duration or its cap; the closed loop's
@@ -305,7 +364,7 @@ impl LoadForm {
             whole_number("total", "Total requests", &self.total, 1, MAX_TOTAL)
         };
         let timeout = whole_number("timeout", "The timeout", &self.timeout_s, 1, MAX_TIMEOUT_S);
-        let load = self.load_fields(&mut problems);
+        let load = self.load_fields(limits, &mut problems);
         let stats_every = whole_number(
             "stats-every",
             "The statistics interval (s)",
@@ -347,6 +406,7 @@ impl LoadForm {
     #[allow(clippy::type_complexity)]
     fn load_fields(
         &self,
+        limits: PlanLimits,
         problems: &mut Vec<FormProblem>,
     ) -> Option<(
         LoadModel,
@@ -380,7 +440,7 @@ impl LoadForm {
                 "rate",
                 "The rate (requests/s)",
                 &self.rate,
-                (0.0, MAX_RATE),
+                (0.0, limits.max_rate),
             ))
         } else {
             None
@@ -410,7 +470,7 @@ impl LoadForm {
                     "Requests in flight at most",
                     &self.max_in_flight,
                     1,
-                    u64::from(MAX_CONCURRENCY),
+                    u64::from(limits.max_in_flight),
                 )
                 .map_err(|p| problems.push(p))
                 .ok(),
@@ -425,7 +485,7 @@ impl LoadForm {
         } else {
             (Some(0), Some(0))
         };
-        let sweep = self.sweep_plan(open, problems);
+        let sweep = self.sweep_plan(open, limits, problems);
         let capped = !self.max_requests.trim().is_empty();
         if open
             && duration.is_none()
@@ -468,14 +528,19 @@ impl LoadForm {
     }
 
     /// The sweep (`Some(None)` when no steps are listed); `None` on a problem.
-    fn sweep_plan(&self, open: bool, problems: &mut Vec<FormProblem>) -> Option<Option<SweepPlan>> {
+    fn sweep_plan(
+        &self,
+        open: bool,
+        limits: PlanLimits,
+        problems: &mut Vec<FormProblem>,
+    ) -> Option<Option<SweepPlan>> {
         if self.sweep_steps.trim().is_empty() {
             return Some(None);
         }
         let max = if open {
-            MAX_RATE
+            limits.max_rate
         } else {
-            f64::from(MAX_CONCURRENCY)
+            f64::from(limits.max_in_flight)
         };
         let steps = parse_steps(&self.sweep_steps, max, !open)
             .map_err(|message| problems.push(FormProblem::new("sweep-steps", message)))
@@ -596,6 +661,32 @@ mod tests {
             ..LoadForm::default()
         };
         assert_eq!(form.plan().expect("valid").concurrency, 7);
+    }
+
+    #[test]
+    fn a_plan_file_is_a_form_a_wrapped_form_or_a_report() {
+        let form = LoadForm {
+            mode: "poisson".into(),
+            rate: "7".into(),
+            duration_s: "3".into(),
+            ..LoadForm::default()
+        };
+        let text = serde_json::to_string(&form).expect("json");
+        assert_eq!(form_from_json(&text), Ok(form.clone()));
+        let wrapped = format!(r#"{{"form":{text}}}"#);
+        assert_eq!(form_from_json(&wrapped), Ok(form.clone()));
+        let report =
+            format!(r#"{{"format":"sse-dashboard-load-test","summary":{{"form":{text}}}}}"#);
+        assert_eq!(form_from_json(&report), Ok(form));
+        let partial = form_from_json(r#"{"rate":"3","mode":"constant"}"#).expect("partial");
+        assert_eq!((partial.rate.as_str(), partial.total.as_str()), ("3", "50"));
+        assert_eq!(
+            form_from_json(r#"{"rat":"3"}"#),
+            Err("the plan has no field \"rat\"".into())
+        );
+        assert!(form_from_json(r#"{"summary":{"form":null}}"#).is_err());
+        assert!(form_from_json("[1]").is_err());
+        assert!(form_from_json("{").is_err_and(|e| e.starts_with("the plan is not JSON")));
     }
 
     #[test]

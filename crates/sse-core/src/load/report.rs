@@ -86,6 +86,28 @@ impl EndReason {
     }
 }
 
+/// Who ran a load test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// The dashboard's load tester, in a browser tab.
+    #[default]
+    #[serde(rename = "browser")]
+    Browser,
+    /// The headless runner, `sse-load`.
+    #[serde(rename = "sse-load")]
+    SseLoad,
+}
+
+impl Origin {
+    /// The `data-origin` of a saved run, and the JSON value.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Browser => "browser",
+            Self::SseLoad => "sse-load",
+        }
+    }
+}
+
 /// Runs kept in the browser's history.
 pub const HISTORY_RUNS: usize = 10;
 
@@ -168,6 +190,9 @@ pub struct RunSummary {
     /// From the first request to the last send (ms).
     #[serde(default)]
     pub sending_ms: Option<f64>,
+    /// Who ran it (reports written before it was kept: the browser).
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 /// A sweep passes when one of its steps did; the reason names the highest.
@@ -302,6 +327,7 @@ impl RunSummary {
             max_sustainable: max_sustainable(context.steps),
             ended_by: None,
             sending_ms: None,
+            origin: Origin::Browser,
         }
     }
 
@@ -356,15 +382,55 @@ pub fn to_json(summary: &RunSummary, rows: &[RequestRow]) -> String {
     #[derive(Serialize)]
     struct Export<'a> {
         format: &'static str,
+        schema_version: u32,
         summary: &'a RunSummary,
         requests: &'a [RequestRow],
     }
     serde_json::to_string_pretty(&Export {
-        format: "sse-dashboard-load-test/1",
+        format: REPORT_FORMAT,
+        schema_version: SCHEMA_VERSION,
         summary,
         requests: rows,
     })
     .unwrap_or_else(|e| format!("{{\"error\":\"cannot export: {e}\"}}"))
+}
+
+/// The `format` of a report (the dashboard's JSON export, `sse-load --report`).
+pub const REPORT_FORMAT: &str = "sse-dashboard-load-test";
+/// The version of the report's schema this build writes; it reads it and the ones before.
+pub const SCHEMA_VERSION: u32 = 2;
+/// Version 1 named its version in the format, and had no `origin`.
+const REPORT_FORMAT_V1: &str = "sse-dashboard-load-test/1";
+
+/// Reads a report written by [`to_json`] (this version or an older one): its
+/// summary, or why the text is no such report, in words.
+pub fn parse_report(text: &str) -> Result<RunSummary, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("The file is not JSON ({e})."))?;
+    let format = value.get("format").and_then(|f| f.as_str());
+    let version = match (format, value.get("schema_version")) {
+        (Some(REPORT_FORMAT_V1), None) => 1,
+        (Some(REPORT_FORMAT), Some(v)) => match v.as_u64() {
+            Some(v) => v,
+            None => return Err(format!("The report's schema_version is {v}, not a number.")),
+        },
+        (Some(REPORT_FORMAT), None) => {
+            return Err("The report has no schema_version.".into());
+        }
+        _ => {
+            return Err(format!(
+                "The file is not a load-test report of this dashboard or of sse-load (its \"format\" is not \"{REPORT_FORMAT}\")."
+            ))
+        }
+    };
+    if version == 0 || version > u64::from(SCHEMA_VERSION) {
+        return Err(format!(
+            "The report has schema version {version}; this dashboard reads versions 1 to {SCHEMA_VERSION}."
+        ));
+    }
+    let summary = value.get("summary").ok_or("The report has no summary.")?;
+    serde_json::from_value(summary.clone())
+        .map_err(|e| format!("The report's summary cannot be read: {e}."))
 }
 
 const CSV_HEADER: &str = "index,sent_ms,outcome,failure_kind,message,status,ttft_ms,e2e_ms,tpot_ms,itl_mean_ms,chunks,output_chars,output_tokens,cache_hit,pings,resilience_layer,thread_id,browser_queue_ms,protocol,lateness_ms,server_instance,server_ttft_ms,network_ms,server_queue_ms,server_stages_ms,provider_first_token_ms,server_total_ms";
@@ -755,10 +821,42 @@ mod tests {
         let (summary, rows) = sample();
         let json: serde_json::Value =
             serde_json::from_str(&to_json(&summary, &rows)).expect("json");
-        assert_eq!(json["format"], "sse-dashboard-load-test/1");
+        assert_eq!(json["format"], "sse-dashboard-load-test");
+        assert_eq!(json["schema_version"], SCHEMA_VERSION);
+        assert_eq!(json["summary"]["origin"], "browser");
         assert_eq!(json["requests"].as_array().map(Vec::len), Some(2));
         assert_eq!(json["summary"]["completed"], 1);
         assert_eq!(json["requests"][0]["thread_id"], "t-1");
+    }
+
+    #[test]
+    fn a_report_reads_back_and_a_foreign_or_damaged_one_is_named() {
+        let (mut summary, rows) = sample();
+        summary.origin = Origin::SseLoad;
+        let text = to_json(&summary, &rows);
+        assert_eq!(parse_report(&text), Ok(summary.clone()));
+        // Version 1 (before `origin`): read, run by the browser.
+        let mut v1: serde_json::Value = serde_json::from_str(&text).expect("json");
+        v1["format"] = "sse-dashboard-load-test/1".into();
+        v1.as_object_mut().map(|o| o.remove("schema_version"));
+        v1["summary"].as_object_mut().map(|o| o.remove("origin"));
+        let old = parse_report(&v1.to_string()).expect("version 1 reads");
+        assert_eq!(old.origin, Origin::Browser);
+        let mut v3: serde_json::Value = serde_json::from_str(&text).expect("json");
+        v3["schema_version"] = 3.into();
+        assert_eq!(
+            parse_report(&v3.to_string()),
+            Err("The report has schema version 3; this dashboard reads versions 1 to 2.".into())
+        );
+        let cut = &text[..text.len() / 2];
+        assert!(parse_report(cut).is_err_and(|e| e.starts_with("The file is not JSON")));
+        assert!(
+            parse_report(r#"{"format":"k6"}"#).is_err_and(|e| e.contains("not a load-test report"))
+        );
+        let mut damaged: serde_json::Value = serde_json::from_str(&text).expect("json");
+        damaged["summary"]["requests"] = "many".into();
+        assert!(parse_report(&damaged.to_string())
+            .is_err_and(|e| e.starts_with("The report's summary cannot be read")));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use crate::load::model::{OpenLoop, Schedule};
 use crate::load::plan::{LoadForm, LoadPlan, MAX_TOTAL};
 use crate::load::recorder::{estimate_tokens, RequestRecord};
-use crate::load::report::{EndReason, RunContext, RunSummary};
+use crate::load::report::{EndReason, Origin, RunContext, RunSummary};
 use crate::load::request_row::RequestRow;
 use crate::load::run_stats::RunStats;
 use crate::load::sweep::{should_stop_early, StepResult};
@@ -137,6 +137,8 @@ pub struct Run {
     pub server: ServerRecords,
     /// The last send, on the caller's clock.
     last_sent_ms: Option<f64>,
+    /// Who runs it (the browser unless the caller says).
+    pub origin: Origin,
 }
 
 impl Run {
@@ -170,6 +172,7 @@ impl Run {
             steps: Vec::new(),
             server: ServerRecords::default(),
             last_sent_ms: None,
+            origin: Origin::Browser,
         }
     }
 
@@ -478,6 +481,7 @@ impl Run {
         );
         summary.ended_by = self.end_reason;
         summary.sending_ms = self.sending_ms();
+        summary.origin = self.origin;
         summary
     }
 
