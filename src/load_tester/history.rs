@@ -2,21 +2,11 @@
 
 use leptos::prelude::*;
 use sse_core::format;
-use sse_core::load::report::{compare, history_to_json, history_with, RunSummary};
+use sse_core::load::report::{compare, RunSummary};
 
 use super::import::{drop_target, ImportReport};
-use super::{TesterState, HISTORY_KEY};
+use super::TesterState;
 use crate::browser::clock::time_of_day;
-use crate::browser::storage;
-
-/// Puts `summary` first in the history, and keeps the history in this
-/// browser (a full storage keeps it on the page only: said).
-pub(super) fn keep_in_history(state: TesterState, summary: RunSummary) -> Result<(), String> {
-    let updated = history_with(state.history.get_untracked(), summary);
-    let kept = storage::write(HISTORY_KEY, Some(&history_to_json(&updated)));
-    state.history.set(updated);
-    kept
-}
 
 fn run_label(summary: &RunSummary) -> String {
     let load = match summary.rate_per_s {

@@ -11,7 +11,7 @@ use sse_core::load::report::parse_report;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::history::keep_in_history;
+use super::saved::keep_in_history;
 use super::TesterState;
 use crate::browser::clock::time_of_day;
 use crate::browser::js_error;

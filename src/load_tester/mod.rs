@@ -14,6 +14,7 @@ mod import;
 mod live;
 mod results;
 mod run;
+mod saved;
 mod slot;
 mod time_view;
 mod warning;

@@ -63,7 +63,7 @@ fn finish(state: TesterState) {
     let summary = refresh_results(state, &run);
     publish_exports(state, &run, &summary);
     // A full storage keeps the run on the page, just not in the history.
-    let _ = super::history::keep_in_history(state, summary);
+    let _ = super::saved::keep_in_history(state, summary);
 }
 
 /// Where the time goes, re-rendered only when it changed.
