@@ -20,7 +20,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use browser_tests::{finished_run_export, start_dashboard_tls, Browser, InProcessBackend};
+use browser_tests::{
+    differences, finished_run_export, start_dashboard_tls, Browser, InProcessBackend,
+};
 use serde_json::Value;
 use sse_backend::settings::{FakeLlmSettings, Settings};
 
@@ -101,32 +103,6 @@ async fn plain_run(browser: &Browser, total: u64) -> anyhow::Result<(f64, f64, V
         )
         .await?;
     Ok(serde_json::from_value(result)?)
-}
-
-/// Per request (client TTFT - server TTFT, client E2E - server E2E), matched by thread id.
-fn differences(
-    rows: impl Iterator<Item = (String, Option<f64>, f64)>,
-    server: &Value,
-) -> (Vec<f64>, Vec<f64>) {
-    let mut ttft = Vec::new();
-    let mut e2e = Vec::new();
-    for (id, client_ttft, client_e2e) in rows {
-        let Some(s) = server["requests"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|s| s["thread_id"] == id.as_str())
-        else {
-            continue;
-        };
-        let accepted = s["accepted_at_ms"].as_f64().unwrap_or_default();
-        if let (Some(client), Some(first)) = (client_ttft, s["first_chunk_at_ms"].as_f64()) {
-            ttft.push(client - (first - accepted));
-        }
-        let finished = s["finished_at_ms"].as_f64().unwrap_or_default();
-        e2e.push(client_e2e - (finished - accepted));
-    }
-    (ttft, e2e)
 }
 
 fn describe(diffs: &mut [f64]) -> String {

@@ -1004,3 +1004,31 @@ pub fn start_dashboard_with_config(
     )?;
     Ok((nginx, copy))
 }
+
+/// Per request (client TTFT − server TTFT, client E2E − server E2E), matched
+/// by thread id with the backend's records (`/admin/load-stats?requests=true`):
+/// what the client adds to what the service itself measured.
+pub fn differences(
+    rows: impl Iterator<Item = (String, Option<f64>, f64)>,
+    server: &Value,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut ttft = Vec::new();
+    let mut e2e = Vec::new();
+    for (id, client_ttft, client_e2e) in rows {
+        let Some(s) = server["requests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["thread_id"] == id.as_str())
+        else {
+            continue;
+        };
+        let accepted = s["accepted_at_ms"].as_f64().unwrap_or_default();
+        if let (Some(client), Some(first)) = (client_ttft, s["first_chunk_at_ms"].as_f64()) {
+            ttft.push(client - (first - accepted));
+        }
+        let finished = s["finished_at_ms"].as_f64().unwrap_or_default();
+        e2e.push(client_e2e - (finished - accepted));
+    }
+    (ttft, e2e)
+}
