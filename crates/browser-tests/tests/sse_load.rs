@@ -629,3 +629,94 @@ async fn a_report_of_sse_load_is_imported_and_compared_with_a_browser_run() -> a
     browser.assert_clean(&[]).await?;
     browser.close().await
 }
+
+#[tokio::test]
+async fn failures_are_classified_by_kind_as_the_browser_does() -> anyhow::Result<()> {
+    use browser_tests::{FixedAnswer, HostileService};
+    let json = |status: u16, body: &str| FixedAnswer {
+        status,
+        content_type: "application/json",
+        body: body.as_bytes().to_vec(),
+    };
+    let cases = [
+        (
+            json(429, r#"{"error":"rate_limit_exceeded","message":"slow down","retry_after":60}"#),
+            "http_429:rate_limit_exceeded",
+            Some(429_u64),
+        ),
+        (
+            json(503, r#"{"error":"service_unavailable","message":"overloaded"}"#),
+            "http_503:service_unavailable",
+            Some(503_u64),
+        ),
+        (
+            FixedAnswer::event_stream(
+                "event: error\ndata: {\"error\":\"provider_error\",\"message\":\"down\"}\n\ndata: [DONE]\n\n",
+            ),
+            "provider_error",
+            None,
+        ),
+        (
+            FixedAnswer::event_stream("event: chunk\ndata: {not json\n\ndata: [DONE]\n\n"),
+            "malformed",
+            None,
+        ),
+        (
+            FixedAnswer::event_stream("event: chunk\ndata: {\"content\":\"cut\"}\n\n"),
+            "ended_early",
+            None,
+        ),
+    ];
+    let dir = tempfile::tempdir()?;
+    let json_path = temp_file(&dir, "failures.json");
+    for (answer, kind, status) in cases {
+        let service = HostileService::start(vec![("/api/v1/stream", answer)]).await?;
+        let out = sse_load(
+            &format!("{}/api/v1", service.origin()),
+            &[
+                "--total",
+                "2",
+                "--report",
+                json_path.to_str().unwrap_or_default(),
+            ],
+        )
+        .await?;
+        assert_eq!(code(&out), Some(0), "an answer came: the run was made");
+        let summary = &report(&json_path)?["summary"];
+        assert_eq!(summary["failed"], 2, "{kind}: {summary}");
+        let group = &summary["failures"][0];
+        assert_eq!(group["kind"], kind, "{summary}");
+        assert_eq!(group["status"].as_u64(), status, "{summary}");
+    }
+    // A stream that outlasts its time limit.
+    let slow = InProcessBackend::start_with(Settings {
+        fake: FakeLlmSettings {
+            gap_min_ms: 200,
+            gap_max_ms: 200,
+            answer_min_chars: 300,
+            answer_max_chars: 300,
+            ..fast()
+        },
+        enable_caching: false,
+        ..Settings::default()
+    })
+    .await?;
+    let out = sse_load(
+        &slow.api(""),
+        &[
+            "--total",
+            "1",
+            "--timeout-s",
+            "1",
+            "--report",
+            json_path.to_str().unwrap_or_default(),
+        ],
+    )
+    .await?;
+    assert_eq!(code(&out), Some(0));
+    assert_eq!(
+        report(&json_path)?["summary"]["failures"][0]["kind"],
+        "timed_out"
+    );
+    Ok(())
+}
