@@ -626,6 +626,35 @@ async fn a_report_of_sse_load_is_imported_and_compared_with_a_browser_run() -> a
     browser
         .screenshot_of("lt-history", "load-tester-imported-report")
         .await?;
+    // Dropped onto the history, the same report is imported again (first).
+    let text = std::fs::read_to_string(&json)?;
+    browser
+        .client()
+        .execute(
+            "const dt = new DataTransfer();
+             dt.items.add(new File([arguments[0]], 'dropped.json', { type: 'application/json' }));
+             const history = document.querySelector('[data-testid=lt-history]');
+             history.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+             history.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));",
+            vec![text.into()],
+        )
+        .await?;
+    browser
+        .wait_until(
+            "(document.querySelector('[data-testid=lt-import-message]').textContent).startsWith('Imported dropped.json')",
+            WAIT,
+            "the dropped report was not imported",
+        )
+        .await?;
+    // The same run (the same start) is kept once.
+    assert_eq!(
+        eval(
+            &browser,
+            "return document.querySelectorAll('[data-testid^=lt-history-]').length;"
+        )
+        .await?,
+        2
+    );
     browser.assert_clean(&[]).await?;
     browser.close().await
 }
