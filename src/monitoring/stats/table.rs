@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use sse_core::format;
 use sse_core::metrics::Statistic;
 use sse_core::monitoring::stats_source::StatsSource;
-use sse_core::monitoring::stats_view::{column_id, Cell, StageRow, COLUMNS};
+use sse_core::monitoring::stats_view::{column_id, Cell, Estimate, StageRow, COLUMNS};
 
 /// A column's definition.
 fn definition(statistic: Statistic) -> String {
@@ -19,15 +19,24 @@ fn definition(statistic: Statistic) -> String {
 
 /// A cell's hover text: for an estimate, the interpolated value and the method.
 fn cell_title(cell: &Cell) -> String {
-    match (&cell.estimate, cell.value) {
-        (Some(bucket), Some(value)) => format!(
+    let title = match (&cell.estimate, cell.value) {
+        (Some(Estimate::Bucket(bucket)), Some(value)) => format!(
             "{} estimated from histogram buckets: in the bucket {}, interpolated {}. {}",
             cell.metric,
             bucket.text(),
             format::duration_ms(Some(value)),
             cell.statistic.definition()
         ),
+        (Some(Estimate::Quantile), Some(_)) => format!(
+            "{} estimated from histogram buckets by the Prometheus server (histogram_quantile, linear interpolation inside the bucket). {}",
+            cell.metric,
+            cell.statistic.definition()
+        ),
         _ => definition(cell.statistic),
+    };
+    match &cell.query {
+        Some(query) => format!("{title}\nPromQL: {query}"),
+        None => title,
     }
 }
 
@@ -92,6 +101,7 @@ pub(crate) fn StatsTable(
                                             class:absent=cell.value.is_none()
                                             class:estimate=cell.estimate.is_some()
                                             data-estimate=cell.estimate.map(|_| "histogram")
+                                            data-query=cell.query
                                             data-value=cell
                                                 .value
                                                 .map(|v| v.to_string())
@@ -105,7 +115,14 @@ pub(crate) fn StatsTable(
                             <td
                                 data-metric="count"
                                 data-value=row.count.to_string()
-                                title=definition(Statistic::Count)
+                                data-query=row.count_query.clone()
+                                title=row
+                                    .count_query
+                                    .as_ref()
+                                    .map_or_else(
+                                        || definition(Statistic::Count),
+                                        |q| format!("{}\nPromQL: {q}", definition(Statistic::Count)),
+                                    )
                             >
                                 {format::count(row.count)}
                             </td>

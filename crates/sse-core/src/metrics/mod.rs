@@ -149,6 +149,11 @@ impl Statistic {
         }
     }
 
+    /// p50, p90, p95 or p99.
+    pub fn is_percentile(self) -> bool {
+        Self::PERCENTILES.contains(&self)
+    }
+
     /// This statistic of `summary` (the count as a number).
     pub fn of(self, summary: &Summary) -> Option<f64> {
         match self {

@@ -105,10 +105,12 @@ fn row(m: Merged) -> StageRow {
                 text,
                 value,
                 estimate: None,
+                query: None,
             }
         })
         .collect();
     StageRow {
+        count_query: None,
         id: m.id,
         name: m.name.to_owned(),
         count: m.count,

@@ -4,6 +4,8 @@
 
 pub mod cluster;
 pub mod prometheus;
+pub mod prometheus_api;
+pub mod prometheus_server;
 pub mod service_strip;
 pub mod stats_source;
 pub mod stats_view;

@@ -10,7 +10,7 @@ use crate::metrics::Statistic;
 use crate::monitoring::prometheus::histogram::Histogram;
 use crate::monitoring::prometheus::service::{ServiceMetrics, StageHistogram};
 use crate::monitoring::stats_view::{
-    column_id, Bucket, Cell, Coverage, StageRow, COLUMNS, NO_EXECUTIONS,
+    column_id, Bucket, Cell, Coverage, Estimate, StageRow, COLUMNS, NO_EXECUTIONS,
 };
 
 /// Where the panel's figures come from (`data-source` of `metrics-chart`).
@@ -71,6 +71,7 @@ fn histogram_cell(statistic: Statistic, histogram: &Histogram) -> Cell {
         text,
         value,
         estimate: None,
+        query: None,
     };
     if histogram.count <= 0.0 {
         return plain(NO_EXECUTIONS.to_owned(), None);
@@ -88,7 +89,8 @@ fn histogram_cell(statistic: Statistic, histogram: &Histogram) -> Cell {
             metric,
             text: bucket.text(),
             value: Some(e.value * 1000.0),
-            estimate: Some(bucket),
+            estimate: Some(Estimate::Bucket(bucket)),
+            query: None,
         };
     }
     match statistic {
@@ -111,6 +113,7 @@ fn histogram_row(stage: &StageHistogram) -> StageRow {
         format::display_text(&stage.name, 60)
     };
     StageRow {
+        count_query: None,
         id: stage.id.clone(),
         name,
         count: count_of(stage.histogram.count),
@@ -246,10 +249,10 @@ mod tests {
         assert_eq!(p50.value, Some(3.0));
         assert_eq!(
             p50.estimate,
-            Some(Bucket {
+            Some(Estimate::Bucket(Bucket {
                 lower_ms: 1.0,
                 upper_ms: 5.0
-            })
+            }))
         );
         assert_eq!(p50.text, "1.00 ms – 5.00 ms");
         let mean = &validation.cells[4];

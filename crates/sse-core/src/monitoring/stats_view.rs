@@ -70,9 +70,21 @@ pub struct Cell {
     pub metric: &'static str,
     pub text: String,
     pub value: Option<f64>,
-    /// Set for a percentile estimated from histogram buckets: the bucket that
-    /// bounds it (then `value` is `histogram_quantile`'s interpolation).
-    pub estimate: Option<Bucket>,
+    /// Set for a percentile estimated from histogram buckets (then `value` is
+    /// `histogram_quantile`'s interpolation).
+    pub estimate: Option<Estimate>,
+    /// The PromQL query that gave it (the Prometheus server source), shown on hover.
+    pub query: Option<String>,
+}
+
+/// How a percentile was estimated from histogram buckets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Estimate {
+    /// From the scraped buckets: the bucket that bounds it is known.
+    Bucket(Bucket),
+    /// By the Prometheus server's `histogram_quantile` (it answers only the
+    /// interpolated value).
+    Quantile,
 }
 
 /// One stage's row.
@@ -81,6 +93,8 @@ pub struct StageRow {
     pub id: String,
     pub name: String,
     pub count: u64,
+    /// The PromQL query of the count (the Prometheus server source).
+    pub count_query: Option<String>,
     pub cells: Vec<Cell>,
 }
 
@@ -103,6 +117,7 @@ fn cell(statistic: Statistic, stage: &StageStats, reports_p90: bool) -> Cell {
             text: NO_EXECUTIONS.to_owned(),
             value: None,
             estimate: None,
+            query: None,
         };
     };
     let value = match statistic {
@@ -125,6 +140,7 @@ fn cell(statistic: Statistic, stage: &StageStats, reports_p90: bool) -> Cell {
         text,
         value,
         estimate: None,
+        query: None,
     }
 }
 
@@ -134,6 +150,7 @@ pub fn stage_rows(stats: &ExecutionStats) -> Vec<StageRow> {
         .stages
         .iter()
         .map(|stage| StageRow {
+            count_query: None,
             id: stage.id.clone(),
             name: stage.name.to_owned(),
             count: stage.execution_count,
