@@ -20,7 +20,7 @@ FROM nginx:1.25-alpine
 # openssl: the self-signed certificate when TLS_LISTEN is set without one.
 RUN apk add --no-cache openssl=~3
 COPY --from=builder /src/dist /usr/share/dashboard
-COPY nginx.conf nginx-tls.conf nginx-instance.conf /etc/dashboard/
+COPY nginx.conf nginx-tls.conf nginx-instance.conf nginx-prometheus.conf /etc/dashboard/
 COPY docker/entrypoint.sh /usr/local/bin/dashboard-entrypoint
 ENV BACKEND_URL=http://sse-nginx:80 \
     DASHBOARD_LISTEN=3001 \

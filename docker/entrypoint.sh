@@ -19,6 +19,10 @@
 #   BACKEND_INSTANCES  the instances behind BACKEND_URL, each watched on its own:
 #                      "app-1=http://sse-app-1:8000,app-2=http://sse-app-2:8000" [none];
 #                      each is proxied at /instances/<name>/ and listed in config.json
+#   PROMETHEUS_URL     the Prometheus server that scrapes the service, e.g.
+#                      http://sse-prometheus:9090 [none]: proxied at /prometheus/ (reads
+#                      only, no credentials passed) and named in config.json
+#   PROMETHEUS_JOB     the job label of the service's scrapes on that server [none: all]
 # Paths (for tests of this script outside the image):
 #   DASHBOARD_ROOT [/usr/share/dashboard], DASHBOARD_TEMPLATES [/etc/dashboard],
 #   NGINX_RUNTIME_DIR [/var/run/dashboard], NGINX_USER [nginx; empty: none]
@@ -69,8 +73,24 @@ case "$API_BASE" in
     *'"'* | *\\*) fail "API_BASE must not contain quotes or backslashes (got '$API_BASE')" ;;
 esac
 
-mkdir -p "$NGINX_RUNTIME_DIR/tls" "$NGINX_RUNTIME_DIR/instances"
-rm -f "$NGINX_RUNTIME_DIR"/tls/*.conf "$NGINX_RUNTIME_DIR"/instances/*.conf
+mkdir -p "$NGINX_RUNTIME_DIR/tls" "$NGINX_RUNTIME_DIR/instances" "$NGINX_RUNTIME_DIR/prometheus"
+rm -f "$NGINX_RUNTIME_DIR"/tls/*.conf "$NGINX_RUNTIME_DIR"/instances/*.conf "$NGINX_RUNTIME_DIR"/prometheus/*.conf
+
+# The Prometheus server (nginx-prometheus.conf), when there is one.
+: "${PROMETHEUS_URL:=}"
+: "${PROMETHEUS_JOB:=}"
+prometheus_json=""
+if [ -n "$PROMETHEUS_URL" ]; then
+    PROMETHEUS_ADDRESS=$(address_of PROMETHEUS_URL "$PROMETHEUS_URL")
+    export PROMETHEUS_ADDRESS
+    # shellcheck disable=SC2016 # the name is envsubst's, not the shell's
+    envsubst '${PROMETHEUS_ADDRESS}' \
+        <"$DASHBOARD_TEMPLATES/nginx-prometheus.conf" >"$NGINX_RUNTIME_DIR/prometheus/prometheus.conf"
+    case "$PROMETHEUS_JOB" in
+        *[!A-Za-z0-9_.:-]*) fail "PROMETHEUS_JOB must be a job label (letters, digits, _ - . :), got '$PROMETHEUS_JOB'" ;;
+    esac
+    prometheus_json=",\n  \"prometheus\": \"/prometheus\",\n  \"prometheus_job\": \"$PROMETHEUS_JOB\""
+fi
 
 # One location pair per instance (nginx-instance.conf), and config.json's list.
 : "${BACKEND_INSTANCES:=}"
@@ -125,8 +145,8 @@ if [ -n "$TLS_LISTEN" ]; then
 fi
 
 # The browser's runtime settings; the build's pre-compressed copy would be stale.
-printf '{\n  "api_base": "%s",\n  "health_poll_ms": %s,\n  "stats_poll_ms": %s,\n  "instances": [%s\n  ]\n}\n' \
-    "$API_BASE" "$HEALTH_POLL_MS" "$STATS_POLL_MS" "$instances_json" >"$DASHBOARD_ROOT/config.json"
+printf '{\n  "api_base": "%s",\n  "health_poll_ms": %s,\n  "stats_poll_ms": %s,\n  "instances": [%s\n  ]%b\n}\n' \
+    "$API_BASE" "$HEALTH_POLL_MS" "$STATS_POLL_MS" "$instances_json" "$prometheus_json" >"$DASHBOARD_ROOT/config.json"
 rm -f "$DASHBOARD_ROOT/config.json.gz"
 
 globals="daemon off;"
@@ -136,5 +156,5 @@ if [ -n "$NGINX_USER" ]; then
 fi
 nginx -t -q -p "$NGINX_RUNTIME_DIR" -c "$NGINX_RUNTIME_DIR/nginx.conf" -g "$globals" ||
     fail "the rendered nginx configuration does not load (see above)"
-echo "dashboard: serving on $DASHBOARD_LISTEN${TLS_LISTEN:+ and https on $TLS_LISTEN}, /api/ -> $BACKEND_URL${BACKEND_INSTANCES:+, instances $BACKEND_INSTANCES}" >&2
+echo "dashboard: serving on $DASHBOARD_LISTEN${TLS_LISTEN:+ and https on $TLS_LISTEN}, /api/ -> $BACKEND_URL${BACKEND_INSTANCES:+, instances $BACKEND_INSTANCES}${PROMETHEUS_URL:+, /prometheus/ -> $PROMETHEUS_URL}" >&2
 exec nginx -p "$NGINX_RUNTIME_DIR" -c "$NGINX_RUNTIME_DIR/nginx.conf" -g "$globals"

@@ -57,6 +57,9 @@ pub struct StatusArgs {
     pub backend_health_url: String,
 }
 
+/// Where the Prometheus server of `--instances` listens.
+pub const DEFAULT_PROMETHEUS_LISTEN: &str = "127.0.0.1:9090";
+
 #[derive(Debug, Args, Clone)]
 pub struct StartArgs {
     #[command(flatten)]
@@ -117,4 +120,13 @@ pub struct StartArgs {
     /// PEM private key of --tls-cert.
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// A Prometheus server that scrapes the service, http://host:port: the
+    /// dashboard proxies it at /prometheus/ (without any credential) and reads
+    /// it as a statistics source (--local). With --instances one is started
+    /// when this is not given.
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    /// Where the Prometheus server that --instances starts listens (--local).
+    #[arg(long, default_value = DEFAULT_PROMETHEUS_LISTEN)]
+    pub prometheus_listen: SocketAddr,
 }

@@ -10,3 +10,4 @@ pub mod local_stack;
 pub mod local_state;
 pub mod nginx_conf;
 pub mod process;
+pub mod prometheus;

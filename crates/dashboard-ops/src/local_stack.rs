@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use crate::nginx_conf::{
-    backend_address, render_instance, NginxSettings, TlsSettings, DEFAULT_CSP_CONNECT_SRC,
-    INSTANCE_INCLUDE_DIR, TLS_INCLUDE_DIR,
+    backend_address, render_instance, render_prometheus, NginxSettings, TlsSettings,
+    DEFAULT_CSP_CONNECT_SRC, INSTANCE_INCLUDE_DIR, PROMETHEUS_INCLUDE_DIR, TLS_INCLUDE_DIR,
 };
 use crate::process::{find_program, Supervised};
 
@@ -108,6 +108,30 @@ impl Nginx {
         tls: Option<TlsListener>,
         instances: &[(String, String)],
     ) -> anyhow::Result<Self> {
+        Self::start_with_routes(
+            project_root,
+            dist,
+            listen,
+            backend_url,
+            tls,
+            &Routes {
+                instances,
+                prometheus: None,
+            },
+        )
+    }
+
+    /// As [`Self::start_with_instances`], and `/prometheus/` proxied to the
+    /// Prometheus server of `routes`, which config.json then names.
+    pub fn start_with_routes(
+        project_root: &Path,
+        dist: &Path,
+        listen: SocketAddr,
+        backend_url: &str,
+        tls: Option<TlsListener>,
+        routes: &Routes<'_>,
+    ) -> anyhow::Result<Self> {
+        let instances = routes.instances;
         if !dist.join("index.html").is_file() {
             bail!(
                 "{} has no index.html: build the bundle first (scripts/build-bundle)",
@@ -128,17 +152,30 @@ impl Nginx {
         if worker_user.is_some() {
             open_to_workers(runtime.path())?;
         }
-        let served = if instances.is_empty() && (worker_user.is_none() || readable_by_others(&dist))
-        {
+        let own_config = !instances.is_empty() || routes.prometheus.is_some();
+        let served = if !own_config && (worker_user.is_none() || readable_by_others(&dist)) {
             dist
         } else {
             let copy = runtime.path().join("dist");
             copy_tree(&dist, &copy)?;
-            if !instances.is_empty() {
-                write_instances_config(&copy, instances)?;
+            if own_config {
+                write_routes_config(&copy, routes)?;
             }
             copy
         };
+        if let Some(origin) = routes.prometheus {
+            let template_path = project_root.join("nginx-prometheus.conf");
+            let template = std::fs::read_to_string(&template_path)
+                .with_context(|| format!("cannot read {}", template_path.display()))?;
+            let address =
+                backend_address(origin).map_err(|e| anyhow::anyhow!("the Prometheus URL: {e}"))?;
+            let dir = runtime.path().join(PROMETHEUS_INCLUDE_DIR);
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(
+                dir.join("prometheus.conf"),
+                render_prometheus(&template, &address)?,
+            )?;
+        }
         if !instances.is_empty() {
             let template_path = project_root.join("nginx-instance.conf");
             let template = std::fs::read_to_string(&template_path)
@@ -228,21 +265,39 @@ impl Nginx {
     }
 }
 
-/// Adds `"instances"` to the bundle's config.json (the form the entrypoint
+/// What the dashboard's nginx proxies besides the service.
+#[derive(Debug, Default)]
+pub struct Routes<'a> {
+    /// (name, `http://host:port` origin) of each instance, at `/instances/<name>/`.
+    pub instances: &'a [(String, String)],
+    /// The Prometheus server's origin, at `/prometheus/`.
+    pub prometheus: Option<&'a str>,
+}
+
+/// Where the browser reaches the Prometheus server through the dashboard's nginx.
+pub const PROXIED_PROMETHEUS: &str = "/prometheus";
+
+/// Adds the routes to the bundle's config.json (the form the entrypoint
 /// writes), without the stale pre-compressed copy.
-fn write_instances_config(dist: &Path, instances: &[(String, String)]) -> anyhow::Result<()> {
+fn write_routes_config(dist: &Path, routes: &Routes<'_>) -> anyhow::Result<()> {
     let path = dist.join("config.json");
     let mut config: serde_json::Value = std::fs::read_to_string(&path)
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_else(|| serde_json::json!({}));
-    let list: Vec<_> = instances
-        .iter()
-        .map(|(name, _)| {
-            serde_json::json!({ "name": name, "api_base": sse_core::contract::instances::proxied_api_base(name) })
-        })
-        .collect();
-    config["instances"] = serde_json::Value::Array(list);
+    if !routes.instances.is_empty() {
+        let list: Vec<_> = routes
+            .instances
+            .iter()
+            .map(|(name, _)| {
+                serde_json::json!({ "name": name, "api_base": sse_core::contract::instances::proxied_api_base(name) })
+            })
+            .collect();
+        config["instances"] = serde_json::Value::Array(list);
+    }
+    if routes.prometheus.is_some() {
+        config["prometheus"] = PROXIED_PROMETHEUS.into();
+    }
     std::fs::write(&path, serde_json::to_string_pretty(&config)?)?;
     let _ = std::fs::remove_file(dist.join("config.json.gz"));
     Ok(())

@@ -88,6 +88,15 @@ pub fn render_instance(template: &str, name: &str, address: &str) -> Result<Stri
     )
 }
 
+/// Where the rendered Prometheus location goes, under the runtime dir
+/// (nginx.conf includes `prometheus/*.conf` in its server).
+pub const PROMETHEUS_INCLUDE_DIR: &str = "prometheus";
+
+/// Renders nginx-prometheus.conf for the server at `address` (`host:port`).
+pub fn render_prometheus(template: &str, address: &str) -> Result<String, RenderError> {
+    render(template, &BTreeMap::from([("PROMETHEUS_ADDRESS", address)]))
+}
+
 /// The placeholders of nginx-balancer.conf (the load balancer of `--instances`).
 pub const BALANCER_PLACEHOLDERS: [&str; 3] =
     ["BALANCER_LISTEN", "BALANCER_SERVERS", "NGINX_RUNTIME_DIR"];
@@ -285,6 +294,17 @@ mod tests {
         for name in BALANCER_PLACEHOLDERS {
             assert!(balancer.contains(&format!("${{{name}}}")), "{name} unused");
         }
+    }
+
+    #[test]
+    fn the_prometheus_template_reads_only_and_drops_credentials() {
+        let template = include_str!("../../../nginx-prometheus.conf");
+        let rendered = render_prometheus(template, "sse-prometheus:9090").expect("renders");
+        assert!(!rendered.contains("${"));
+        assert!(rendered.contains("location /prometheus/ {"));
+        assert!(rendered.contains("proxy_pass http://sse-prometheus:9090/;"));
+        assert!(rendered.contains("proxy_set_header Authorization \"\";"));
+        assert!(rendered.contains("limit_except GET"));
     }
 
     #[test]

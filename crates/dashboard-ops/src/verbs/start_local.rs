@@ -9,8 +9,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use dashboard_ops::cluster::{Cluster, ClusterAddresses};
 use dashboard_ops::http_check::Health;
-use dashboard_ops::local_stack::{Backend, Nginx, TlsListener};
+use dashboard_ops::local_stack::{Backend, Nginx, Routes, TlsListener};
 use dashboard_ops::local_state::LocalState;
+use dashboard_ops::prometheus::{PrometheusServer, Timing};
 
 use super::{confirm_without_backend, health_url_of, project, wait_healthy};
 use crate::cli::StartArgs;
@@ -103,12 +104,44 @@ pub fn start_local(args: &StartArgs) -> anyhow::Result<()> {
             (Some(backend), origin)
         }
     };
+    // The Prometheus server: the one given, or, for the topology, one of its own.
+    let mut prometheus = None;
+    let prometheus_url = match (&args.prometheus_url, &cluster) {
+        (Some(url), _) => Some(url.clone()),
+        (None, Some(started)) => {
+            let targets: Vec<(String, String)> = started
+                .instance_origins()
+                .into_iter()
+                .map(|(name, origin)| (name, origin.trim_start_matches("http://").to_owned()))
+                .collect();
+            let server = PrometheusServer::start(
+                &project,
+                args.prometheus_listen,
+                &targets,
+                Timing::default(),
+            )?;
+            let origin = server.origin();
+            println!("Prometheus: {origin} (scraping the instances every 5 s; the project's alert rules)");
+            prometheus = Some(server);
+            Some(origin)
+        }
+        (None, None) => None,
+    };
     let tls = args.tls_listen.map(|listen| TlsListener {
         listen,
         certificate: args.tls_cert.clone().zip(args.tls_key.clone()),
     });
-    let mut nginx =
-        Nginx::start_with_instances(&project, &dist, args.listen, &backend_url, tls, &instances)?;
+    let mut nginx = Nginx::start_with_routes(
+        &project,
+        &dist,
+        args.listen,
+        &backend_url,
+        tls,
+        &Routes {
+            instances: &instances,
+            prometheus: prometheus_url.as_deref(),
+        },
+    )?;
     let state = LocalState {
         pid: std::process::id(),
         url: nginx.url(),
@@ -125,6 +158,12 @@ pub fn start_local(args: &StartArgs) -> anyhow::Result<()> {
     for (name, origin) in &instances {
         println!(
             "            {}/instances/{name}/api/v1 -> {origin}/api/v1",
+            nginx.url()
+        );
+    }
+    if let Some(url) = &prometheus_url {
+        println!(
+            "            {}/prometheus/api/v1 -> {url}/api/v1",
             nginx.url()
         );
     }
@@ -149,6 +188,14 @@ pub fn start_local(args: &StartArgs) -> anyhow::Result<()> {
         if let Some(failure) = cluster.as_mut().and_then(Cluster::failure) {
             break Err(anyhow::anyhow!(failure));
         }
+        if let Some(server) = prometheus.as_mut() {
+            if let Some(status) = server.process().exited() {
+                break Err(anyhow::anyhow!(
+                    "prometheus stopped unexpectedly ({status}):\n{}",
+                    server.process().log_tail(4000)
+                ));
+            }
+        }
         if let Some(backend) = backend.as_mut() {
             if let Some(status) = backend.process().exited() {
                 break Err(anyhow::anyhow!(
@@ -159,6 +206,7 @@ pub fn start_local(args: &StartArgs) -> anyhow::Result<()> {
         }
     };
     drop(nginx);
+    drop(prometheus);
     drop(backend);
     drop(cluster);
     LocalState::remove(&project);

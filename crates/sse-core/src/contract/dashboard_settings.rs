@@ -28,6 +28,13 @@ pub struct DashboardSettings {
     /// The instances behind the balancer, each reached on its own (cluster
     /// mode when not empty); the balancer stays `api_base`.
     pub instances: Vec<Instance>,
+    /// The Prometheus server that scrapes the service: its base (`/prometheus`
+    /// through the dashboard's nginx, or `http(s)://host:9090`); none: no such
+    /// source. It never gets the admin token.
+    pub prometheus: Option<String>,
+    /// The `job` label of the service's scrapes, when the server scrapes more
+    /// than the service (empty: every series of its metrics).
+    pub prometheus_job: String,
 }
 
 impl Default for DashboardSettings {
@@ -38,6 +45,8 @@ impl Default for DashboardSettings {
             stats_poll_ms: DEFAULT_STATS_POLL_MS,
             admin_token: None,
             instances: Vec::new(),
+            prometheus: None,
+            prometheus_job: String::new(),
         }
     }
 }
@@ -55,6 +64,10 @@ struct RuntimeFile {
     admin_token: Option<serde_json::Value>,
     #[serde(default)]
     instances: Option<serde_json::Value>,
+    #[serde(default)]
+    prometheus: Option<String>,
+    #[serde(default)]
+    prometheus_job: Option<String>,
 }
 
 /// Longest admin token accepted (a header line has to carry it).
@@ -88,6 +101,32 @@ pub fn validate_admin_token(input: &str) -> Result<String, String> {
         ));
     }
     Ok(token.to_owned())
+}
+
+/// Checks a Prometheus server's base: a path (proxied by the dashboard's
+/// nginx) or an http(s) URL, without a trailing `/`.
+pub fn validate_prometheus_base(input: &str) -> Result<String, String> {
+    validate_api_base(input).map_err(|_| {
+        format!(
+            "\"{}\" is not a Prometheus address: use a path such as /prometheus or a URL such as http://127.0.0.1:9090.",
+            input.trim()
+        )
+    })
+}
+
+/// Checks a `job` label value (letters, digits, `_`, `-`, `.`, `:`).
+pub fn validate_prometheus_job(input: &str) -> Result<String, String> {
+    let job = input.trim();
+    if job.len() > 128
+        || !job
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+    {
+        return Err(format!(
+            "\"{job}\" is not a job label: letters, digits, _, -, . and : only, at most 128."
+        ));
+    }
+    Ok(job.to_owned())
 }
 
 /// Checks an API base a person typed or a file gave; returns it without a trailing `/`.
@@ -231,6 +270,22 @@ impl DashboardSettings {
             ),
             admin_token: None,
             instances: instances(file.instances, &mut warnings),
+            prometheus: file
+                .prometheus
+                .filter(|p| !p.trim().is_empty())
+                .and_then(|p| {
+                    validate_prometheus_base(&p)
+                        .map_err(|e| warnings.push(format!("config.json: {e}")))
+                        .ok()
+                }),
+            prometheus_job: file
+                .prometheus_job
+                .and_then(|j| {
+                    validate_prometheus_job(&j)
+                        .map_err(|e| warnings.push(format!("config.json: {e}")))
+                        .ok()
+                })
+                .unwrap_or_default(),
         };
         if file.admin_token.is_some() {
             warnings.push(
@@ -245,6 +300,25 @@ impl DashboardSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_prometheus_server_comes_from_config_json_checked() {
+        let (s, warnings) = DashboardSettings::from_runtime_json(
+            r#"{"prometheus": "/prometheus/", "prometheus_job": "sse"}"#,
+        );
+        assert_eq!(
+            (s.prometheus.as_deref(), s.prometheus_job.as_str()),
+            (Some("/prometheus"), "sse")
+        );
+        assert!(warnings.is_empty());
+        let (s, warnings) = DashboardSettings::from_runtime_json(
+            r#"{"prometheus": "prom:9090", "prometheus_job": "a b"}"#,
+        );
+        assert_eq!((s.prometheus, s.prometheus_job.as_str()), (None, ""));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        let (s, _) = DashboardSettings::from_runtime_json(r#"{"prometheus": ""}"#);
+        assert_eq!(s.prometheus, None, "empty: no server");
+    }
 
     #[test]
     fn api_base_accepts_paths_and_http_urls_only() {

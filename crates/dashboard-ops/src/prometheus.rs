@@ -1,0 +1,153 @@
+//! A real Prometheus server (Debian's `prometheus`) scraping the instances of
+//! the local topology at `/api/v1/admin/metrics`, with the project's alert
+//! rules (`prometheus-rules.yml`): what the service's own deployment runs as
+//! `sse-prometheus`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::local_stack::START_TIMEOUT;
+use crate::process::{find_program, Supervised};
+
+/// The scrape job of the service's instances (the original deployment's name).
+pub const JOB: &str = "sse-app";
+
+/// How often the server scrapes and evaluates, and how long an alert's
+/// condition holds before it fires.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub scrape: Duration,
+    pub alert_for: Duration,
+}
+
+impl Default for Timing {
+    /// The one-machine topology: every 5 s, alerts after a minute.
+    fn default() -> Self {
+        Self {
+            scrape: Duration::from_secs(5),
+            alert_for: Duration::from_secs(60),
+        }
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{}s", d.as_secs().max(1))
+}
+
+/// prometheus.yml: one target per instance, its `instance` label its name.
+pub fn config_yaml(targets: &[(String, String)], timing: Timing) -> String {
+    let mut out = format!(
+        "# Written by dashboard-ops for the local topology.\nglobal:\n  scrape_interval: {s}\n  evaluation_interval: {s}\n  scrape_timeout: {s}\nrule_files:\n  - rules.yml\nscrape_configs:\n  - job_name: {JOB}\n    metrics_path: /api/v1/admin/metrics\n    static_configs:\n",
+        s = seconds(timing.scrape)
+    );
+    for (name, address) in targets {
+        out.push_str(&format!(
+            "      - targets: ['{address}']\n        labels:\n          instance: '{name}'\n"
+        ));
+    }
+    out
+}
+
+/// The project's rules with `${ALERT_FOR}` filled in.
+pub fn rules_yaml(template: &str, timing: Timing) -> String {
+    template.replace("${ALERT_FOR}", &seconds(timing.alert_for))
+}
+
+/// A running Prometheus server; stopped on drop.
+pub struct PrometheusServer {
+    process: Supervised,
+    listen: SocketAddr,
+    _runtime: tempfile::TempDir,
+}
+
+impl PrometheusServer {
+    /// Starts the server on `listen`, scraping each (name, `host:port`) of `targets`.
+    pub fn start(
+        project_root: &Path,
+        listen: SocketAddr,
+        targets: &[(String, String)],
+        timing: Timing,
+    ) -> anyhow::Result<Self> {
+        let binary = find_program("prometheus")
+            .context("prometheus is not installed: run scripts/setup (Debian's package)")?;
+        let runtime = tempfile::Builder::new()
+            .prefix("dashboard-prometheus-")
+            .tempdir()?;
+        let template_path = project_root.join("prometheus-rules.yml");
+        let template = std::fs::read_to_string(&template_path)
+            .with_context(|| format!("cannot read {}", template_path.display()))?;
+        std::fs::write(
+            runtime.path().join("rules.yml"),
+            rules_yaml(&template, timing),
+        )?;
+        let config = runtime.path().join("prometheus.yml");
+        std::fs::write(&config, config_yaml(targets, timing))?;
+        let mut command = Command::new(binary);
+        command
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                runtime.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address={listen}"))
+            .arg("--storage.tsdb.retention.time=1d")
+            .arg("--log.level=warn");
+        let process = Supervised::spawn_listening(
+            "prometheus",
+            command,
+            &runtime.path().join("prometheus.log"),
+            listen,
+            START_TIMEOUT,
+        )?;
+        Ok(Self {
+            process,
+            listen,
+            _runtime: runtime,
+        })
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.listen)
+    }
+
+    pub fn process(&mut self) -> &mut Supervised {
+        &mut self.process
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_scrapes_each_instance_by_its_name_and_the_rules_get_their_hold() {
+        let targets = [("app-1".to_owned(), "127.0.0.1:8001".to_owned())];
+        let timing = Timing {
+            scrape: Duration::from_secs(1),
+            alert_for: Duration::from_secs(2),
+        };
+        let yaml = config_yaml(&targets, timing);
+        assert!(yaml.contains("scrape_interval: 1s"));
+        assert!(yaml.contains("metrics_path: /api/v1/admin/metrics"));
+        assert!(yaml.contains(
+            "- targets: ['127.0.0.1:8001']\n        labels:\n          instance: 'app-1'"
+        ));
+        let rules = rules_yaml(include_str!("../../../prometheus-rules.yml"), timing);
+        assert!(!rules.contains("${"));
+        assert!(rules.contains("for: 2s"));
+        for alert in [
+            "InstanceDown",
+            "HighErrorRate",
+            "HighP95Latency",
+            "HighP99Latency",
+            "NoRequests",
+        ] {
+            assert!(rules.contains(&format!("alert: {alert}")), "{alert}");
+        }
+        assert!(rules.contains(&format!("up{{job=\"{JOB}\"}} == 0")));
+    }
+}
