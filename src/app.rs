@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::cluster::{cluster_status_view, cluster_view};
 use crate::load_tester::LoadTesterSlot;
+use crate::monitoring::alerts::Alerts;
 use crate::monitoring::config::ConfigPanel;
 use crate::monitoring::settings::{load_settings, SettingsMenu};
 use crate::monitoring::stats::MetricsChart;
@@ -47,7 +48,7 @@ pub fn App() -> impl IntoView {
     view! {
         <header class="app-header" data-testid="app-header">
             <h1>"SSE Performance Dashboard"</h1>
-            <div class="header-tools">{status} <SettingsMenu /></div>
+            <div class="header-tools">{status} <Alerts /> <SettingsMenu /></div>
         </header>
         <ul
             class="notices"

@@ -7,13 +7,33 @@
 use leptos::prelude::*;
 use sse_core::contract::dashboard_settings::DashboardSettings;
 
+use sse_core::monitoring::prometheus_api::Alert;
+
+use crate::api::prometheus::PromClient;
 use crate::api::ApiClient;
+
+/// A load run's window on the wall clock (ms since the epoch), for the
+/// Prometheus server's time axis; `end_ms` is `None` while it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunWindow {
+    pub start_ms: f64,
+    pub end_ms: Option<f64>,
+    /// "browser run at 10:42:07", "sse-load report run.json".
+    pub label: String,
+}
 
 /// Settings in effect, shared by every component.
 #[derive(Debug, Clone, Copy)]
 pub struct AppState {
     pub settings: RwSignal<DashboardSettings>,
     pub api: Memo<ApiClient>,
+    /// The Prometheus server that scrapes the service, when the settings name one.
+    pub prometheus: Memo<Option<PromClient>>,
+    /// Its firing and pending alerts (`None` before the first answer, or
+    /// without a server; the error of the last poll when it failed).
+    pub alerts: RwSignal<Option<Result<Vec<Alert>, String>>>,
+    /// The load runs of this page (and imported reports), newest last.
+    pub run_windows: RwSignal<Vec<RunWindow>>,
     /// Increases each time the service becomes reachable (first time included).
     pub connections: RwSignal<u64>,
     /// Problems with config.json or stored settings, shown under the header.
@@ -33,6 +53,9 @@ impl AppState {
         let state = Self {
             settings,
             api: Memo::new(move |_| settings.with(ApiClient::from_settings)),
+            prometheus: Memo::new(move |_| settings.with(PromClient::from_settings)),
+            alerts: RwSignal::new(None),
+            run_windows: RwSignal::new(Vec::new()),
             connections: RwSignal::new(0),
             notices: RwSignal::new(Vec::new()),
             settings_loaded: RwSignal::new(false),

@@ -3,6 +3,7 @@
 //! core's one error type of API calls) that reads as a sentence.
 
 mod metrics_reader;
+pub mod prometheus;
 mod request;
 
 use gloo_net::http::{Request, Response};

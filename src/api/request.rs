@@ -49,6 +49,22 @@ pub(super) async fn send(
     body: Option<String>,
     timeout_ms: u32,
 ) -> Result<String, ApiError> {
+    match send_for_any_status(request, body, timeout_ms).await? {
+        (status, text) if (200..300).contains(&status) => Ok(text),
+        (status, text) => Err(ApiError::Http {
+            status,
+            body: ApiErrorBody::parse(&text),
+        }),
+    }
+}
+
+/// [`send`], the status and body of any answer (an API whose errors are its
+/// own JSON reads them itself).
+pub(super) async fn send_for_any_status(
+    request: RequestBuilder,
+    body: Option<String>,
+    timeout_ms: u32,
+) -> Result<(u16, String), ApiError> {
     let deadline = Deadline::after(timeout_ms).map_err(ApiError::Request)?;
     let request = request.abort_signal(Some(&deadline.signal()));
     let outcome = async {
@@ -62,11 +78,7 @@ pub(super) async fn send(
     }
     .await;
     match outcome {
-        Ok((status, text)) if (200..300).contains(&status) => Ok(text),
-        Ok((status, text)) => Err(ApiError::Http {
-            status,
-            body: ApiErrorBody::parse(&text),
-        }),
+        Ok(answer) => Ok(answer),
         Err(_) if deadline.timed_out() => Err(ApiError::Timeout {
             after_ms: timeout_ms,
         }),

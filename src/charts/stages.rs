@@ -4,7 +4,7 @@
 
 use charming::component::Axis;
 use charming::datatype::DataPoint;
-use charming::element::{AxisLabel, AxisType};
+use charming::element::{AxisLabel, AxisType, MarkArea, MarkAreaData};
 use charming::series::{Bar, Line};
 use sse_core::contract::execution_stats::stage_name;
 use sse_core::monitoring::stats_view::{percentile_series, PollHistory, StageRow, ValueScale};
@@ -57,6 +57,39 @@ pub fn percentiles_chart(rows: &[StageRow], log_scale: bool) -> ChartOption {
     let mut chart = ChartOption::new(value_axis(&scale), stages);
     for (metric, values) in series {
         chart = chart.bar(Bar::new().name(metric).data(points(&values, &scale)));
+    }
+    chart
+}
+
+/// [`history_chart`] with each load run of `windows` (start and end, ms
+/// since the epoch, and its name) marked as a band over the times it covers.
+pub fn history_chart_with_runs(
+    history: &PollHistory,
+    log_scale: bool,
+    windows: &[(f64, f64, String)],
+) -> ChartOption {
+    let times: Vec<f64> = history.times().collect();
+    let bands: Vec<(MarkAreaData, MarkAreaData)> = windows
+        .iter()
+        .filter_map(|(start, end, name)| {
+            let first = times.iter().find(|t| **t >= *start)?;
+            let last = times.iter().rev().find(|t| **t <= *end).unwrap_or(first);
+            Some((
+                MarkAreaData::new()
+                    .name(name.clone())
+                    .x_axis(time_of_day(*first)),
+                MarkAreaData::new().x_axis(time_of_day(last.max(*first))),
+            ))
+        })
+        .collect();
+    let mut chart = history_chart(history, log_scale);
+    if !bands.is_empty() {
+        chart = chart.line(
+            Line::new()
+                .name("load runs")
+                .data(Vec::<DataPoint>::new())
+                .mark_area(MarkArea::new().data(bands)),
+        );
     }
     chart
 }

@@ -5,6 +5,7 @@
 //! of all observations (bucket estimates). Below it each instance's own table
 //! and a chart of each instance's requests and p95, idle or slow ones flagged.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use sse_core::contract::execution_stats::ExecutionStats;
 use sse_core::contract::instances::Instance;
@@ -18,9 +19,10 @@ use sse_core::monitoring::stats_view::{stage_rows, StageRow};
 
 use super::{instance_clients, instances_memo};
 use crate::browser::poll::use_poller;
+use crate::monitoring::server::server_view;
 use crate::monitoring::stats::table::StatsTable;
 use crate::state::AppState;
-use crate::ui::{Note, Panel};
+use crate::ui::{Note, OnDemand, Panel};
 
 /// One instance's last answers.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +37,7 @@ impl Reading {
         match source {
             StatsSource::ExecutionStats => self.stats.as_ref().ok().map(stage_rows),
             StatsSource::Metrics => self.metrics.as_ref().ok().map(histogram_rows),
+            StatsSource::PrometheusServer => None,
         }
     }
 
@@ -42,6 +45,7 @@ impl Reading {
         match source {
             StatsSource::ExecutionStats => self.stats.as_ref().err(),
             StatsSource::Metrics => self.metrics.as_ref().err(),
+            StatsSource::PrometheusServer => None,
         }
         .map(String::as_str)
     }
@@ -88,6 +92,7 @@ fn cluster_rows(readings: &[Reading], source: StatsSource) -> (Vec<StageRow>, Ve
             notes.extend(merge_notes);
             histogram_rows(&merged)
         }
+        StatsSource::PrometheusServer => Vec::new(),
     };
     (rows, notes)
 }
@@ -107,12 +112,19 @@ pub fn ClusterStats() -> impl IntoView {
     let instances = instances_memo(app);
     let readings = RwSignal::new(Vec::<Reading>::new());
     let chosen = RwSignal::new(None::<StatsSource>);
+    // The instances are asked one by one only for their own sources: the
+    // server's view asks the server alone, whatever the number of instances.
+    let from_server = RwSignal::new(false);
     use_poller(
         instances,
         move || app.stats_poll_ms(),
         move || {
             let clients = instance_clients(app);
+            let skip = from_server.get_untracked();
             async move {
+                if skip {
+                    return;
+                }
                 let fresh =
                     futures::future::join_all(clients.into_iter().map(|(n, api)| read(n, api)))
                         .await;
@@ -120,11 +132,17 @@ pub fn ClusterStats() -> impl IntoView {
             }
         },
     );
+    // With a Prometheus server, it is the default source of a cluster.
     let source = Memo::new(move |_| {
-        chosen
-            .get()
-            .unwrap_or_else(|| readings.with(|r| default_source(r)))
+        chosen.get().unwrap_or_else(|| {
+            if app.prometheus.with(Option::is_some) {
+                StatsSource::PrometheusServer
+            } else {
+                readings.with(|r| default_source(r))
+            }
+        })
     });
+    Effect::new(move |_| from_server.set(source.get() == StatsSource::PrometheusServer));
     let cluster = Memo::new(move |_| {
         readings.with(|r| (!r.is_empty()).then(|| cluster_rows(r, source.get())))
     });
@@ -153,6 +171,9 @@ pub fn ClusterStats() -> impl IntoView {
             ),
             StatsSource::Metrics => format!(
                 "The cluster of {n} instances from their Prometheus histograms, merged bucket by bucket: percentiles are bucket estimates over every instance's observations."
+            ),
+            StatsSource::PrometheusServer => format!(
+                "The cluster as the Prometheus server sees it ({n} instances listed here; the server's own targets below), over the chosen window."
             ),
         }
     };
@@ -184,18 +205,45 @@ pub fn ClusterStats() -> impl IntoView {
                             >
                                 "Prometheus metrics"
                             </option>
+                            <option
+                                value="prometheus-server"
+                                hidden=move || app.prometheus.with(Option::is_none)
+                                selected=move || source.get() == StatsSource::PrometheusServer
+                            >
+                                "Prometheus server"
+                            </option>
                         </select>
                     </label>
                 </div>
                 <p class="panel-note" data-testid="stats-cluster-caption">
                     {caption}
                 </p>
-                <Note class="panel-note warning" testid="stats-cluster-note" text=notes />
-                <StatsTable rows source />
-                <InstanceChart bars />
-                <For each=move || instances.get() key=|i: &Instance| i.name.clone() let(instance)>
-                    <InstanceTable name=instance.name readings source />
-                </For>
+                {move || {
+                    if source.get() == StatsSource::PrometheusServer {
+                        Either::Left(
+                            view! { <OnDemand load=server_view testid="stats-server-error" /> },
+                        )
+                    } else {
+                        Either::Right(
+                            view! {
+                                <Note
+                                    class="panel-note warning"
+                                    testid="stats-cluster-note"
+                                    text=notes
+                                />
+                                <StatsTable rows source />
+                                <InstanceChart bars />
+                                <For
+                                    each=move || instances.get()
+                                    key=|i: &Instance| i.name.clone()
+                                    let(instance)
+                                >
+                                    <InstanceTable name=instance.name readings source />
+                                </For>
+                            },
+                        )
+                    }
+                }}
             </div>
         </Panel>
     }

@@ -15,6 +15,7 @@ use super::saved::keep_in_history;
 use super::TesterState;
 use crate::browser::clock::time_of_day;
 use crate::browser::js_error;
+use crate::state::RunWindow;
 
 /// The largest report read (a run of 100,000 requests is about 60 MB).
 const MAX_REPORT_BYTES: f64 = 100.0 * 1024.0 * 1024.0;
@@ -49,6 +50,12 @@ async fn import(state: TesterState, file: web_sys::File) -> String {
         format::count(summary.completed),
         format::count(summary.failed),
     );
+    let window = RunWindow {
+        start_ms: summary.started_at_ms,
+        end_ms: Some(summary.started_at_ms + summary.wall_ms),
+        label: format!("{} report {name}", summary.origin.id()),
+    };
+    state.app.run_windows.update(|w| w.push(window));
     match keep_in_history(state, summary) {
         Ok(()) => said,
         Err(why) => format!("{said} It is on this page, but not kept in this browser: {why}."),

@@ -15,6 +15,7 @@ mod live;
 mod results;
 mod run;
 mod saved;
+mod server_window;
 mod slot;
 mod time_view;
 mod warning;

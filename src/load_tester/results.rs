@@ -100,6 +100,11 @@ pub(super) fn Results(summary: RunSummary, exports: RwSignal<Exports>) -> impl I
             <RunFigures summary=summary.clone() />
             <Instances instances=summary.by_instance.clone() />
             <Failures failures=summary.failures.clone() />
+            // Once the run has ended: its window is then known.
+            {summary
+                .ended_by
+                .is_some()
+                .then(|| view! { <super::server_window::ServerWindow summary=summary.clone() /> })}
             <ExportLinks exports />
         </section>
     }

@@ -12,10 +12,11 @@ use super::exports::Exports;
 use super::live::{Live, LATENCY_CHART, STAGE_CHART};
 use super::time_view::TimeView;
 use super::TesterState;
-use crate::browser::clock::monotonic_ms;
+use crate::browser::clock::{monotonic_ms, time_of_day};
 use crate::browser::download::object_url;
 use crate::browser::frame::every_frame;
 use crate::charts::{self, latency::latency_chart, latency::stage_timeline_chart};
+use crate::state::RunWindow;
 
 /// How often the results and the chart follow a running test.
 const RESULTS_EVERY_MS: f64 = 1_000.0;
@@ -62,6 +63,13 @@ fn finish(state: TesterState) {
     state.live.set(Some(Live::of(&run)));
     let summary = refresh_results(state, &run);
     publish_exports(state, &run, &summary);
+    let started = run.started_epoch_ms;
+    let ended = started + run.elapsed_ms();
+    state.app.run_windows.update(|w| {
+        if let Some(window) = w.iter_mut().rev().find(|w| w.start_ms == started) {
+            window.end_ms = Some(ended);
+        }
+    });
     // A full storage keeps the run on the page, just not in the history.
     let _ = super::saved::keep_in_history(state, summary);
 }
@@ -125,6 +133,15 @@ pub(super) fn start(state: TesterState) {
         .stage_history
         .set_value(PollHistory::new(MAX_STAGE_POLLS));
     let current = engine::start(plan, form, state.api.get_untracked(), move || finish(state));
+    // The run's window on the Prometheus server's time axis, open while it runs.
+    let started = current.borrow().started_epoch_ms;
+    state.app.run_windows.update(|w| {
+        w.push(RunWindow {
+            start_ms: started,
+            end_ms: None,
+            label: format!("browser run at {}", time_of_day(started)),
+        })
+    });
     state.live.set(Some(Live::of(&current.borrow())));
     state.run.set_value(Some(current.clone()));
     state.time.set(None);

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use sse_core::contract::dashboard_settings::{
-    instances_from_json, validate_admin_token, validate_api_base,
+    instances_from_json, validate_admin_token, validate_api_base, validate_prometheus_base,
+    validate_prometheus_job,
 };
 
 use crate::api::load_runtime_settings;
@@ -15,6 +16,9 @@ use crate::ui::OnDemand;
 
 const STORED_API_BASE: &str = "dashboard.api_base";
 const STORED_ADMIN_TOKEN: &str = "dashboard.admin_token";
+/// The Prometheus server (its base; "" = none, whatever config.json says) and its job.
+const STORED_PROMETHEUS: &str = "dashboard.prometheus";
+const STORED_PROMETHEUS_JOB: &str = "dashboard.prometheus_job";
 /// The instances entered in Settings (config.json's JSON form); the
 /// instances editor writes it.
 pub const STORED_INSTANCES: &str = "dashboard.instances";
@@ -38,6 +42,24 @@ pub fn load_settings(state: AppState) {
                 )),
             }
         }
+        if let Some(base) = storage::read(STORED_PROMETHEUS) {
+            if base.trim().is_empty() {
+                settings.prometheus = None;
+            } else {
+                match validate_prometheus_base(&base) {
+                    Ok(base) => settings.prometheus = Some(base),
+                    Err(message) => {
+                        notices.push(format!("Saved Prometheus server ignored: {message}"))
+                    }
+                }
+            }
+        }
+        if let Some(job) = storage::read(STORED_PROMETHEUS_JOB) {
+            match validate_prometheus_job(&job) {
+                Ok(job) => settings.prometheus_job = job,
+                Err(message) => notices.push(format!("Saved Prometheus job ignored: {message}")),
+            }
+        }
         if let Some(text) = storage::read(STORED_INSTANCES) {
             let stored = serde_json::from_str(&text).map_err(|e| e.to_string());
             match stored.and_then(|v| instances_from_json(&v)) {
@@ -57,31 +79,50 @@ pub fn SettingsMenu() -> impl IntoView {
     let state = AppState::get();
     let base_input = RwSignal::new(String::new());
     let token_input = RwSignal::new(String::new());
+    let prometheus_input = RwSignal::new(String::new());
+    let job_input = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
     let open = move |_| {
         state.settings.with_untracked(|s| {
             base_input.set(s.api_base.clone());
             token_input.set(s.admin_token.clone().unwrap_or_default());
+            prometheus_input.set(s.prometheus.clone().unwrap_or_default());
+            job_input.set(s.prometheus_job.clone());
         });
         message.set(None);
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let checked = validate_api_base(&base_input.get_untracked())
-            .and_then(|base| Ok((base, validate_admin_token(&token_input.get_untracked())?)));
+        let prometheus = prometheus_input.get_untracked();
+        let checked = validate_api_base(&base_input.get_untracked()).and_then(|base| {
+            let token = validate_admin_token(&token_input.get_untracked())?;
+            let prometheus = match prometheus.trim() {
+                "" => None,
+                text => Some(validate_prometheus_base(text)?),
+            };
+            let job = validate_prometheus_job(&job_input.get_untracked())?;
+            Ok((base, token, prometheus, job))
+        });
         match checked {
             // Nothing is saved: the settings in use stay as they were.
             Err(problem) => message.set(Some(format!("Not saved. {problem}"))),
-            Ok((base, token)) => {
-                let kept = storage::write(STORED_API_BASE, Some(&base)).and_then(|()| {
-                    storage::write(
-                        STORED_ADMIN_TOKEN,
-                        (!token.is_empty()).then_some(token.as_str()),
-                    )
-                });
+            Ok((base, token, prometheus, job)) => {
+                let kept = storage::write(STORED_API_BASE, Some(&base))
+                    .and_then(|()| {
+                        storage::write(
+                            STORED_ADMIN_TOKEN,
+                            (!token.is_empty()).then_some(token.as_str()),
+                        )
+                    })
+                    .and_then(|()| {
+                        storage::write(STORED_PROMETHEUS, Some(prometheus.as_deref().unwrap_or("")))
+                    })
+                    .and_then(|()| storage::write(STORED_PROMETHEUS_JOB, Some(&job)));
                 state.settings.update(|s| {
                     s.api_base = base.clone();
                     s.admin_token = (!token.is_empty()).then_some(token);
+                    s.prometheus = prometheus;
+                    s.prometheus_job = job;
                 });
                 message.set(Some(match kept {
                     Ok(()) => format!("Saved: the dashboard now talks to {base}."),
@@ -106,6 +147,8 @@ pub fn SettingsMenu() -> impl IntoView {
         let _ = storage::write(STORED_API_BASE, None);
         let _ = storage::write(STORED_ADMIN_TOKEN, None);
         let _ = storage::write(STORED_INSTANCES, None);
+        let _ = storage::write(STORED_PROMETHEUS, None);
+        let _ = storage::write(STORED_PROMETHEUS_JOB, None);
         message.set(Some(
             "Saved settings removed; reloading config.json.".into(),
         ));
@@ -133,6 +176,26 @@ pub fn SettingsMenu() -> impl IntoView {
                         data-testid="settings-admin-token"
                         prop:value=move || token_input.get()
                         on:input=move |ev| token_input.set(event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "Prometheus server (path or URL; empty: none; it never gets the admin token)"
+                    <input
+                        type="text"
+                        data-testid="settings-prometheus"
+                        prop:value=move || prometheus_input.get()
+                        on:input=move |ev| prometheus_input.set(event_target_value(&ev))
+                        placeholder="/prometheus"
+                    />
+                </label>
+                <label>
+                    "Its job label for the service (empty: every series)"
+                    <input
+                        type="text"
+                        data-testid="settings-prometheus-job"
+                        prop:value=move || job_input.get()
+                        on:input=move |ev| job_input.set(event_target_value(&ev))
+                        placeholder="sse-app"
                     />
                 </label>
                 <p>

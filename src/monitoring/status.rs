@@ -8,6 +8,7 @@
 use leptos::prelude::*;
 use sse_core::contract::health::ConnectionState;
 use sse_core::format::display_text;
+use sse_core::monitoring::prometheus_api::critical_reason;
 
 use crate::browser::clock::{time_of_day, wall_ms};
 use crate::browser::poll::use_poller;
@@ -76,21 +77,30 @@ pub fn StatusIndicator() -> impl IntoView {
             }
         },
     );
-    let details = move || state.with(details);
+    // A critical alert of the Prometheus server degrades a healthy service.
+    let shown = Memo::new(move |_| {
+        let reason = app.alerts.with(|a| {
+            a.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|a| critical_reason(a))
+        });
+        state.get().degraded_by(reason)
+    });
+    let details = move || shown.with(details);
     view! {
         <div
             class="status-indicator"
             data-testid="status-indicator"
             role="status"
             aria-live="polite"
-            data-state=move || state.with(|s| s.key())
+            data-state=move || shown.with(|s| s.key())
             data-checking=move || checking.get().to_string()
             title=details
         >
             <span class="status-dot" aria-hidden="true"></span>
-            <span class="status-label">{move || state.with(|s| s.label())}</span>
+            <span class="status-label">{move || shown.with(|s| s.label())}</span>
             <span class="status-meta">
-                <span data-testid="status-version">{move || state.with(version)}</span>
+                <span data-testid="status-version">{move || shown.with(version)}</span>
                 <span data-testid="status-last-check">
                     {move || {
                         last_check

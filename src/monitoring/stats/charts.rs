@@ -53,8 +53,11 @@ pub(super) fn StageCharts(
                 charts::draw_later(bars, PERCENTILES_CHART, percentiles_chart(rows, log), true);
                 state.histories.with_value(|h| {
                     let history = match source {
-                        StatsSource::ExecutionStats => &h.execution_stats,
                         StatsSource::Metrics => &h.metrics_window,
+                        // The server's own time series is drawn by its view.
+                        StatsSource::ExecutionStats | StatsSource::PrometheusServer => {
+                            &h.execution_stats
+                        }
                     };
                     charts::draw_later(lines, HISTORY_CHART, history_chart(history, log), true)
                 });

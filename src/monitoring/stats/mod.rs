@@ -155,6 +155,8 @@ impl StatsState {
             StatsSource::Metrics => self
                 .metrics
                 .with(|m| m.as_ref().map(|m| histogram_rows(&m.metrics))),
+            // Read and shown by the server's own view.
+            StatsSource::PrometheusServer => None,
         }
     }
 }

@@ -7,10 +7,12 @@ use sse_core::metrics::HISTOGRAM_ESTIMATE;
 use sse_core::monitoring::stats_source::{disagreement, StatsSource};
 
 use super::StatsState;
+use crate::state::AppState;
 use crate::ui::Note;
 
 #[component]
 pub(super) fn SourcePicker(state: StatsState, source: Memo<StatsSource>) -> impl IntoView {
+    let app = AppState::get();
     let why_default = move || {
         if state.chosen.get().is_some() {
             return String::new();
@@ -20,6 +22,7 @@ pub(super) fn SourcePicker(state: StatsState, source: Memo<StatsSource>) -> impl
                 "(default: the execution-stats hold no finished request)".to_owned()
             }
             StatsSource::ExecutionStats => "(default: the service's own figures)".to_owned(),
+            StatsSource::PrometheusServer => String::new(),
         }
     };
     let disagreement = move || {
@@ -50,16 +53,23 @@ pub(super) fn SourcePicker(state: StatsState, source: Memo<StatsSource>) -> impl
                         state.chosen.set(StatsSource::from_id(&event_target_value(&ev)))
                     }
                 >
-                    {StatsSource::ALL
-                        .into_iter()
-                        .map(|s| {
-                            view! {
-                                <option value=s.id() title=s.definition()>
-                                    {s.label()}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
+                    {move || {
+                        StatsSource::ALL
+                            .into_iter()
+                            .filter(|s| {
+                                *s != StatsSource::PrometheusServer
+                                    || app.prometheus.with(Option::is_some)
+                            })
+                            .map(|s| {
+                                // The server only where the settings name one.
+                                view! {
+                                    <option value=s.id() title=s.definition()>
+                                        {s.label()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()
+                    }}
                 </select>
             </label>
             <span class="hint">{why_default}</span>

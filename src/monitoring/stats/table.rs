@@ -63,6 +63,7 @@ pub(crate) fn StatsTable(
         match source.get() {
         StatsSource::ExecutionStats => "Execution statistics per pipeline stage, in milliseconds",
         StatsSource::Metrics => "Stage statistics from the service's Prometheus histograms: percentiles are bucket estimates",
+        StatsSource::PrometheusServer => "Stage statistics from the Prometheus server over the window: percentiles are histogram_quantile estimates, the count the requests in the window",
     }
     };
     view! {

@@ -22,13 +22,16 @@ pub(super) fn StatsToolbar(state: StatsState, source: Memo<StatsSource>) -> impl
         clock.take().cancel();
     });
     // The failure and the time of the last answer of the source shown.
+    // The Prometheus server's view says its own (`stats-server-status`).
     let failure = move || match source.get() {
         StatsSource::ExecutionStats => state.stats_failure.get(),
         StatsSource::Metrics => state.metrics_failure.get(),
+        StatsSource::PrometheusServer => None,
     };
     let fetched_at = move || match source.get() {
         StatsSource::ExecutionStats => state.stats_at.get(),
         StatsSource::Metrics => state.metrics.with(|m| m.as_ref().map(|m| m.at_ms)),
+        StatsSource::PrometheusServer => None,
     };
     let stale = move || failure().is_some() && fetched_at().is_some();
     let status_line = move || {
@@ -37,6 +40,7 @@ pub(super) fn StatsToolbar(state: StatsState, source: Memo<StatsSource>) -> impl
             (Some(error), Some(age)) => format!("Stale: last updated {age}. {error}"),
             (Some(error), None) => error,
             (None, Some(age)) => format!("Updated {age}"),
+            (None, None) if source.get() == StatsSource::PrometheusServer => String::new(),
             (None, None) => "Loading…".to_owned(),
         }
     };
@@ -48,6 +52,7 @@ pub(super) fn StatsToolbar(state: StatsState, source: Memo<StatsSource>) -> impl
             StatsSource::Metrics => state
                 .metrics
                 .with(|m| m.as_ref().map(|m| m.metrics.notes.clone())),
+            StatsSource::PrometheusServer => None,
         }
         .unwrap_or_default();
         {

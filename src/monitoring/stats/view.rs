@@ -1,13 +1,15 @@
 //! The statistics panel: the service strip, both sources, the source picker,
 //! the summary, the charts and the table.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use sse_core::monitoring::stats_source::StatsSource;
 
 use super::{charts, source, strip, summary, table, toolbar, StatsState};
 use crate::browser::poll::use_poller;
+use crate::monitoring::server::server_view;
 use crate::state::AppState;
-use crate::ui::Panel;
+use crate::ui::{OnDemand, Panel};
 
 const METRICS_CAPTION: &str = "Percentiles per stage estimated from the service's histogram buckets (Prometheus histogram_quantile), over every request since the service process started; the table gives the bucket that bounds each. A bar at a stage's highest bucket bound may stand for more: the table then says \"above\".";
 const METRICS_HISTORY_CAPTION: &str = "p95 per stage of the requests between two polls (histogram estimate, as Grafana plots histogram_quantile over a rate); a gap where a stage saw no request.";
@@ -39,13 +41,27 @@ pub fn MetricsChart() -> impl IntoView {
     let source = Memo::new(move |_| state.source());
     let (stats_caption, stats_history_caption) = charts::execution_stats_captions(state);
     let caption = Signal::derive(move || match source.get() {
-        StatsSource::ExecutionStats => stats_caption.get(),
         StatsSource::Metrics => METRICS_CAPTION.to_owned(),
+        _ => stats_caption.get(),
     });
     let history_caption = Signal::derive(move || match source.get() {
-        StatsSource::ExecutionStats => stats_history_caption.get(),
         StatsSource::Metrics => METRICS_HISTORY_CAPTION.to_owned(),
+        _ => stats_history_caption.get(),
     });
+    // The server's figures are its own view (a part loaded on demand).
+    let from_server = Memo::new(move |_| source.get() == StatsSource::PrometheusServer);
+    let figures = move || {
+        if from_server.get() {
+            Either::Left(view! { <OnDemand load=server_view testid="stats-server-error" /> })
+        } else {
+            Either::Right(view! {
+                <strip::ServiceStrip state />
+                <summary::StatsSummary rows />
+                <charts::StageCharts state rows source caption history_caption />
+                <table::StatsTable rows source />
+            })
+        }
+    };
     view! {
         <Panel
             testid="metrics-chart"
@@ -57,12 +73,9 @@ pub fn MetricsChart() -> impl IntoView {
                 app.stats_poll_ms()
             }
         >
-            <strip::ServiceStrip state />
             <toolbar::StatsToolbar state source />
             <source::SourcePicker state source />
-            <summary::StatsSummary rows />
-            <charts::StageCharts state rows source caption history_caption />
-            <table::StatsTable rows source />
+            {figures}
         </Panel>
     }
 }

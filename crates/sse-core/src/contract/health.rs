@@ -71,6 +71,29 @@ pub enum ConnectionState {
 }
 
 impl ConnectionState {
+    /// This state, degraded by `reason` when there is one (a critical alert of
+    /// the service's Prometheus server): a healthy service becomes degraded,
+    /// a degraded one gives both reasons; one that cannot be reached stays so.
+    pub fn degraded_by(self, reason: Option<String>) -> Self {
+        match (self, reason) {
+            (Self::Connected { version }, Some(reason)) => Self::Degraded {
+                version,
+                reason: format!("degraded: {reason}"),
+            },
+            (
+                Self::Degraded {
+                    version,
+                    reason: own,
+                },
+                Some(reason),
+            ) => Self::Degraded {
+                version,
+                reason: format!("{own}; {reason}"),
+            },
+            (state, _) => state,
+        }
+    }
+
     /// The stable word used in `data-state` attributes and CSS classes.
     pub fn key(&self) -> &'static str {
         match self {
@@ -135,6 +158,26 @@ impl ConnectionState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_critical_alert_degrades_a_healthy_service_and_nothing_else() {
+        let reason = || Some("Prometheus fires a critical alert: InstanceDown (app-2)".to_owned());
+        let healthy = ConnectionState::Connected {
+            version: Some("1.0".into()),
+        };
+        assert_eq!(
+            healthy.clone().degraded_by(reason()),
+            ConnectionState::Degraded {
+                version: Some("1.0".into()),
+                reason: "degraded: Prometheus fires a critical alert: InstanceDown (app-2)".into()
+            }
+        );
+        assert_eq!(healthy.clone().degraded_by(None), healthy);
+        let down = ConnectionState::Disconnected {
+            reason: "refused".into(),
+        };
+        assert_eq!(down.clone().degraded_by(reason()), down);
+    }
 
     // Answers as the real service gives them (shared/contract.md).
     const HEALTHY: &str = r#"{"status":"healthy","timestamp":"2026-11-27T10:44:02.565453Z","version":"1.0.0","components":{"redis":"healthy"}}"#;

@@ -228,7 +228,7 @@ pub fn parse_query(text: &str) -> Result<QueryAnswer, PromError> {
 }
 
 /// firing | pending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AlertState {
     Firing,
     Pending,
@@ -263,6 +263,37 @@ impl Alert {
                 .severity
                 .as_deref()
                 .is_some_and(|s| s.eq_ignore_ascii_case("critical"))
+    }
+}
+
+/// Why the service counts as degraded by its Prometheus server's alerts:
+/// "Prometheus fires a critical alert: InstanceDown (app-2): Instance app-2 is
+/// down"; `None` while no critical alert fires.
+pub fn critical_reason(alerts: &[Alert]) -> Option<String> {
+    let firing: Vec<String> = alerts
+        .iter()
+        .filter(|a| a.is_critical_firing())
+        .map(|a| {
+            let instance = a
+                .instance
+                .as_ref()
+                .map(|i| format!(" ({i})"))
+                .unwrap_or_default();
+            let summary = a
+                .summary
+                .as_ref()
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            format!("{}{instance}{summary}", a.name)
+        })
+        .collect();
+    match firing.len() {
+        0 => None,
+        1 => Some(format!("Prometheus fires a critical alert: {}", firing[0])),
+        n => Some(format!(
+            "Prometheus fires {n} critical alerts: {}",
+            firing.join("; ")
+        )),
     }
 }
 
@@ -394,5 +425,14 @@ mod tests {
         assert_eq!(alerts[1].state, AlertState::Pending);
         assert_eq!(alerts[1].summary.as_deref(), Some("p95 over 1 s"));
         assert!(parse_alerts(r#"{"status":"success","data":{}}"#).is_err());
+        assert_eq!(
+            critical_reason(&alerts).as_deref(),
+            Some("Prometheus fires a critical alert: InstanceDown (127.0.0.1:8001): app-1 is down")
+        );
+        assert_eq!(
+            critical_reason(&alerts[1..]),
+            None,
+            "a pending warning is no reason"
+        );
     }
 }

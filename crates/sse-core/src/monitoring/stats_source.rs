@@ -18,15 +18,22 @@ use crate::monitoring::stats_view::{
 pub enum StatsSource {
     ExecutionStats,
     Metrics,
+    /// The Prometheus server that scrapes the service (when the settings name one).
+    PrometheusServer,
 }
 
 impl StatsSource {
-    pub const ALL: [StatsSource; 2] = [StatsSource::ExecutionStats, StatsSource::Metrics];
+    pub const ALL: [StatsSource; 3] = [
+        StatsSource::ExecutionStats,
+        StatsSource::Metrics,
+        StatsSource::PrometheusServer,
+    ];
 
     pub fn id(self) -> &'static str {
         match self {
             Self::ExecutionStats => "execution-stats",
             Self::Metrics => "metrics",
+            Self::PrometheusServer => "prometheus-server",
         }
     }
 
@@ -34,6 +41,7 @@ impl StatsSource {
         match self {
             Self::ExecutionStats => "Execution stats",
             Self::Metrics => "Prometheus metrics",
+            Self::PrometheusServer => "Prometheus server",
         }
     }
 
@@ -41,6 +49,7 @@ impl StatsSource {
         match self {
             Self::ExecutionStats => "GET /admin/execution-stats: the service's own per-stage percentiles. What they cover is the service's choice (the original keeps only requests in flight).",
             Self::Metrics => "GET /admin/metrics: the sse_stage_duration_seconds histograms, cumulative since the service process started. Percentiles are estimated from the buckets by Prometheus' histogram_quantile method and shown with the bucket that bounds them.",
+            Self::PrometheusServer => "The Prometheus server that scrapes every instance: PromQL over a window (rate/increase of sse_stage_duration_seconds), the whole service and by instance, restarts and history included. Percentiles are histogram_quantile estimates; each figure's query is shown on hover.",
         }
     }
 
