@@ -3,7 +3,7 @@
 //! service's admin token, nor any header of the person's.
 
 use gloo_net::http::Request;
-use sse_core::contract::api_error::ApiError;
+use sse_core::contract::api_error::{ApiError, ApiErrorBody};
 use sse_core::contract::dashboard_settings::DashboardSettings;
 use sse_core::monitoring::prometheus_api::{
     parse_alerts, parse_query, Alert, PromError, QueryAnswer,
@@ -41,9 +41,12 @@ impl PromClient {
         Queries::new(&self.job)
     }
 
-    async fn get(&self, path_and_query: &str) -> Result<String, ApiError> {
+    /// The answer's status and text (Prometheus answers its own error JSON
+    /// with 400, 422 or 503: read by the caller).
+    async fn get(&self, path_and_query: &str) -> Result<(u16, String), ApiError> {
         let url = format!("{}/{path_and_query}", self.base);
-        let (_, text) = send_for_any_status(Request::get(&url), None, REQUEST_TIMEOUT_MS).await?;
+        let (status, text) =
+            send_for_any_status(Request::get(&url), None, REQUEST_TIMEOUT_MS).await?;
         if text.len() > MAX_ANSWER_BYTES {
             return Err(ApiError::Decode(format!(
                 "the answer is {:.1} MB, more than a Prometheus answer to these queries ({} MB at most): is the Prometheus URL right?",
@@ -51,7 +54,7 @@ impl PromClient {
                 MAX_ANSWER_BYTES / 1_048_576
             )));
         }
-        Ok(text)
+        Ok((status, text))
     }
 
     /// `query` at `time` (seconds since the epoch; now when `None`).
@@ -60,7 +63,7 @@ impl PromClient {
         if let Some(time) = time {
             path.push_str(&format!("&time={time:.3}"));
         }
-        parse_query(&self.get(&path).await?).map_err(decode)
+        read(self.get(&path).await?, parse_query)
     }
 
     /// `query` from `start` to `end` (seconds since the epoch) every `step_s`.
@@ -75,12 +78,12 @@ impl PromClient {
             "api/v1/query_range?query={}&start={start:.3}&end={end:.3}&step={step_s}",
             encode(query)
         );
-        parse_query(&self.get(&path).await?).map_err(decode)
+        read(self.get(&path).await?, parse_query)
     }
 
     /// The firing and pending alerts of its rules.
     pub async fn alerts(&self) -> Result<Vec<Alert>, ApiError> {
-        parse_alerts(&self.get("api/v1/alerts").await?).map_err(decode)
+        read(self.get("api/v1/alerts").await?, parse_alerts)
     }
 }
 
@@ -88,6 +91,18 @@ fn encode(query: &str) -> String {
     String::from(js_sys::encode_uri_component(query))
 }
 
-fn decode(error: PromError) -> ApiError {
-    ApiError::Decode(error.to_string())
+/// The answer read by `parse`; an error status whose body is not the
+/// server's own error JSON (a proxy's 502 page, a 404) is said as that status.
+fn read<T>(
+    (status, text): (u16, String),
+    parse: impl Fn(&str) -> Result<T, PromError>,
+) -> Result<T, ApiError> {
+    match parse(&text) {
+        Ok(value) => Ok(value),
+        Err(PromError::NotPrometheus(_)) if !(200..300).contains(&status) => Err(ApiError::Http {
+            status,
+            body: ApiErrorBody::parse(&text),
+        }),
+        Err(error) => Err(ApiError::Decode(error.to_string())),
+    }
 }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use sse_core::contract::health::ConnectionState;
 use sse_core::format::display_text;
 use sse_core::monitoring::cluster::cluster_health;
+use sse_core::monitoring::prometheus_api::critical_reason;
 
 use super::{instance_clients, instances_memo};
 use crate::browser::clock::{time_of_day, wall_ms};
@@ -41,8 +42,15 @@ pub fn ClusterStatus() -> impl IntoView {
             }
         },
     );
+    let alerts = Memo::new(move |_| {
+        app.alerts.with(|a| {
+            a.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|a| critical_reason(a))
+        })
+    });
     let health = Memo::new(move |_| {
-        states.with(|s| {
+        let health = states.with(|s| {
             if s.is_empty() {
                 let names = instances.get();
                 cluster_health(
@@ -54,7 +62,8 @@ pub fn ClusterStatus() -> impl IntoView {
             } else {
                 cluster_health(s)
             }
-        })
+        });
+        health.degraded_by(alerts.get())
     });
     let details = move || {
         health.with(|h| {

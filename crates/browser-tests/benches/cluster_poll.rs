@@ -7,20 +7,101 @@
 //! so that every instance has stage statistics and histograms to answer.
 //! Prints the median wall time and the bytes on the wire (Resource Timing's
 //! transferSize, headers included) per poll, and their ratios to the single poll.
+//! Then the Prometheus server source's poll (the queries its view sends: six
+//! figures for the whole service, six by instance, the strip, `up` and the
+//! hour's p95 range) of a real Prometheus server scraping 3 and 10 of the
+//! instances, through the dashboard's nginx (10) and directly (3 and 10).
 //!
 //! Run: `./scripts/build-bundle && cargo bench -p browser-tests --bench cluster_poll`.
 
 use anyhow::Context;
-use browser_tests::{fast_fake_env, send_streams, Browser, LocalCluster};
+use browser_tests::{fast_fake_env, localhost, project_root, send_streams, Browser, LocalCluster};
+use dashboard_ops::process::free_local_port;
+use dashboard_ops::prometheus::{PrometheusServer, Timing};
 use serde_json::Value;
+use sse_core::metrics::Statistic;
+use sse_core::monitoring::prometheus_server::{Queries, Window, READING};
+
+/// The URLs of one poll of the Prometheus server source at `base` (the range
+/// query's times are filled in by the page).
+fn server_poll(base: &str) -> Vec<String> {
+    let q = Queries::new("");
+    let w = Window::default();
+    let mut queries: Vec<String> = READING
+        .iter()
+        .flat_map(|s: &Statistic| [q.stage(*s, w, false), q.stage(*s, w, true)])
+        .collect();
+    queries.extend([
+        q.request_rate(w),
+        q.success_share(w),
+        q.active_connections(false),
+        q.up(),
+    ]);
+    let encode = |q: &str| url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>();
+    let mut urls: Vec<String> = queries
+        .iter()
+        .map(|query| format!("{base}/api/v1/query?query={}", encode(query)))
+        .collect();
+    urls.push(format!(
+        "{base}/api/v1/query_range?query={}&step=30&range=3600",
+        encode(&q.stage_p95_over_time("1m"))
+    ));
+    urls
+}
+
+/// The median wall time and bytes of `rounds` polls of `urls` at once.
+const POLL: &str = "const [urls, rounds] = arguments;
+     performance.setResourceTimingBufferSize(100000);
+     const walls = [], bytes = [];
+     for (let r = 0; r < rounds; r++) {
+       performance.clearResourceTimings();
+       const now = Date.now() / 1000;
+       const t0 = performance.now();
+       const texts = await Promise.all(urls.map(u => {
+         const url = u.replace('&range=3600', `&start=${now - 3600}&end=${now}`) + `&bench=${r}`;
+         return fetch(url).then(a => { if (!a.ok) throw new Error(`${url}: ${a.status}`); return a.text(); });
+       }));
+       walls.push(performance.now() - t0);
+       bytes.push(performance.getEntriesByType('resource')
+         .filter(e => e.name.includes('bench='))
+         .reduce((n, e) => n + e.transferSize, 0));
+       if (texts.some(t => !t.includes('success'))) throw new Error('an answer that is no success');
+     }
+     const median = xs => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+     return JSON.stringify({ wall_ms: median(walls), bytes: median(bytes) });";
 
 const ROUNDS: u32 = 15;
 const INSTANCES: usize = 10;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cluster = LocalCluster::start(INSTANCES, &fast_fake_env(), "{}", true)?;
+    let timing = Timing {
+        scrape: std::time::Duration::from_secs(1),
+        alert_for: std::time::Duration::from_secs(60),
+    };
+    let cluster = LocalCluster::start_with_prometheus(INSTANCES, &fast_fake_env(), "{}", timing)?;
+    // A second server scraping only the first three instances.
+    let three: Vec<(String, String)> = cluster
+        .cluster
+        .instance_origins()
+        .into_iter()
+        .take(3)
+        .map(|(name, origin)| (name, origin.trim_start_matches("http://").to_owned()))
+        .collect();
+    let server_of_three = PrometheusServer::start(
+        &project_root()?,
+        localhost(free_local_port()?),
+        &three,
+        timing,
+    )?;
+    let server_of_ten = cluster
+        .prometheus
+        .as_ref()
+        .map(PrometheusServer::origin)
+        .context("no Prometheus server")?;
     send_streams(&cluster.balanced("stream"), "poll bench", 0, 30).await?;
+    // Scrapes of the traffic.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let browser = Browser::launch().await?;
     browser
         .goto(&format!("{}/", cluster.dashboard.url()))
@@ -77,6 +158,29 @@ async fn main() -> anyhow::Result<()> {
         let wall = figures["wall_ms"].as_f64().context("no wall time")?;
         let bytes = figures["bytes"].as_f64().context("no byte count")?;
         let (base_wall, base_bytes) = *single.get_or_insert((wall, bytes));
+        println!(
+            "{label:<28} {wall:>12.1} {bytes:>14.0} {:>10.2} {:>10.2}",
+            wall / base_wall,
+            bytes / base_bytes
+        );
+    }
+    let (base_wall, base_bytes) = single.context("no single poll")?;
+    for (label, urls) in [
+        (
+            "server, 3 instances, direct",
+            server_poll(&server_of_three.origin()),
+        ),
+        ("server, 10 instances, direct", server_poll(&server_of_ten)),
+        ("server, 10, via nginx", server_poll("/prometheus")),
+    ] {
+        let answer = browser
+            .client()
+            .execute(POLL, vec![urls.clone().into(), ROUNDS.into()])
+            .await?;
+        let figures: Value =
+            serde_json::from_str(answer.as_str().context("the page answered no text")?)?;
+        let wall = figures["wall_ms"].as_f64().context("no wall time")?;
+        let bytes = figures["bytes"].as_f64().context("no byte count")?;
         println!(
             "{label:<28} {wall:>12.1} {bytes:>14.0} {:>10.2} {:>10.2}",
             wall / base_wall,

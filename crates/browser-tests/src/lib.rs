@@ -222,6 +222,8 @@ pub fn fast_fake_env() -> Vec<(String, String)> {
 pub struct LocalCluster {
     pub cluster: dashboard_ops::cluster::Cluster,
     pub dashboard: Nginx,
+    /// The Prometheus server scraping the instances, when asked for.
+    pub prometheus: Option<dashboard_ops::prometheus::PrometheusServer>,
     _dist: tempfile::TempDir,
 }
 
@@ -231,6 +233,28 @@ impl LocalCluster {
         envs: &[(String, String)],
         config_json: &str,
         watch_instances: bool,
+    ) -> anyhow::Result<Self> {
+        Self::start_with(count, envs, config_json, watch_instances, None)
+    }
+
+    /// [`Self::start`], with a real Prometheus server scraping the instances
+    /// at `timing`, proxied at the dashboard's /prometheus/ and named in its
+    /// config.json.
+    pub fn start_with_prometheus(
+        count: usize,
+        envs: &[(String, String)],
+        config_json: &str,
+        timing: dashboard_ops::prometheus::Timing,
+    ) -> anyhow::Result<Self> {
+        Self::start_with(count, envs, config_json, true, Some(timing))
+    }
+
+    fn start_with(
+        count: usize,
+        envs: &[(String, String)],
+        config_json: &str,
+        watch_instances: bool,
+        prometheus: Option<dashboard_ops::prometheus::Timing>,
     ) -> anyhow::Result<Self> {
         let addresses = dashboard_ops::cluster::ClusterAddresses::free(count)?;
         let cluster = dashboard_ops::cluster::Cluster::start_with_env(
@@ -250,17 +274,37 @@ impl LocalCluster {
         } else {
             Vec::new()
         };
-        let dashboard = Nginx::start_with_instances(
+        let prometheus = match prometheus {
+            Some(timing) => {
+                let targets: Vec<(String, String)> = cluster
+                    .instance_origins()
+                    .into_iter()
+                    .map(|(name, origin)| (name, origin.trim_start_matches("http://").to_owned()))
+                    .collect();
+                Some(dashboard_ops::prometheus::PrometheusServer::start(
+                    &project_root()?,
+                    localhost(free_local_port()?),
+                    &targets,
+                    timing,
+                )?)
+            }
+            None => None,
+        };
+        let dashboard = Nginx::start_with_routes(
             &project_root()?,
             dist.path(),
             localhost(free_local_port()?),
             &cluster.balancer.origin(),
             None,
-            &instances,
+            &dashboard_ops::local_stack::Routes {
+                instances: &instances,
+                prometheus: prometheus.as_ref().map(|p| p.origin()).as_deref(),
+            },
         )?;
         Ok(Self {
             cluster,
             dashboard,
+            prometheus,
             _dist: dist,
         })
     }
@@ -1001,6 +1045,33 @@ pub fn start_dashboard_with_config(
         copy.path(),
         localhost(free_local_port()?),
         backend_origin,
+    )?;
+    Ok((nginx, copy))
+}
+
+/// [`start_dashboard_with_config`], with `/prometheus/` proxied to
+/// `prometheus_origin` (which config.json then names).
+pub fn start_dashboard_with_prometheus(
+    backend_origin: &str,
+    config_json: &str,
+    prometheus_origin: &str,
+) -> anyhow::Result<(Nginx, tempfile::TempDir)> {
+    let copy = tempfile::Builder::new()
+        .prefix("dashboard-dist-")
+        .tempdir()?;
+    dashboard_ops::local_stack::copy_tree(&dist_dir()?, copy.path())?;
+    let _ = std::fs::remove_file(copy.path().join("config.json.gz"));
+    std::fs::write(copy.path().join("config.json"), config_json)?;
+    let nginx = Nginx::start_with_routes(
+        &project_root()?,
+        copy.path(),
+        localhost(free_local_port()?),
+        backend_origin,
+        None,
+        &dashboard_ops::local_stack::Routes {
+            instances: &[],
+            prometheus: Some(prometheus_origin),
+        },
     )?;
     Ok((nginx, copy))
 }

@@ -233,6 +233,20 @@ pub struct ClusterHealth {
     pub problems: Vec<String>,
 }
 
+impl ClusterHealth {
+    /// This state, degraded by `reason` (a critical alert of the Prometheus
+    /// server): every instance healthy becomes degraded; the reason is named.
+    pub fn degraded_by(mut self, reason: Option<String>) -> Self {
+        if let Some(reason) = reason {
+            if matches!(self.key, "connected" | "degraded") {
+                self.key = "degraded";
+                self.problems.push(reason);
+            }
+        }
+        self
+    }
+}
+
 /// Decides the cluster's state from each instance's last check.
 pub fn cluster_health(instances: &[(String, ConnectionState)]) -> ClusterHealth {
     let total = instances.len();

@@ -1,0 +1,305 @@
+//! The Prometheus server as a source, with a real server: Debian's Prometheus
+//! started by the test, scraping three reference backends every second with
+//! the project's alert rules (held 2 s); the dashboard in cluster mode behind
+//! its nginx, which proxies /prometheus/. After known traffic the panel's
+//! per-stage counts and percentiles equal the server's own answers to the
+//! queries the cells carry; an instance killed is `up == 0` and, once it
+//! fires, InstanceDown degrades the status; a load run's window is on the
+//! time axis and its server-side p95 is in the results.
+
+use std::time::Duration;
+
+use browser_tests::{eval, fast_fake_env, open_load_tester, send_streams, Browser, LocalCluster};
+use dashboard_ops::prometheus::Timing;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(60);
+const FAST_POLLS: &str = r#"{"health_poll_ms": 1000, "stats_poll_ms": 1000}"#;
+
+fn timing() -> Timing {
+    Timing {
+        scrape: Duration::from_secs(1),
+        alert_for: Duration::from_secs(2),
+    }
+}
+
+/// The server's own answer to `query` (its one value, or the value of `stage`).
+async fn server_value(
+    origin: &str,
+    query: &str,
+    stage: Option<&str>,
+) -> anyhow::Result<Option<f64>> {
+    let answer: Value = reqwest::Client::new()
+        .get(format!("{origin}/api/v1/query"))
+        .query(&[("query", query)])
+        .send()
+        .await?
+        .json()
+        .await?;
+    anyhow::ensure!(answer["status"] == "success", "{answer}");
+    let result = answer["data"]["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let sample = result
+        .iter()
+        .find(|s| stage.is_none_or(|id| s["metric"]["stage"] == id));
+    Ok(sample
+        .and_then(|s| s["value"][1].as_str())
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite()))
+}
+
+/// (stage id, cells: (metric, data-value, data-query)) of the main table.
+async fn table(browser: &Browser) -> anyhow::Result<Vec<(String, Vec<(String, String, String)>)>> {
+    let rows = eval(
+        browser,
+        "return [...document.querySelectorAll('[data-testid=stats-server] [data-testid=stats-table] tr[data-testid^=stage-]')]
+            .map(r => [r.dataset.testid.slice(6), [...r.querySelectorAll('td')]
+                .map(td => [td.dataset.metric, td.dataset.value ?? '', td.dataset.query ?? ''])]);",
+    )
+    .await?;
+    Ok(serde_json::from_value(rows)?)
+}
+
+#[tokio::test]
+async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
+) -> anyhow::Result<()> {
+    let mut cluster =
+        LocalCluster::start_with_prometheus(3, &fast_fake_env(), FAST_POLLS, timing())?;
+    let server = cluster
+        .prometheus
+        .as_ref()
+        .map(|p| p.origin())
+        .ok_or_else(|| anyhow::anyhow!("no Prometheus server"))?;
+    // Known traffic through the balancer, then two scrapes.
+    send_streams(&cluster.balanced("stream"), "prometheus server", 0, 12).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let mut browser = Browser::launch().await?;
+    browser
+        .goto(&format!("{}/", cluster.dashboard.url()))
+        .await?;
+    // In cluster mode a named server is the default source.
+    browser
+        .wait_for_attr("metrics-chart", "data-source", "prometheus-server", WAIT)
+        .await?;
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=stats-server] [data-testid=stage-1] [data-metric=count]')?.dataset.value === '12'",
+            WAIT,
+            "the server's count of validations never read 12",
+        )
+        .await?;
+    // Every cell with a query equals the server's own answer to it.
+    let rows = table(&browser).await?;
+    assert!(rows.len() >= 4, "{rows:?}");
+    let mut compared = 0;
+    for (stage, cells) in &rows {
+        for (metric, value, query) in cells {
+            if query.is_empty() {
+                continue;
+            }
+            let theirs = server_value(&server, query, Some(stage)).await?;
+            let ours: Option<f64> = value.parse().ok();
+            match metric.as_str() {
+                "count" => assert_eq!(
+                    ours,
+                    theirs.map(|v| v.round()),
+                    "stage {stage} count: {query}"
+                ),
+                // Seconds there, ms here; a rate's extrapolation does not move a quantile.
+                _ => match (ours, theirs) {
+                    (Some(ours), Some(theirs)) => assert!(
+                        (ours - theirs * 1000.0).abs() <= 1e-6 * ours.abs().max(1.0),
+                        "stage {stage} {metric}: page {ours} ms, server {theirs} s ({query})"
+                    ),
+                    (ours, theirs) => {
+                        assert_eq!(ours.is_some(), theirs.is_some(), "stage {stage} {metric}")
+                    }
+                },
+            }
+            compared += 1;
+        }
+    }
+    println!("{compared} cells equal the server's answers");
+    assert!(compared >= 20, "{compared} cells compared");
+    let estimate = eval(
+        &browser,
+        "return document.querySelector('[data-testid=stats-server] [data-testid=stage-1] [data-metric=p95]').dataset.estimate;",
+    )
+    .await?;
+    assert_eq!(estimate, "histogram");
+    assert_eq!(
+        eval(&browser, "return document.querySelector('[data-testid=server-up]') === null && document.querySelector('[data-testid=server-request-rate]') !== null;").await?,
+        Value::Bool(true)
+    );
+    // The alerts list is there (maybe empty, maybe NoRequests pending).
+    browser.wait_for_testid("alerts", WAIT).await?;
+
+    // An instance killed: up == 0, InstanceDown fires, the status says why.
+    cluster.cluster.instances[2].kill();
+    browser
+        .wait_for_attr("stats-instance-app-3", "data-up", "0", WAIT)
+        .await?;
+    browser
+        .wait_for_attr("alert-InstanceDown", "data-state", "firing", WAIT)
+        .await?;
+    assert_eq!(
+        browser
+            .attr_of("alert-InstanceDown", "data-severity")
+            .await?,
+        "critical"
+    );
+    assert_eq!(
+        browser
+            .attr_of("alert-InstanceDown", "data-instance")
+            .await?,
+        "app-3"
+    );
+    browser
+        .wait_for_attr("status-indicator", "data-state", "degraded", WAIT)
+        .await?;
+    let why = browser.attr_of("status-indicator", "title").await?;
+    assert!(why.contains("InstanceDown (app-3)"), "{why}");
+    browser
+        .screenshot_of("metrics-chart", "prometheus-server")
+        .await?;
+
+    // A load run: its window is on the time axis, its server-side p95 in the results.
+    open_load_tester(&browser, WAIT).await?;
+    browser.fill("lt-concurrency", "2").await?;
+    browser.fill("lt-total", "6").await?;
+    browser.click("lt-start").await?;
+    browser
+        .wait_for_attr("lt-state", "data-state", "finished", WAIT)
+        .await?;
+    browser.wait_for_testid("stats-run-window", WAIT).await?;
+    let window = eval(
+        &browser,
+        "const w = document.querySelector('[data-testid=stats-run-window]'); return [Number(w.dataset.startMs), Number(w.dataset.endMs)];",
+    )
+    .await?;
+    let (start, end) = (
+        window[0].as_f64().unwrap_or(0.0),
+        window[1].as_f64().unwrap_or(0.0),
+    );
+    assert!(start > 1.7e12 && end > start, "{window}");
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid^=lt-server-p95-]') !== null",
+            WAIT,
+            "the run's server-side p95 never came",
+        )
+        .await?;
+    let query = browser.attr_of("lt-server-p95", "data-query").await?;
+    assert!(query.starts_with("histogram_quantile(0.95, sum by (stage, le) (increase(sse_stage_duration_seconds_bucket["), "{query}");
+    browser
+        .assert_clean(&["instances/app-3", "/api/v1/health"])
+        .await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn a_server_that_is_down_slow_wrong_or_empty_is_said_and_the_rest_works() -> anyhow::Result<()>
+{
+    use browser_tests::{FixedAnswer, HostileService, InProcessBackend};
+    let backend = InProcessBackend::start().await?;
+    let json = |body: &str| FixedAnswer::json(body.as_bytes().to_vec());
+    // Each kind of wrong server, behind the dashboard's /prometheus/.
+    let cases: Vec<(&str, Option<HostileService>, &str)> = vec![
+        ("down", None, "HTTP 502"),
+        (
+            "an error",
+            Some(
+                HostileService::start(vec![(
+                    "/api/v1/query",
+                    json(r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#),
+                )])
+                .await?,
+            ),
+            "Prometheus refused the query (bad_data): parse error",
+        ),
+        (
+            "no series",
+            Some(
+                HostileService::start(vec![(
+                    "/api/v1/query",
+                    json(r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#),
+                )])
+                .await?,
+            ),
+            "",
+        ),
+        (
+            "not Prometheus",
+            Some(
+                HostileService::start(vec![(
+                    "/api/v1/query",
+                    FixedAnswer {
+                        status: 200,
+                        content_type: "text/html",
+                        body: b"<html><title>Grafana</title></html>".to_vec(),
+                    },
+                )])
+                .await?,
+            ),
+            "not a Prometheus server's",
+        ),
+    ];
+    // A server that takes connections and never answers.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let hung_origin = format!("http://{}", hung.local_addr()?);
+    let huge = format!(
+        r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#,
+        vec![r#"{"metric":{"stage":"1"},"value":[1,"1"]}"#; 120_000].join(",")
+    );
+    let cases: Vec<(&str, Option<HostileService>, &str)> = cases
+        .into_iter()
+        .chain([
+            ("slow", None, "did not answer within 8 s"),
+            (
+                "huge",
+                Some(HostileService::start(vec![("/api/v1/query", json(&huge))]).await?),
+                "more than a Prometheus answer",
+            ),
+        ])
+        .collect();
+    for (what, service, said) in cases {
+        let origin = match (&service, what) {
+            (Some(s), _) => s.origin(),
+            (None, "slow") => hung_origin.clone(),
+            (None, _) => browser_tests::unreachable_origin()?,
+        };
+        let config = r#"{"stats_poll_ms": 1000}"#;
+        let (nginx, _dist) =
+            browser_tests::start_dashboard_with_prometheus(&backend.origin(), config, &origin)?;
+        let mut browser = Browser::launch().await?;
+        browser.goto(&format!("{}/", nginx.url())).await?;
+        browser_tests::pick_stats_source(&browser, "prometheus-server").await?;
+        browser.wait_for_testid("stats-server", WAIT).await?;
+        if said.is_empty() {
+            // No series: no rows, no error, never a 0.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            assert_eq!(browser.text_of("stats-server-problem").await?, "", "{what}");
+            assert_eq!(table(&browser).await?.len(), 0, "{what}");
+        } else {
+            browser
+                .wait_until(
+                    &format!("(document.querySelector('[data-testid=stats-server-problem]')?.textContent ?? '').includes({said:?})"),
+                    WAIT,
+                    &format!("{what}: not said"),
+                )
+                .await?;
+        }
+        // The other sources still work.
+        browser_tests::pick_stats_source(&browser, "execution-stats").await?;
+        browser.wait_for_testid("stage-1", WAIT).await?;
+        assert_eq!(browser.page_panic().await?, None, "{what}");
+        browser
+            .assert_clean(&["/prometheus/", "/api/v1/alerts"])
+            .await?;
+        browser.close().await?;
+    }
+    Ok(())
+}
