@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 use sse_core::contract::execution_stats::stage_name;
 use sse_core::format;
 use sse_core::load::report::RunSummary;
+use sse_core::metrics::ServerFigure;
 
 use crate::browser::clock::{time_of_day, wall_ms};
 use crate::state::AppState;
@@ -91,7 +92,8 @@ pub(super) fn ServerWindow(summary: RunSummary) -> impl IntoView {
             data-end-ms=end_ms.to_string()
             hidden=move || app.prometheus.with(Option::is_none)
         >
-            <h4 title=caption.clone()>"Server-side stage p95 over the run (Prometheus)"</h4>
+            <h4 title=ServerFigure::RunWindowP95
+                .definition()>{ServerFigure::RunWindowP95.label()} " (Prometheus)"</h4>
             <p class="hint" role="status">
                 {said}
             </p>

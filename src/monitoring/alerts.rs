@@ -87,8 +87,7 @@ pub fn Alerts() -> impl IntoView {
                 data-testid="alerts"
                 aria-label="Prometheus alerts"
                 data-count=move || {
-                    app
-                        .alerts
+                    app.alerts
                         .with(|a| match a {
                             Some(Ok(list)) => list.len().to_string(),
                             _ => String::new(),

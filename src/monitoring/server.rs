@@ -10,10 +10,10 @@
 use leptos::prelude::*;
 use sse_core::contract::instances::testid_value;
 use sse_core::format;
-use sse_core::metrics::{ServiceFigure, HISTOGRAM_ESTIMATE};
+use sse_core::metrics::{ServerFigure, HISTOGRAM_ESTIMATE};
 use sse_core::monitoring::prometheus_api::{QueryAnswer, QueryData};
 use sse_core::monitoring::prometheus_server::{
-    instances, server_rows, up_by_instance, Queries, Reading, Window, READING,
+    instances, server_rows, up_by_instance, Queries, Reading, Window, NO_REQUESTS, READING,
 };
 use sse_core::monitoring::stats_source::StatsSource;
 use sse_core::monitoring::stats_view::{PollHistory, StageRow};
@@ -49,8 +49,8 @@ type Answered = (String, Result<QueryAnswer, String>);
 struct ServerPoll {
     whole: Vec<Answered>,
     by_instance: Vec<Answered>,
-    /// (figure id, query, answer) of the strip.
-    strip: Vec<(&'static str, Answered)>,
+    /// The strip's figures, each with its query and answer.
+    strip: Vec<(ServerFigure, Answered)>,
     up: Answered,
     range: Answered,
     at_ms: f64,
@@ -66,9 +66,9 @@ async fn poll(server: PromClient, window: Window) -> ServerPoll {
     let whole = READING.map(|s| ask(&server, q.stage(s, window, false)));
     let by_instance = READING.map(|s| ask(&server, q.stage(s, window, true)));
     let strip = [
-        ("request-rate", q.request_rate(window)),
-        ("success-share", q.success_share(window)),
-        ("active-connections", q.active_connections(false)),
+        (ServerFigure::RequestRate, q.request_rate(window)),
+        (ServerFigure::SuccessShare, q.success_share(window)),
+        (ServerFigure::ActiveConnections, q.active_connections(false)),
     ]
     .map(|(id, query)| {
         let server = server.clone();
@@ -146,28 +146,22 @@ fn history_of(answer: &QueryAnswer) -> PollHistory {
     history
 }
 
-/// A strip figure: its text, raw value and query.
-fn strip_item(id: &'static str, answered: &Answered) -> impl IntoView {
+/// A strip figure: its text, raw value, definition and query.
+fn strip_item(figure: ServerFigure, answered: &Answered) -> impl IntoView {
     let (query, answer) = answered;
     let value = answer.as_ref().ok().and_then(QueryAnswer::single);
-    let (label, text) = match id {
-        "request-rate" => ("Requests/s", format::rate(value)),
-        "success-share" => (
-            "Success share",
-            value.map_or_else(
-                || "no requests".to_owned(),
-                |v| format!("{:.1} %", v * 100.0),
-            ),
-        ),
-        _ => (
-            ServiceFigure::ActiveConnections.label(),
-            value.map_or_else(|| format::ABSENT.to_owned(), |v| format!("{v:.0}")),
-        ),
+    let text = match figure {
+        ServerFigure::RequestRate => format::rate(value),
+        ServerFigure::SuccessShare => {
+            value.map_or_else(|| NO_REQUESTS.to_owned(), |v| format!("{:.1} %", v * 100.0))
+        }
+        _ => value.map_or_else(|| format::ABSENT.to_owned(), |v| format!("{v:.0}")),
     };
     let title = match answer {
-        Ok(_) => format!("PromQL: {query}"),
-        Err(e) => format!("PromQL: {query}\nNot read: {e}"),
+        Ok(_) => format!("{}\nPromQL: {query}", figure.definition()),
+        Err(e) => format!("{}\nPromQL: {query}\nNot read: {e}", figure.definition()),
     };
+    let (id, label) = (figure.id(), figure.label());
     view! {
         <div class="strip-item" title=title>
             <dt>{label}</dt>
@@ -270,7 +264,7 @@ fn ServerStats() -> impl IntoView {
                     last.with(|p| {
                         p.as_ref()
                             .map(|p| {
-                                p.strip.iter().map(|(id, a)| strip_item(id, a)).collect_view()
+                                p.strip.iter().map(|(f, a)| strip_item(*f, a)).collect_view()
                             })
                     })
                 }}
@@ -409,7 +403,7 @@ fn ServerInstance(name: String, last: RwSignal<Option<ServerPoll>>) -> impl Into
             aria-label=name.clone()
         >
             <h3 title=move || {
-                format!("PromQL: {}", query())
+                format!("{}\nPromQL: {}", ServerFigure::Up.definition(), query())
             }>
                 {name.clone()}
                 {move || match up.get() {

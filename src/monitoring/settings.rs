@@ -73,65 +73,129 @@ pub fn load_settings(state: AppState) {
     });
 }
 
-/// API base and admin token, kept in this browser.
-#[component]
-pub fn SettingsMenu() -> impl IntoView {
-    let state = AppState::get();
-    let base_input = RwSignal::new(String::new());
-    let token_input = RwSignal::new(String::new());
-    let prometheus_input = RwSignal::new(String::new());
-    let job_input = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<String>);
-    let open = move |_| {
+/// What the Settings form holds while it is open.
+#[derive(Clone, Copy)]
+struct SettingsInputs {
+    base: RwSignal<String>,
+    token: RwSignal<String>,
+    prometheus: RwSignal<String>,
+    job: RwSignal<String>,
+}
+
+impl SettingsInputs {
+    fn new() -> Self {
+        Self {
+            base: RwSignal::new(String::new()),
+            token: RwSignal::new(String::new()),
+            prometheus: RwSignal::new(String::new()),
+            job: RwSignal::new(String::new()),
+        }
+    }
+
+    fn fill(self, state: AppState) {
         state.settings.with_untracked(|s| {
-            base_input.set(s.api_base.clone());
-            token_input.set(s.admin_token.clone().unwrap_or_default());
-            prometheus_input.set(s.prometheus.clone().unwrap_or_default());
-            job_input.set(s.prometheus_job.clone());
+            self.base.set(s.api_base.clone());
+            self.token.set(s.admin_token.clone().unwrap_or_default());
+            self.prometheus
+                .set(s.prometheus.clone().unwrap_or_default());
+            self.job.set(s.prometheus_job.clone());
         });
-        message.set(None);
-    };
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let prometheus = prometheus_input.get_untracked();
-        let checked = validate_api_base(&base_input.get_untracked()).and_then(|base| {
-            let token = validate_admin_token(&token_input.get_untracked())?;
+    }
+
+    /// Checks every field, then applies and keeps them all, or none: what
+    /// the person reads says which.
+    fn save(self, state: AppState) -> String {
+        let prometheus = self.prometheus.get_untracked();
+        let checked = validate_api_base(&self.base.get_untracked()).and_then(|base| {
+            let token = validate_admin_token(&self.token.get_untracked())?;
             let prometheus = match prometheus.trim() {
                 "" => None,
                 text => Some(validate_prometheus_base(text)?),
             };
-            let job = validate_prometheus_job(&job_input.get_untracked())?;
+            let job = validate_prometheus_job(&self.job.get_untracked())?;
             Ok((base, token, prometheus, job))
         });
-        match checked {
-            // Nothing is saved: the settings in use stay as they were.
-            Err(problem) => message.set(Some(format!("Not saved. {problem}"))),
-            Ok((base, token, prometheus, job)) => {
-                let kept = storage::write(STORED_API_BASE, Some(&base))
-                    .and_then(|()| {
-                        storage::write(
-                            STORED_ADMIN_TOKEN,
-                            (!token.is_empty()).then_some(token.as_str()),
-                        )
-                    })
-                    .and_then(|()| {
-                        storage::write(STORED_PROMETHEUS, Some(prometheus.as_deref().unwrap_or("")))
-                    })
-                    .and_then(|()| storage::write(STORED_PROMETHEUS_JOB, Some(&job)));
-                state.settings.update(|s| {
-                    s.api_base = base.clone();
-                    s.admin_token = (!token.is_empty()).then_some(token);
-                    s.prometheus = prometheus;
-                    s.prometheus_job = job;
-                });
-                message.set(Some(match kept {
-                    Ok(()) => format!("Saved: the dashboard now talks to {base}."),
-                    Err(why) => format!(
-                        "In use until this page is closed: the dashboard now talks to {base}. Not kept in this browser: {why}."
-                    ),
-                }));
-            }
+        let (base, token, prometheus, job) = match checked {
+            Ok(checked) => checked,
+            Err(problem) => return format!("Not saved. {problem}"),
+        };
+        let kept = storage::write(STORED_API_BASE, Some(&base))
+            .and_then(|()| {
+                storage::write(
+                    STORED_ADMIN_TOKEN,
+                    (!token.is_empty()).then_some(token.as_str()),
+                )
+            })
+            .and_then(|()| {
+                storage::write(STORED_PROMETHEUS, Some(prometheus.as_deref().unwrap_or("")))
+            })
+            .and_then(|()| storage::write(STORED_PROMETHEUS_JOB, Some(&job)));
+        state.settings.update(|s| {
+            s.api_base = base.clone();
+            s.admin_token = (!token.is_empty()).then_some(token);
+            s.prometheus = prometheus;
+            s.prometheus_job = job;
+        });
+        match kept {
+            Ok(()) => format!("Saved: the dashboard now talks to {base}."),
+            Err(why) => format!(
+                "In use until this page is closed: the dashboard now talks to {base}. Not kept in this browser: {why}."
+            ),
         }
+    }
+}
+
+/// Forgets what this browser kept and reads config.json again.
+fn reset_settings(state: AppState) {
+    for key in [
+        STORED_API_BASE,
+        STORED_ADMIN_TOKEN,
+        STORED_INSTANCES,
+        STORED_PROMETHEUS,
+        STORED_PROMETHEUS_JOB,
+    ] {
+        let _ = storage::write(key, None);
+    }
+    load_settings(state);
+}
+
+/// One text field of the form.
+#[component]
+fn SettingField(
+    label: &'static str,
+    testid: &'static str,
+    value: RwSignal<String>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "")] placeholder: &'static str,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <input
+                type=kind
+                autocomplete="off"
+                data-testid=testid
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+                placeholder=placeholder
+            />
+        </label>
+    }
+}
+
+/// API base, admin token, the Prometheus server and the instances, kept in this browser.
+#[component]
+pub fn SettingsMenu() -> impl IntoView {
+    let state = AppState::get();
+    let inputs = SettingsInputs::new();
+    let message = RwSignal::new(None::<String>);
+    let open = move |_| {
+        inputs.fill(state);
+        message.set(None);
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        message.set(Some(inputs.save(state)));
     };
     // The editor is a part loaded on demand; it saves and reloads the page.
     let editing_instances = RwSignal::new(false);
@@ -144,60 +208,39 @@ pub fn SettingsMenu() -> impl IntoView {
         })
     };
     let reset = move |_| {
-        let _ = storage::write(STORED_API_BASE, None);
-        let _ = storage::write(STORED_ADMIN_TOKEN, None);
-        let _ = storage::write(STORED_INSTANCES, None);
-        let _ = storage::write(STORED_PROMETHEUS, None);
-        let _ = storage::write(STORED_PROMETHEUS_JOB, None);
         message.set(Some(
             "Saved settings removed; reloading config.json.".into(),
         ));
-        load_settings(state);
+        reset_settings(state);
     };
     view! {
         <details class="settings" data-testid="settings" on:toggle=open>
             <summary>"Settings"</summary>
             <form class="settings-form" on:submit=save>
-                <label>
-                    "API base"
-                    <input
-                        type="text"
-                        data-testid="settings-api-base"
-                        prop:value=move || base_input.get()
-                        on:input=move |ev| base_input.set(event_target_value(&ev))
-                        placeholder="/api/v1"
-                    />
-                </label>
-                <label>
-                    "Admin token (sent as Bearer on /admin requests; visible ASCII only)"
-                    <input
-                        type="password"
-                        autocomplete="off"
-                        data-testid="settings-admin-token"
-                        prop:value=move || token_input.get()
-                        on:input=move |ev| token_input.set(event_target_value(&ev))
-                    />
-                </label>
-                <label>
-                    "Prometheus server (path or URL; empty: none; it never gets the admin token)"
-                    <input
-                        type="text"
-                        data-testid="settings-prometheus"
-                        prop:value=move || prometheus_input.get()
-                        on:input=move |ev| prometheus_input.set(event_target_value(&ev))
-                        placeholder="/prometheus"
-                    />
-                </label>
-                <label>
-                    "Its job label for the service (empty: every series)"
-                    <input
-                        type="text"
-                        data-testid="settings-prometheus-job"
-                        prop:value=move || job_input.get()
-                        on:input=move |ev| job_input.set(event_target_value(&ev))
-                        placeholder="sse-app"
-                    />
-                </label>
+                <SettingField
+                    label="API base"
+                    testid="settings-api-base"
+                    value=inputs.base
+                    placeholder="/api/v1"
+                />
+                <SettingField
+                    label="Admin token (sent as Bearer on /admin requests; visible ASCII only)"
+                    testid="settings-admin-token"
+                    value=inputs.token
+                    kind="password"
+                />
+                <SettingField
+                    label="Prometheus server (path or URL; empty: none; it never gets the admin token)"
+                    testid="settings-prometheus"
+                    value=inputs.prometheus
+                    placeholder="/prometheus"
+                />
+                <SettingField
+                    label="Its job label for the service (empty: every series)"
+                    testid="settings-prometheus-job"
+                    value=inputs.job
+                    placeholder="sse-app"
+                />
                 <p>
                     "Several instances behind a balancer: "
                     <button

@@ -346,6 +346,57 @@ pub const PART_SHARE: &str = "A part's share of all TTFT time: the sum of the pa
 pub const HISTOGRAM_ESTIMATE: &str = "Estimated from histogram buckets by Prometheus' `histogram_quantile` method: the bucket holding the rank q · count, linear interpolation inside it, 0 as the lower edge of the first bucket; a rank in the `+Inf` bucket answers the highest finite bound (shown as \"above\" it). Shown with the bucket that bounds it: the true value lies in that bucket, not necessarily at the interpolated point.";
 
 /// The definitions as the Markdown tables of docs/metrics.md.
+/// A figure of the Prometheus server source (`server-<id>`), each a PromQL
+/// query over the chosen window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerFigure {
+    RequestRate,
+    SuccessShare,
+    ActiveConnections,
+    Up,
+    RunWindowP95,
+}
+
+impl ServerFigure {
+    pub const ALL: [ServerFigure; 5] = [
+        ServerFigure::RequestRate,
+        ServerFigure::SuccessShare,
+        ServerFigure::ActiveConnections,
+        ServerFigure::Up,
+        ServerFigure::RunWindowP95,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::RequestRate => "request-rate",
+            Self::SuccessShare => "success-share",
+            Self::ActiveConnections => "active-connections",
+            Self::Up => "up",
+            Self::RunWindowP95 => "run-window-p95",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::RequestRate => "Requests/s",
+            Self::SuccessShare => "Success share",
+            Self::ActiveConnections => "Active connections",
+            Self::Up => "Up",
+            Self::RunWindowP95 => "Server-side stage p95 over a run",
+        }
+    }
+
+    pub fn definition(self) -> &'static str {
+        match self {
+            Self::RequestRate => "`sum(rate(sse_requests_total[window]))`: requests per second over the window, every instance the server scrapes together (rate() extrapolates to the window's edges and handles restarts).",
+            Self::SuccessShare => "`sum(rate(sse_requests_total{status=\"success\"}[window])) / sum(rate(sse_requests_total[window]))`: the share of successful requests in the window; \"no requests\" when the window has none.",
+            Self::ActiveConnections => "`sum(sse_active_connections)` at the server's last scrape of each instance.",
+            Self::Up => "`up`: 1 when the server's last scrape of the instance answered, 0 when it failed (the instance is down or unreachable from the server).",
+            Self::RunWindowP95 => "`histogram_quantile(0.95, sum by (stage, le) (increase(sse_stage_duration_seconds_bucket[d])))` evaluated at the run's end + 15 s, d the run's length + 15 s: the service's own p95 per stage over the run (the 15 s take in the server's scrapes after it). A histogram estimate.",
+        }
+    }
+}
+
 pub fn definitions_markdown() -> String {
     let mut out = String::from("| figure | definition |\n|---|---|\n");
     for metric in Metric::ALL {
@@ -392,6 +443,15 @@ pub fn definitions_markdown() -> String {
     for figure in ServiceFigure::ALL {
         out.push_str(&format!(
             "| **{}** (`service-{}`) | {} |\n",
+            figure.label(),
+            figure.id(),
+            figure.definition()
+        ));
+    }
+    out.push_str("\n| Prometheus server (`data-query`) | definition |\n|---|---|\n");
+    for figure in ServerFigure::ALL {
+        out.push_str(&format!(
+            "| **{}** (`server-{}`) | {} |\n",
             figure.label(),
             figure.id(),
             figure.definition()
