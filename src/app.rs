@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::cluster::{cluster_status_view, cluster_view};
 use crate::load_tester::LoadTesterSlot;
-use crate::monitoring::alerts::Alerts;
+use crate::monitoring::alerts::alerts_view;
 use crate::monitoring::config::ConfigPanel;
 use crate::monitoring::settings::{load_settings, SettingsMenu};
 use crate::monitoring::stats::MetricsChart;
@@ -45,10 +45,23 @@ pub fn App() -> impl IntoView {
             <LoadTesterSlot />
         }),
     };
+    // The alerts are a part of their own, fetched only when a Prometheus
+    // server is named; alerts of a server no longer named are forgotten.
+    let has_prometheus = Memo::new(move |_| state.prometheus.with(Option::is_some));
+    Effect::new(move |_| {
+        if !has_prometheus.get() {
+            state.alerts.set(None);
+        }
+    });
+    let alerts = move || {
+        has_prometheus
+            .get()
+            .then(|| view! { <OnDemand load=alerts_view testid="alerts-error" /> })
+    };
     view! {
         <header class="app-header" data-testid="app-header">
             <h1>"SSE Performance Dashboard"</h1>
-            <div class="header-tools">{status} <Alerts /> <SettingsMenu /></div>
+            <div class="header-tools">{status} {alerts} <SettingsMenu /></div>
         </header>
         <ul
             class="notices"

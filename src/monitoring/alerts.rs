@@ -1,7 +1,8 @@
 //! The Prometheus server's firing and pending alerts, next to the status
 //! indicator (`alerts`, one `alert-<name>` each): name, severity, instance,
 //! since when, summary. Polled with the health checks while the settings name
-//! a server; the list is there (empty = none) as long as they do.
+//! a server; the list is there (empty = none) as long as they do. A part
+//! loaded on demand: a dashboard without a Prometheus server never fetches it.
 
 use leptos::prelude::*;
 use sse_core::format::display_text;
@@ -52,8 +53,16 @@ fn item(alert: Alert) -> impl IntoView {
     }
 }
 
+crate::on_demand! {
+    /// The alerts and their poller (loaded once the settings name a server).
+    prometheus_alerts, "Prometheus alerts":
+    pub fn alerts_view() -> AnyView {
+        view! { <Alerts /> }.into_any()
+    }
+}
+
 #[component]
-pub fn Alerts() -> impl IntoView {
+fn Alerts() -> impl IntoView {
     let app = AppState::get();
     use_poller(
         app.prometheus,
@@ -82,7 +91,7 @@ pub fn Alerts() -> impl IntoView {
         })
     };
     view! {
-        <div class="alerts" hidden=move || app.prometheus.with(Option::is_none)>
+        <div class="alerts">
             <ul
                 data-testid="alerts"
                 aria-label="Prometheus alerts"

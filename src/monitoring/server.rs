@@ -56,15 +56,22 @@ struct ServerPoll {
     at_ms: f64,
 }
 
-async fn ask(server: &PromClient, query: String) -> Answered {
-    let answer = server.query(&query, None).await.map_err(|e| e.to_string());
+/// `query` evaluated at `at` (seconds since the epoch).
+async fn ask(server: &PromClient, query: String, at: f64) -> Answered {
+    let answer = server
+        .query(&query, Some(at))
+        .await
+        .map_err(|e| e.to_string());
     (query, answer)
 }
 
+/// Every query of a poll is evaluated at one instant (as Grafana does for a
+/// refresh), so the figures agree with each other and can be asked again.
 async fn poll(server: PromClient, window: Window) -> ServerPoll {
     let q: Queries = server.queries();
-    let whole = READING.map(|s| ask(&server, q.stage(s, window, false)));
-    let by_instance = READING.map(|s| ask(&server, q.stage(s, window, true)));
+    let at = (wall_ms() / 1000.0 * 1000.0).round() / 1000.0;
+    let whole = READING.map(|s| ask(&server, q.stage(s, window, false), at));
+    let by_instance = READING.map(|s| ask(&server, q.stage(s, window, true), at));
     let strip = [
         (ServerFigure::RequestRate, q.request_rate(window)),
         (ServerFigure::SuccessShare, q.success_share(window)),
@@ -72,9 +79,9 @@ async fn poll(server: PromClient, window: Window) -> ServerPoll {
     ]
     .map(|(id, query)| {
         let server = server.clone();
-        async move { (id, ask(&server, query).await) }
+        async move { (id, ask(&server, query, at).await) }
     });
-    let now = wall_ms() / 1000.0;
+    let now = at;
     let range_query = q.stage_p95_over_time("1m");
     let range = async {
         let answer = server
@@ -87,7 +94,7 @@ async fn poll(server: PromClient, window: Window) -> ServerPoll {
         futures::future::join_all(whole),
         futures::future::join_all(by_instance),
         futures::future::join_all(strip),
-        ask(&server, q.up()),
+        ask(&server, q.up(), at),
         range
     );
     ServerPoll {
@@ -96,7 +103,7 @@ async fn poll(server: PromClient, window: Window) -> ServerPoll {
         strip,
         up,
         range,
-        at_ms: wall_ms(),
+        at_ms: at * 1000.0,
     }
 }
 
@@ -254,7 +261,14 @@ fn ServerStats() -> impl IntoView {
                             })}
                     </select>
                 </label>
-                <span class="hint" data-testid="stats-server-status">
+                <span
+                    class="hint"
+                    data-testid="stats-server-status"
+                    title="Every query of a reading is evaluated at this instant (the API's time parameter)."
+                    data-time=move || {
+                        last.with(|p| p.as_ref().map(|p| format!("{:.3}", p.at_ms / 1000.0)))
+                    }
+                >
                     {status}
                 </span>
             </div>

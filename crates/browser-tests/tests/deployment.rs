@@ -34,9 +34,24 @@ fn the_dockerfile_builds_with_the_tests_own_commands() -> anyhow::Result<()> {
     let dockerfile = std::fs::read_to_string(project_root()?.join("Dockerfile"))?;
     assert!(dockerfile.contains("RUN ./scripts/setup --build-only && ./scripts/build-bundle"));
     assert!(dockerfile.contains("FROM nginx:1.25-alpine"));
-    assert!(
-        dockerfile.contains("COPY nginx.conf nginx-tls.conf nginx-instance.conf /etc/dashboard/")
-    );
+    // Every template the entrypoint renders must be in the image.
+    let entrypoint = std::fs::read_to_string(project_root()?.join("docker/entrypoint.sh"))?;
+    let copy = dockerfile
+        .lines()
+        .find(|line| line.starts_with("COPY nginx.conf ") && line.ends_with(" /etc/dashboard/"))
+        .ok_or_else(|| anyhow::anyhow!("no COPY of the nginx templates in {dockerfile}"))?;
+    let templates: Vec<&str> = entrypoint
+        .split("$DASHBOARD_TEMPLATES/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert!(templates.len() >= 3, "{templates:?}");
+    for template in templates {
+        assert!(
+            copy.split_whitespace().any(|word| word == template),
+            "{template} is not copied: {copy}"
+        );
+    }
     Ok(())
 }
 

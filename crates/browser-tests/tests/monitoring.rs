@@ -308,10 +308,13 @@ async fn first_load_stays_in_its_budget_and_fetches_no_part_it_does_not_show() -
     }
     assert!(total <= FIRST_LOAD_BUDGET, "first load is {total} B");
     // The parts a single service's first view does not show load when asked for.
+    // No Prometheus server named: neither its view nor its alerts are fetched.
     for part in [
         "split_load_tester",
         "split_cluster",
         "split_instances_editor",
+        "split_prometheus_server",
+        "split_prometheus_alerts",
     ] {
         assert!(
             !entries.iter().any(|(p, _, _)| p.contains(part)),

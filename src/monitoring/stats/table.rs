@@ -17,6 +17,9 @@ fn definition(statistic: Statistic) -> String {
     )
 }
 
+/// What a count read from the Prometheus server is, and is not.
+const SERVER_COUNT: &str = "From the Prometheus server: its increase() over the window, rounded. increase() extrapolates to the window's edges, and cannot see the requests that made a series appear (an instance exports a stage's series from its first request on, so the first requests after a start are not in it).";
+
 /// A cell's hover text: for an estimate, the interpolated value and the method.
 fn cell_title(cell: &Cell) -> String {
     let title = match (&cell.estimate, cell.value) {
@@ -122,7 +125,12 @@ pub(crate) fn StatsTable(
                                     .as_ref()
                                     .map_or_else(
                                         || definition(Statistic::Count),
-                                        |q| format!("{}\nPromQL: {q}", definition(Statistic::Count)),
+                                        |q| {
+                                            format!(
+                                                "{}\n{SERVER_COUNT}\nPromQL: {q}",
+                                                definition(Statistic::Count),
+                                            )
+                                        },
                                     )
                             >
                                 {format::count(row.count)}
