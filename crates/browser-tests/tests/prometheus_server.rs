@@ -51,6 +51,21 @@ async fn server_value(
         .filter(|v| v.is_finite()))
 }
 
+/// Waits until the server's latest answer to `query` is `expected`.
+async fn wait_for_server(origin: &str, query: &str, expected: f64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut last = None;
+    while started.elapsed() < WAIT {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+        last = server_value(origin, query, &format!("{:.3}", now.as_secs_f64()), None).await?;
+        if last == Some(expected) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::bail!("the server's {query} stayed {last:?}, not {expected}")
+}
+
 type Table = Vec<(String, Vec<(String, String, String)>)>;
 
 /// The instant every query of the shown reading was evaluated at, and the
@@ -117,15 +132,21 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
         .map(|p| p.origin())
         .ok_or_else(|| anyhow::anyhow!("no Prometheus server"))?;
     // An instance exports a stage's series from its first request on, and
-    // increase() cannot count the sample that makes a series appear: one
-    // request to each instance first, two scrapes, then the known traffic
-    // through the balancer, then two scrapes.
+    // increase() cannot count the sample that makes a series appear: once the
+    // server scrapes every instance, one request to each, until the server
+    // has stored them; then the known traffic through the balancer, until
+    // the server has stored it too.
+    wait_for_server(&server, "count(up == 1)", 3.0).await?;
     for i in 0..3 {
         send_streams(&cluster.direct(i, "stream"), "warm-up", i * 10, 1).await?;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_for_server(&server, "count(sse_requests_total)", 3.0).await?;
     send_streams(&cluster.balanced("stream"), "prometheus server", 100, 12).await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_for_server(&server, "sum(sse_requests_total)", 15.0).await?;
+    // increase() extends the rise it sees (4 per instance, between the
+    // warm-up's sample and the latest) to the window's edges: by at most
+    // 1.6 scrape intervals, so after 8 s of samples by at most a fifth.
+    tokio::time::sleep(Duration::from_secs(8)).await;
 
     let mut browser = Browser::launch().await?;
     browser
@@ -135,8 +156,8 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
     browser
         .wait_for_attr("metrics-chart", "data-source", "prometheus-server", WAIT)
         .await?;
-    // The 12 are counted (increase() extrapolates to the window's edges, so
-    // the count can read a little more).
+    // The 12 are counted (increase() extrapolates, so the count can read a
+    // little more).
     browser
         .wait_until(
             "Number(document.querySelector('[data-testid=stats-server] [data-testid=stage-1] [data-metric=count]')?.dataset.value ?? 0) >= 12",
@@ -177,6 +198,7 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
     )
     .await?;
     let count = count.as_f64().unwrap_or(0.0);
+    println!("validations counted by the server: {count} (12 sent)");
     assert!(
         (12.0..=18.0).contains(&count),
         "validations counted: {count}"
