@@ -11,11 +11,16 @@
 //! figures for the whole service, six by instance, the strip, `up` and the
 //! hour's p95 range) of a real Prometheus server scraping 3 and 10 of the
 //! instances, through the dashboard's nginx (10) and directly (3 and 10).
+//! Then the same over HTTP/2 (the dashboard's TLS listener), where the
+//! browser's six connections per host do not queue the requests.
 //!
 //! Run: `./scripts/build-bundle && cargo bench -p browser-tests --bench cluster_poll`.
 
 use anyhow::Context;
-use browser_tests::{fast_fake_env, localhost, project_root, send_streams, Browser, LocalCluster};
+use browser_tests::{
+    dist_dir, fast_fake_env, localhost, project_root, send_streams, Browser, LocalCluster,
+};
+use dashboard_ops::local_stack::{Nginx, Routes, TlsListener};
 use dashboard_ops::process::free_local_port;
 use dashboard_ops::prometheus::{PrometheusServer, Timing};
 use serde_json::Value;
@@ -49,7 +54,18 @@ fn server_poll(base: &str) -> Vec<String> {
     urls
 }
 
-/// The median wall time and bytes of `rounds` polls of `urls` at once.
+/// The URLs of one per-instance poll of every API base in `bases`.
+fn instance_poll(bases: &[String]) -> Vec<String> {
+    bases
+        .iter()
+        .flat_map(|b| {
+            ["health", "admin/execution-stats", "admin/metrics"].map(|p| format!("{b}/{p}"))
+        })
+        .collect()
+}
+
+/// The median wall time and bytes of `rounds` polls of `urls` at once (the
+/// page fills in a range query's times, and checks every answer is whole).
 const POLL: &str = "const [urls, rounds] = arguments;
      performance.setResourceTimingBufferSize(100000);
      const walls = [], bytes = [];
@@ -58,20 +74,44 @@ const POLL: &str = "const [urls, rounds] = arguments;
        const now = Date.now() / 1000;
        const t0 = performance.now();
        const texts = await Promise.all(urls.map(u => {
-         const url = u.replace('&range=3600', `&start=${now - 3600}&end=${now}`) + `&bench=${r}`;
+         const url = u.replace('&range=3600', `&start=${now - 3600}&end=${now}`)
+           + (u.includes('?') ? '&' : '?') + `bench=${r}`;
          return fetch(url).then(a => { if (!a.ok) throw new Error(`${url}: ${a.status}`); return a.text(); });
        }));
        walls.push(performance.now() - t0);
        bytes.push(performance.getEntriesByType('resource')
          .filter(e => e.name.includes('bench='))
          .reduce((n, e) => n + e.transferSize, 0));
-       if (texts.some(t => !t.includes('success'))) throw new Error('an answer that is no success');
+       if (texts.some(t => t.length === 0)) throw new Error('an empty answer');
      }
      const median = xs => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
      return JSON.stringify({ wall_ms: median(walls), bytes: median(bytes) });";
 
 const ROUNDS: u32 = 15;
 const INSTANCES: usize = 10;
+
+/// Opens `page` and measures [`POLL`] of `urls` there: (median wall ms, bytes).
+async fn measure(browser: &Browser, page: &str, urls: Vec<String>) -> anyhow::Result<(f64, f64)> {
+    browser.goto(page).await?;
+    let answer = browser
+        .client()
+        .execute(POLL, vec![urls.into(), ROUNDS.into()])
+        .await?;
+    let figures: Value =
+        serde_json::from_str(answer.as_str().context("the page answered no text")?)?;
+    Ok((
+        figures["wall_ms"].as_f64().context("no wall time")?,
+        figures["bytes"].as_f64().context("no byte count")?,
+    ))
+}
+
+fn print_row(label: &str, (wall, bytes): (f64, f64), (base_wall, base_bytes): (f64, f64)) {
+    println!(
+        "{label:<40} {wall:>9.1} {bytes:>12.0} {:>8.2} {:>8.2}",
+        wall / base_wall,
+        bytes / base_bytes
+    );
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -99,107 +139,76 @@ async fn main() -> anyhow::Result<()> {
         .as_ref()
         .map(PrometheusServer::origin)
         .context("no Prometheus server")?;
+    // The same dashboard with its HTTP/2 listener too.
+    let instances = cluster.cluster.instance_origins();
+    let dashboard_h2 = Nginx::start_with_routes(
+        &project_root()?,
+        &dist_dir()?,
+        localhost(free_local_port()?),
+        &cluster.cluster.balancer.origin(),
+        Some(TlsListener {
+            listen: localhost(free_local_port()?),
+            certificate: None,
+        }),
+        &Routes {
+            instances: &instances,
+            prometheus: Some(&server_of_ten),
+        },
+    )?;
+    let h2 = dashboard_h2.tls_url().context("no TLS listener")?;
     send_streams(&cluster.balanced("stream"), "poll bench", 0, 30).await?;
     // Scrapes of the traffic.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let browser = Browser::launch().await?;
-    browser
-        .goto(&format!("{}/", cluster.dashboard.url()))
-        .await?;
+    let dashboard = format!("{}/", cluster.dashboard.url());
+    let instance_bases = |n: usize| -> Vec<String> {
+        (1..=n)
+            .map(|i| format!("/instances/app-{i}/api/v1"))
+            .collect()
+    };
     println!(
-        "one poll = health + execution-stats + metrics of every instance at once; Chromium over HTTP/1.1 through the dashboard's nginx; median of {ROUNDS} rounds"
+        "one poll, all requests at once, from Chromium; per instance = health + execution-stats + metrics of each;"
     );
     println!(
-        "{:<28} {:>12} {:>14} {:>10} {:>10}",
+        "server = the 17 queries of the Prometheus server source; median of {ROUNDS} rounds; × = to the single poll of the same protocol"
+    );
+    println!(
+        "{:<40} {:>9} {:>12} {:>8} {:>8}",
         "poll", "wall ms", "bytes/poll", "time ×", "bytes ×"
     );
-    let mut single: Option<(f64, f64)> = None;
-    for (label, bases) in [
-        ("1 service (the balancer)", vec!["/api/v1".to_owned()]),
-        (
-            "3 instances",
-            (1..=3)
-                .map(|i| format!("/instances/app-{i}/api/v1"))
-                .collect(),
-        ),
-        (
-            "10 instances",
-            (1..=INSTANCES)
-                .map(|i| format!("/instances/app-{i}/api/v1"))
-                .collect(),
-        ),
-    ] {
-        let answer = browser
-            .client()
-            .execute(
-                "const [bases, rounds] = arguments;
-                 performance.setResourceTimingBufferSize(100000);
-                 const walls = [], bytes = [];
-                 for (let r = 0; r < rounds; r++) {
-                   performance.clearResourceTimings();
-                   const t0 = performance.now();
-                   const urls = bases.flatMap(b => ['health', 'admin/execution-stats', 'admin/metrics']
-                     .map(p => `${b}/${p}?bench=${r}`));
-                   const texts = await Promise.all(urls.map(u => fetch(u).then(a => {
-                     if (!a.ok) throw new Error(`${u}: ${a.status}`); return a.text(); })));
-                   walls.push(performance.now() - t0);
-                   bytes.push(performance.getEntriesByType('resource')
-                     .filter(e => e.name.includes('?bench='))
-                     .reduce((n, e) => n + e.transferSize, 0));
-                   if (texts.some(t => t.length === 0)) throw new Error('an empty answer');
-                 }
-                 const median = xs => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-                 return JSON.stringify({ wall_ms: median(walls), bytes: median(bytes) });",
-                vec![bases.clone().into(), ROUNDS.into()],
-            )
-            .await?;
-        let figures: Value =
-            serde_json::from_str(answer.as_str().context("the page answered no text")?)?;
-        let wall = figures["wall_ms"].as_f64().context("no wall time")?;
-        let bytes = figures["bytes"].as_f64().context("no byte count")?;
-        let (base_wall, base_bytes) = *single.get_or_insert((wall, bytes));
-        println!(
-            "{label:<28} {wall:>12.1} {bytes:>14.0} {:>10.2} {:>10.2}",
-            wall / base_wall,
-            bytes / base_bytes
-        );
+    let single = measure(&browser, &dashboard, instance_poll(&["/api/v1".to_owned()])).await?;
+    print_row("HTTP/1.1: 1 service (the balancer)", single, single);
+    for n in [3, INSTANCES] {
+        let row = measure(&browser, &dashboard, instance_poll(&instance_bases(n))).await?;
+        print_row(&format!("HTTP/1.1: {n} instances, one by one"), row, single);
     }
-    let (base_wall, base_bytes) = single.context("no single poll")?;
     // Direct polls run from a page of the server's own origin: the
     // dashboard's CSP lets its page reach only its own origin.
-    let dashboard = cluster.dashboard.url();
-    for (label, page, base) in [
-        (
-            "server, 3 instances, direct",
-            format!("{}/api/v1/status/buildinfo", server_of_three.origin()),
-            "",
-        ),
-        (
-            "server, 10 instances, direct",
-            format!("{server_of_ten}/api/v1/status/buildinfo"),
-            "",
-        ),
-        (
-            "server, 10, via nginx",
-            format!("{dashboard}/"),
-            "/prometheus",
-        ),
+    for (n, origin) in [
+        (3, server_of_three.origin()),
+        (INSTANCES, server_of_ten.clone()),
     ] {
-        browser.goto(&page).await?;
-        let urls = server_poll(base);
-        let answer = browser
-            .client()
-            .execute(POLL, vec![urls.clone().into(), ROUNDS.into()])
-            .await?;
-        let figures: Value =
-            serde_json::from_str(answer.as_str().context("the page answered no text")?)?;
-        let wall = figures["wall_ms"].as_f64().context("no wall time")?;
-        let bytes = figures["bytes"].as_f64().context("no byte count")?;
-        println!(
-            "{label:<28} {wall:>12.1} {bytes:>14.0} {:>10.2} {:>10.2}",
-            wall / base_wall,
-            bytes / base_bytes
+        let row = measure(
+            &browser,
+            &format!("{origin}/api/v1/status/buildinfo"),
+            server_poll(""),
+        )
+        .await?;
+        print_row(
+            &format!("HTTP/1.1: server, {n} instances, direct"),
+            row,
+            single,
         );
     }
+    let row = measure(&browser, &dashboard, server_poll("/prometheus")).await?;
+    print_row("HTTP/1.1: server, 10 instances, via nginx", row, single);
+
+    let page = format!("{h2}/");
+    let single = measure(&browser, &page, instance_poll(&["/api/v1".to_owned()])).await?;
+    print_row("HTTP/2: 1 service (the balancer)", single, single);
+    let row = measure(&browser, &page, instance_poll(&instance_bases(INSTANCES))).await?;
+    print_row("HTTP/2: 10 instances, one by one", row, single);
+    let row = measure(&browser, &page, server_poll("/prometheus")).await?;
+    print_row("HTTP/2: server, 10 instances, via nginx", row, single);
     browser.close().await
 }
