@@ -775,6 +775,7 @@ pub async fn eval(browser: &Browser, script: &str) -> anyhow::Result<Value> {
 pub struct HostileService {
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 const METRICS_PATH: &str = "/api/v1/admin/metrics";
@@ -837,10 +838,13 @@ impl HostileService {
             String,
             usize,
         >::new()));
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let received = std::sync::Arc::clone(&heads);
         let task = tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let routes = std::sync::Arc::clone(&routes);
                 let served = std::sync::Arc::clone(&served);
+                let received = std::sync::Arc::clone(&received);
                 tokio::spawn(async move {
                     // The head, then as much body as Content-Length says.
                     let mut request = Vec::new();
@@ -855,6 +859,9 @@ impl HostileService {
                         }
                     };
                     let head = String::from_utf8_lossy(&request[..head_end]).to_string();
+                    if let Ok(mut received) = received.lock() {
+                        received.push(head.clone());
+                    }
                     let length = head
                         .lines()
                         .find_map(|l| {
@@ -907,11 +914,16 @@ impl HostileService {
                 });
             }
         });
-        Ok(Self { addr, task })
+        Ok(Self { addr, task, heads })
     }
 
     pub fn origin(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The head (request line and headers) of every request received so far.
+    pub fn received(&self) -> Vec<String> {
+        self.heads.lock().map(|h| h.clone()).unwrap_or_default()
     }
 }
 

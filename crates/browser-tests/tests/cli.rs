@@ -5,7 +5,9 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use browser_tests::{project_root, unreachable_origin, InProcessBackend};
+use browser_tests::{
+    project_root, unreachable_origin, FixedAnswer, HostileService, InProcessBackend,
+};
 use dashboard_ops::process::free_local_port;
 
 fn cli() -> anyhow::Result<Command> {
@@ -53,6 +55,14 @@ fn output(mut command: Command) -> anyhow::Result<(i32, String)> {
 #[tokio::test]
 async fn local_mode_starts_answers_status_and_stops() -> anyhow::Result<()> {
     let backend = InProcessBackend::start().await?;
+    // Stands for a Prometheus server given with --prometheus-url.
+    let prometheus = HostileService::start(vec![(
+        "/api/v1/query",
+        FixedAnswer::json(
+            br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#.to_vec(),
+        ),
+    )])
+    .await?;
     let state = tempfile::tempdir()?;
     let state_file = state.path().join("local.json");
     let listen = format!("127.0.0.1:{}", free_local_port()?);
@@ -70,6 +80,7 @@ async fn local_mode_starts_answers_status_and_stops() -> anyhow::Result<()> {
             &tls,
         ])
         .args(["--backend-url", &backend.origin()])
+        .args(["--prometheus-url", &prometheus.origin()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut guard = Running(Some(start.spawn()?));
@@ -109,6 +120,25 @@ async fn local_mode_starts_answers_status_and_stops() -> anyhow::Result<()> {
     // The dashboard it started serves the API through its nginx.
     let health = reqwest::get(format!("http://{listen}/api/v1/health")).await?;
     assert_eq!(health.status(), 200);
+    // The Prometheus server: named in config.json, proxied, without the token.
+    let config: serde_json::Value = reqwest::get(format!("http://{listen}/config.json"))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(config["prometheus"], "/prometheus", "{config}");
+    let query = reqwest::Client::new()
+        .get(format!("http://{listen}/prometheus/api/v1/query?query=up"))
+        .header("Authorization", "Bearer the-admin-token")
+        .send()
+        .await?;
+    assert_eq!(query.status(), 200);
+    let received = prometheus.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert!(
+        received[0].starts_with("GET /api/v1/query?query=up ")
+            && !received[0].to_ascii_lowercase().contains("authorization"),
+        "{received:?}"
+    );
 
     let mut stop = cli()?;
     stop.env("DASHBOARD_OPS_STATE", &state_file)

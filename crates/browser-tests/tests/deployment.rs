@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use browser_tests::{dist_dir, project_root, InProcessBackend};
+use browser_tests::{dist_dir, project_root, FixedAnswer, HostileService, InProcessBackend};
 use dashboard_ops::process::{find_program, free_local_port, Supervised};
 
 fn run(program: &str, args: &[&str], dir: &Path) -> anyhow::Result<(bool, String)> {
@@ -109,7 +109,12 @@ impl ImageLayout {
             .tempdir()?;
         copy_dir(&dist_dir()?, &dir.path().join("share"))?;
         std::fs::create_dir_all(dir.path().join("templates"))?;
-        for file in ["nginx.conf", "nginx-tls.conf", "nginx-instance.conf"] {
+        for file in [
+            "nginx.conf",
+            "nginx-tls.conf",
+            "nginx-instance.conf",
+            "nginx-prometheus.conf",
+        ] {
             std::fs::copy(
                 project_root()?.join(file),
                 dir.path().join("templates").join(file),
@@ -261,6 +266,88 @@ async fn the_entrypoint_proxies_each_instance_of_backend_instances() -> anyhow::
         assert_eq!(output.status.code(), Some(64), "{list}: {said}");
         assert!(said.contains(says), "{list}: {said}");
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_entrypoint_proxies_prometheus_url_for_reading_only_and_without_credentials(
+) -> anyhow::Result<()> {
+    let backend = InProcessBackend::start().await?;
+    // Stands for the Prometheus server, and keeps every request it receives.
+    let prometheus = HostileService::start(vec![(
+        "/api/v1/query",
+        FixedAnswer::json(
+            br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#.to_vec(),
+        ),
+    )])
+    .await?;
+    let image = ImageLayout::new()?;
+    let listen = format!("127.0.0.1:{}", free_local_port()?);
+    let command = image.entrypoint(&[
+        ("BACKEND_URL", &backend.origin()),
+        ("DASHBOARD_LISTEN", &listen),
+        ("PROMETHEUS_URL", &prometheus.origin()),
+        ("PROMETHEUS_JOB", "sse-app"),
+    ])?;
+    let mut nginx = Supervised::spawn_listening(
+        "entrypoint",
+        command,
+        &image.dir.path().join("entrypoint.log"),
+        listen.parse()?,
+        Duration::from_secs(20),
+    )?;
+    let http = reqwest::Client::new();
+    let config: serde_json::Value = http
+        .get(format!("http://{listen}/config.json"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(config["prometheus"], "/prometheus", "{config}");
+    assert_eq!(config["prometheus_job"], "sse-app", "{config}");
+    // A query with every credential a browser could attach: the answer comes
+    // back, the credentials stay behind.
+    let answer = http
+        .get(format!("http://{listen}/prometheus/api/v1/query?query=up"))
+        .header("Authorization", "Bearer the-admin-token")
+        .header("Cookie", "session=secret")
+        .send()
+        .await?;
+    assert_eq!(answer.status(), 200);
+    assert!(answer.text().await?.contains("\"status\":\"success\""));
+    // Writes are refused at the proxy and never reach the server.
+    let write = http
+        .post(format!(
+            "http://{listen}/prometheus/api/v1/admin/tsdb/delete_series"
+        ))
+        .body("match[]=up")
+        .send()
+        .await?;
+    assert_eq!(write.status(), 403);
+    let received = prometheus.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    let head = received[0].to_ascii_lowercase();
+    assert!(head.starts_with("get /api/v1/query?query=up "), "{head}");
+    for credential in ["authorization", "cookie", "the-admin-token", "secret"] {
+        assert!(
+            !head.contains(credential),
+            "{credential} reached the server: {head}"
+        );
+    }
+    nginx.stop(Duration::from_secs(3));
+
+    let output = image
+        .entrypoint(&[
+            ("PROMETHEUS_URL", "http://p:9090"),
+            ("PROMETHEUS_JOB", "a job"),
+        ])?
+        .output()?;
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(64), "{said}");
+    assert!(
+        said.contains("PROMETHEUS_JOB must be a job label"),
+        "{said}"
+    );
     Ok(())
 }
 

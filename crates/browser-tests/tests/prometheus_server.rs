@@ -388,3 +388,171 @@ async fn a_server_that_is_down_slow_wrong_or_empty_is_said_and_the_rest_works() 
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn the_settings_name_the_server_and_an_imported_report_is_on_its_time_axis(
+) -> anyhow::Result<()> {
+    use browser_tests::{
+        localhost, project_root, sse_load_binary, start_dashboard_with_prometheus, InProcessBackend,
+    };
+    use dashboard_ops::process::free_local_port;
+    use dashboard_ops::prometheus::PrometheusServer;
+    let backend = InProcessBackend::start_with(sse_backend::settings::Settings {
+        fake: browser_tests::fast_fake(),
+        ..Default::default()
+    })
+    .await?;
+    let target = backend.origin().trim_start_matches("http://").to_owned();
+    let prometheus = PrometheusServer::start(
+        &project_root()?,
+        localhost(free_local_port()?),
+        &[("app-1".to_owned(), target)],
+        timing(),
+    )?;
+    let server = prometheus.origin();
+    // A warm-up request (the series appear), then a run of sse-load, each
+    // stored by the server.
+    wait_for_server(&server, "count(up == 1)", 1.0).await?;
+    send_streams(&backend.api("stream"), "warm-up", 0, 1).await?;
+    wait_for_server(&server, "count(sse_requests_total)", 1.0).await?;
+    let dir = tempfile::tempdir()?;
+    let report_path = dir.path().join("ci-run.json");
+    let run = tokio::process::Command::new(sse_load_binary()?)
+        .args(["run", "--url", &backend.api(""), "--quiet"])
+        .args(["--concurrency", "2", "--total", "6", "--report"])
+        .arg(&report_path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await?;
+    assert!(run.status.success(), "{run:?}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report_path)?)?;
+    let started_at_ms = report["summary"]["started_at_ms"]
+        .as_f64()
+        .ok_or_else(|| anyhow::anyhow!("no start in {report}"))?;
+    wait_for_server(&server, "sum(sse_requests_total)", 7.0).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // config.json names the server (the proxy's /prometheus); the person
+    // clears it in the Settings: the source and the alerts go.
+    let (nginx, _dist) = start_dashboard_with_prometheus(
+        &backend.origin(),
+        r#"{"stats_poll_ms": 1000, "health_poll_ms": 1000}"#,
+        &server,
+    )?;
+    let mut browser = Browser::launch().await?;
+    browser.goto(&format!("{}/", nginx.url())).await?;
+    browser.wait_for_testid("alerts", WAIT).await?;
+    const SERVER_OPTION: &str =
+        "document.querySelector('[data-testid=stats-source] option[value=prometheus-server]')";
+    browser
+        .wait_until(
+            &format!("{SERVER_OPTION} !== null"),
+            WAIT,
+            "no server source",
+        )
+        .await?;
+    eval(
+        &browser,
+        "document.querySelector('[data-testid=settings]').open = true; return null;",
+    )
+    .await?;
+    // Emptied as a person does it (WebDriver's clear() fires no input event).
+    eval(
+        &browser,
+        "const field = document.querySelector('[data-testid=settings-prometheus]');
+         field.value = ''; field.dispatchEvent(new Event('input', { bubbles: true })); return null;",
+    )
+    .await?;
+    browser.click("settings-save").await?;
+    browser
+        .wait_until(
+            &format!("{SERVER_OPTION} === null && document.querySelector('[data-testid=alerts]') === null"),
+            WAIT,
+            "the server cleared in the Settings is still read",
+        )
+        .await?;
+    // Named again, with its job: every query selects the job, and the
+    // panel's cells equal the server's answers.
+    browser.fill("settings-prometheus", "/prometheus").await?;
+    browser.fill("settings-prometheus-job", "sse-app").await?;
+    browser.click("settings-save").await?;
+    browser.wait_for_testid("alerts", WAIT).await?;
+    browser
+        .wait_until(
+            &format!("{SERVER_OPTION} !== null"),
+            WAIT,
+            "no server source",
+        )
+        .await?;
+    browser_tests::pick_stats_source(&browser, "prometheus-server").await?;
+    browser
+        .wait_until(
+            "Number(document.querySelector('[data-testid=stats-server] [data-testid=stage-1] [data-metric=count]')?.dataset.value ?? 0) >= 6",
+            WAIT,
+            "the server's count of the run never reached 6",
+        )
+        .await?;
+    let (time, rows) = reading(&browser).await?;
+    let queries: Vec<&str> = rows
+        .iter()
+        .flat_map(|(_, cells)| cells.iter().map(|(_, _, q)| q.as_str()))
+        .filter(|q| !q.is_empty())
+        .collect();
+    assert!(
+        queries.iter().all(|q| q.contains(r#"{job="sse-app"}"#)),
+        "{queries:?}"
+    );
+    let (compared, differ) = compare_with_server(&server, &time, &rows).await?;
+    assert!(compared >= 20, "{compared} cells compared");
+    // One retry: a scrape stored just after the page asked can move an answer.
+    if !differ.is_empty() {
+        browser
+            .wait_until(
+                &format!("document.querySelector('[data-testid=stats-server-status]')?.dataset.time !== {time:?}"),
+                WAIT,
+                "no next reading",
+            )
+            .await?;
+        let (time, rows) = reading(&browser).await?;
+        let (_, differ) = compare_with_server(&server, &time, &rows).await?;
+        assert!(
+            differ.is_empty(),
+            "the page and the server differ: {differ:?}"
+        );
+    }
+
+    // The sse-load report imported: its run's window is on the server's time axis.
+    open_load_tester(&browser, WAIT).await?;
+    eval(
+        &browser,
+        "document.querySelector('[data-testid=lt-history]').open = true; return null;",
+    )
+    .await?;
+    let input = browser.wait_for_testid("lt-import", WAIT).await?;
+    input
+        .send_keys(report_path.to_str().unwrap_or_default())
+        .await?;
+    browser
+        .wait_for_attr("lt-history-1", "data-origin", "sse-load", WAIT)
+        .await?;
+    browser.wait_for_testid("stats-run-window", WAIT).await?;
+    let window = eval(
+        &browser,
+        "const w = document.querySelector('[data-testid=stats-run-window]'); return [Number(w.dataset.startMs), Number(w.dataset.endMs), w.textContent];",
+    )
+    .await?;
+    assert_eq!(window[0].as_f64(), Some(started_at_ms), "{window}");
+    assert!(
+        window[1].as_f64().unwrap_or(0.0) > started_at_ms,
+        "{window}"
+    );
+    assert!(
+        window[2]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("sse-load report ci-run.json"),
+        "{window}"
+    );
+    browser.assert_clean(&[]).await?;
+    browser.close().await
+}
