@@ -68,15 +68,21 @@ async fn wait_for_server(origin: &str, query: &str, expected: f64) -> anyhow::Re
 
 type Table = Vec<(String, Vec<(String, String, String)>)>;
 
+/// The strip's figures, as a row of their own (no stage).
+const STRIP: &str = "*";
+
 /// The instant every query of the shown reading was evaluated at, and the
-/// main table: (stage id, cells: (metric, data-value, data-query)).
+/// main table: (stage id, cells: (metric, data-value, data-query)), then the
+/// strip as the row [`STRIP`].
 async fn reading(browser: &Browser) -> anyhow::Result<(String, Table)> {
     let read = eval(
         browser,
         "return [document.querySelector('[data-testid=stats-server-status]')?.dataset.time ?? '',
-            [...document.querySelectorAll('[data-testid=stats-server] [data-testid=stats-table] tr[data-testid^=stage-]')]
+            [...[...document.querySelectorAll('[data-testid=stats-server] [data-testid=stats-table] tr[data-testid^=stage-]')]
             .map(r => [r.dataset.testid.slice(6), [...r.querySelectorAll('td')]
-                .map(td => [td.dataset.metric, td.dataset.value ?? '', td.dataset.query ?? ''])])];",
+                .map(td => [td.dataset.metric, td.dataset.value ?? '', td.dataset.query ?? ''])]),
+             ['*', [...document.querySelectorAll('[data-testid=server-strip] dd[data-query]')]
+                .map(dd => [dd.dataset.testid, dd.dataset.value ?? '', dd.dataset.query])]]];",
     )
     .await?;
     Ok(serde_json::from_value(read)?)
@@ -100,10 +106,16 @@ async fn compare_with_server(
             if query.is_empty() {
                 continue;
             }
-            let theirs = server_value(server, query, time, Some(stage)).await?;
+            let strip = stage == STRIP;
+            let theirs =
+                server_value(server, query, time, (!strip).then_some(stage.as_str())).await?;
             let ours: Option<f64> = value.parse().ok();
             let same = match (metric.as_str(), ours, theirs) {
                 ("count", ours, theirs) => ours == theirs.map(|v| v.round()),
+                // The strip's figures as the server answers them.
+                (_, Some(ours), Some(theirs)) if strip => {
+                    (ours - theirs).abs() <= 1e-9 * ours.abs().max(1.0)
+                }
                 // Seconds there, ms here.
                 (_, Some(ours), Some(theirs)) => {
                     (ours - theirs * 1000.0).abs() <= 1e-6 * ours.abs().max(1.0)
@@ -171,9 +183,11 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
     let mut attempts = Vec::new();
     for _ in 0..3 {
         let (time, rows) = reading(&browser).await?;
-        assert!(rows.len() >= 4, "{rows:?}");
+        assert!(rows.len() >= 5, "{rows:?}");
+        let strip = rows.iter().find(|(stage, _)| stage == STRIP);
+        assert_eq!(strip.map_or(0, |(_, cells)| cells.len()), 3, "{rows:?}");
         let (compared, differ) = compare_with_server(&server, &time, &rows).await?;
-        assert!(compared >= 20, "{compared} cells compared");
+        assert!(compared >= 23, "{compared} cells compared");
         if differ.is_empty() {
             println!("{compared} cells equal the server's answers at {time}");
             attempts.clear();
@@ -209,6 +223,38 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
     )
     .await?;
     assert_eq!(estimate, "histogram");
+    // The strip's request rate says the traffic (rate() over the window).
+    let rate = browser.attr_of("server-request-rate", "data-value").await?;
+    assert!(rate.parse::<f64>().unwrap_or(0.0) > 0.0, "{rate}");
+    // The hour's p95 says its query.
+    let caption = eval(
+        &browser,
+        "return document.querySelector('[data-testid=stats-server-p95-chart]').closest('figure').querySelector('figcaption').textContent;",
+    )
+    .await?;
+    let caption = caption.as_str().unwrap_or_default();
+    assert!(
+        caption.contains("PromQL: histogram_quantile(0.95, sum by (stage, le) (rate(sse_stage_duration_seconds_bucket"),
+        "{caption}"
+    );
+    // Another window: every query follows it, and the cells still equal the server's.
+    browser_tests::select_option(&browser, "stats-window", "1m").await?;
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=stats-server] [data-testid=stage-1] [data-metric=p95]')?.dataset.query.includes('[1m]')",
+            WAIT,
+            "the window did not change the queries",
+        )
+        .await?;
+    let (time, rows) = reading(&browser).await?;
+    let queries = rows
+        .iter()
+        .flat_map(|(_, cells)| cells.iter().map(|(_, _, q)| q.clone()))
+        .filter(|q| q.contains('['))
+        .collect::<Vec<_>>();
+    assert!(queries.iter().all(|q| q.contains("[1m]")), "{queries:?}");
+    let (_, differ) = compare_with_server(&server, &time, &rows).await?;
+    assert!(differ.is_empty(), "at 1m: {differ:?}");
     assert_eq!(
         eval(&browser, "return document.querySelector('[data-testid=server-up]') === null && document.querySelector('[data-testid=server-request-rate]') !== null;").await?,
         Value::Bool(true)
@@ -241,6 +287,13 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
         .await?;
     let why = browser.attr_of("status-indicator", "title").await?;
     assert!(why.contains("InstanceDown (app-3)"), "{why}");
+    // On hover: the alert, since when, and the rule's summary.
+    let hover = browser.attr_of("alert-InstanceDown", "title").await?;
+    assert!(
+        hover.contains(" since ")
+            && hover.contains("Instance app-3 is down: Prometheus cannot scrape it"),
+        "{hover}"
+    );
     browser
         .screenshot_of("metrics-chart", "prometheus-server")
         .await?;
@@ -273,6 +326,35 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
         .await?;
     let query = browser.attr_of("lt-server-p95", "data-query").await?;
     assert!(query.starts_with("histogram_quantile(0.95, sum by (stage, le) (increase(sse_stage_duration_seconds_bucket["), "{query}");
+    // Each stage's figure is the server's answer at the window's end.
+    let end_ms: f64 = browser
+        .attr_of("lt-server-p95", "data-end-ms")
+        .await?
+        .parse()?;
+    let rows = eval(
+        &browser,
+        "return [...document.querySelectorAll('[data-testid^=lt-server-p95-]')]
+            .map(r => [r.dataset.testid.slice(14), r.querySelector('td').dataset.value]);",
+    )
+    .await?;
+    let rows: Vec<(String, String)> = serde_json::from_value(rows)?;
+    assert!(rows.len() >= 6, "{rows:?}");
+    let at = format!("{:.3}", end_ms / 1000.0);
+    for (stage, value) in &rows {
+        let theirs = server_value(&server, &query, &at, Some(stage)).await?;
+        let ours: Option<f64> = value.parse().ok();
+        match (ours, theirs) {
+            (Some(ours), Some(theirs)) => assert!(
+                (ours - theirs * 1000.0).abs() <= 1e-6 * ours.abs().max(1.0),
+                "stage {stage}: page {ours}, server {theirs}"
+            ),
+            (ours, theirs) => assert_eq!(ours, theirs, "stage {stage}"),
+        }
+    }
+    assert!(
+        rows.iter().any(|(_, v)| !v.is_empty()),
+        "the run's window holds no p95: {rows:?}"
+    );
     browser
         .assert_clean(&["instances/app-3", "/api/v1/health"])
         .await?;
