@@ -927,6 +927,19 @@ impl HostileService {
     }
 }
 
+/// Stands for a Prometheus server behind a proxy under test: every query
+/// answers an empty vector, and [`HostileService::received`] says what
+/// reached it.
+pub async fn prometheus_stand_in() -> anyhow::Result<HostileService> {
+    HostileService::start(vec![(
+        "/api/v1/query",
+        FixedAnswer::json(
+            br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#.to_vec(),
+        ),
+    )])
+    .await
+}
+
 impl Drop for HostileService {
     fn drop(&mut self) {
         self.task.abort();

@@ -5,9 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use browser_tests::{
-    project_root, unreachable_origin, FixedAnswer, HostileService, InProcessBackend,
-};
+use browser_tests::{project_root, prometheus_stand_in, unreachable_origin, InProcessBackend};
 use dashboard_ops::process::free_local_port;
 
 fn cli() -> anyhow::Result<Command> {
@@ -56,13 +54,7 @@ fn output(mut command: Command) -> anyhow::Result<(i32, String)> {
 async fn local_mode_starts_answers_status_and_stops() -> anyhow::Result<()> {
     let backend = InProcessBackend::start().await?;
     // Stands for a Prometheus server given with --prometheus-url.
-    let prometheus = HostileService::start(vec![(
-        "/api/v1/query",
-        FixedAnswer::json(
-            br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#.to_vec(),
-        ),
-    )])
-    .await?;
+    let prometheus = prometheus_stand_in().await?;
     let state = tempfile::tempdir()?;
     let state_file = state.path().join("local.json");
     let listen = format!("127.0.0.1:{}", free_local_port()?);

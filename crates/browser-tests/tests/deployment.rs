@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use browser_tests::{dist_dir, project_root, FixedAnswer, HostileService, InProcessBackend};
+use browser_tests::{dist_dir, project_root, prometheus_stand_in, InProcessBackend};
 use dashboard_ops::process::{find_program, free_local_port, Supervised};
 
 fn run(program: &str, args: &[&str], dir: &Path) -> anyhow::Result<(bool, String)> {
@@ -123,6 +123,17 @@ impl ImageLayout {
         Ok(Self { dir })
     }
 
+    /// Runs the entrypoint with `envs` until its nginx listens on `listen`.
+    fn serve(&self, envs: &[(&str, &str)], listen: &str) -> anyhow::Result<Supervised> {
+        Supervised::spawn_listening(
+            "entrypoint",
+            self.entrypoint(envs)?,
+            &self.dir.path().join("entrypoint.log"),
+            listen.parse()?,
+            Duration::from_secs(20),
+        )
+    }
+
     fn entrypoint(&self, envs: &[(&str, &str)]) -> anyhow::Result<Command> {
         let mut command = Command::new(project_root()?.join("docker/entrypoint.sh"));
         command
@@ -136,6 +147,16 @@ impl ImageLayout {
     }
 }
 
+/// The config.json the served page reads.
+async fn config_json(http: &reqwest::Client, listen: &str) -> anyhow::Result<serde_json::Value> {
+    Ok(http
+        .get(format!("http://{listen}/config.json"))
+        .send()
+        .await?
+        .json()
+        .await?)
+}
+
 #[tokio::test]
 async fn the_entrypoint_renders_config_from_the_environment_and_serves() -> anyhow::Result<()> {
     let backend = InProcessBackend::start().await?;
@@ -144,18 +165,14 @@ async fn the_entrypoint_renders_config_from_the_environment_and_serves() -> anyh
     let tls_port = free_local_port()?;
     let listen = format!("127.0.0.1:{port}");
     let tls_listen = format!("127.0.0.1:{tls_port}");
-    let command = image.entrypoint(&[
-        ("BACKEND_URL", &backend.origin()),
-        ("DASHBOARD_LISTEN", &listen),
-        ("STATS_POLL_MS", "30000"),
-        ("TLS_LISTEN", &tls_listen),
-    ])?;
-    let mut nginx = Supervised::spawn_listening(
-        "entrypoint",
-        command,
-        &image.dir.path().join("entrypoint.log"),
-        listen.parse()?,
-        Duration::from_secs(20),
+    let mut nginx = image.serve(
+        &[
+            ("BACKEND_URL", &backend.origin()),
+            ("DASHBOARD_LISTEN", &listen),
+            ("STATS_POLL_MS", "30000"),
+            ("TLS_LISTEN", &tls_listen),
+        ],
+        &listen,
     )?;
     nginx.wait_for_port(tls_listen.parse()?, Duration::from_secs(20))?;
     let http = reqwest::Client::builder()
@@ -163,12 +180,7 @@ async fn the_entrypoint_renders_config_from_the_environment_and_serves() -> anyh
         .build()?;
 
     // The runtime config the browser reads: from the environment, not the build.
-    let config: serde_json::Value = http
-        .get(format!("http://{listen}/config.json"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let config = config_json(&http, &listen).await?;
     assert_eq!(
         config,
         serde_json::json!({ "api_base": "/api/v1", "health_poll_ms": 5000, "stats_poll_ms": 30000, "instances": [] })
@@ -206,25 +218,16 @@ async fn the_entrypoint_proxies_each_instance_of_backend_instances() -> anyhow::
         instances[0].origin(),
         instances[1].origin()
     );
-    let command = image.entrypoint(&[
-        ("BACKEND_URL", &instances[0].origin()),
-        ("DASHBOARD_LISTEN", &listen),
-        ("BACKEND_INSTANCES", &list),
-    ])?;
-    let mut nginx = Supervised::spawn_listening(
-        "entrypoint",
-        command,
-        &image.dir.path().join("entrypoint.log"),
-        listen.parse()?,
-        Duration::from_secs(20),
+    let mut nginx = image.serve(
+        &[
+            ("BACKEND_URL", &instances[0].origin()),
+            ("DASHBOARD_LISTEN", &listen),
+            ("BACKEND_INSTANCES", &list),
+        ],
+        &listen,
     )?;
     let http = reqwest::Client::new();
-    let config: serde_json::Value = http
-        .get(format!("http://{listen}/config.json"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let config = config_json(&http, &listen).await?;
     assert_eq!(
         config["instances"],
         serde_json::json!([
@@ -274,35 +277,20 @@ async fn the_entrypoint_proxies_prometheus_url_for_reading_only_and_without_cred
 ) -> anyhow::Result<()> {
     let backend = InProcessBackend::start().await?;
     // Stands for the Prometheus server, and keeps every request it receives.
-    let prometheus = HostileService::start(vec![(
-        "/api/v1/query",
-        FixedAnswer::json(
-            br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#.to_vec(),
-        ),
-    )])
-    .await?;
+    let prometheus = prometheus_stand_in().await?;
     let image = ImageLayout::new()?;
     let listen = format!("127.0.0.1:{}", free_local_port()?);
-    let command = image.entrypoint(&[
-        ("BACKEND_URL", &backend.origin()),
-        ("DASHBOARD_LISTEN", &listen),
-        ("PROMETHEUS_URL", &prometheus.origin()),
-        ("PROMETHEUS_JOB", "sse-app"),
-    ])?;
-    let mut nginx = Supervised::spawn_listening(
-        "entrypoint",
-        command,
-        &image.dir.path().join("entrypoint.log"),
-        listen.parse()?,
-        Duration::from_secs(20),
+    let mut nginx = image.serve(
+        &[
+            ("BACKEND_URL", &backend.origin()),
+            ("DASHBOARD_LISTEN", &listen),
+            ("PROMETHEUS_URL", &prometheus.origin()),
+            ("PROMETHEUS_JOB", "sse-app"),
+        ],
+        &listen,
     )?;
     let http = reqwest::Client::new();
-    let config: serde_json::Value = http
-        .get(format!("http://{listen}/config.json"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let config = config_json(&http, &listen).await?;
     assert_eq!(config["prometheus"], "/prometheus", "{config}");
     assert_eq!(config["prometheus_job"], "sse-app", "{config}");
     // A query with every credential a browser could attach: the answer comes

@@ -54,16 +54,61 @@ async fn server_value(
 /// Waits until the server's latest answer to `query` is `expected`.
 async fn wait_for_server(origin: &str, query: &str, expected: f64) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let mut last = None;
+    let mut last = String::new();
     while started.elapsed() < WAIT {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
-        last = server_value(origin, query, &format!("{:.3}", now.as_secs_f64()), None).await?;
-        if last == Some(expected) {
-            return Ok(());
+        // Until the server is ready, what it answers is no JSON: ask again.
+        match server_value(origin, query, &format!("{:.3}", now.as_secs_f64()), None).await {
+            Ok(Some(value)) if value == expected => return Ok(()),
+            Ok(value) => last = format!("{value:?}"),
+            Err(error) => last = error.to_string(),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    anyhow::bail!("the server's {query} stayed {last:?}, not {expected}")
+    anyhow::bail!("the server's {query} stayed {last}, not {expected}")
+}
+
+/// The first load run's window on the server's time axis, once there is one:
+/// (start ms, end ms, its text).
+async fn first_run_window(browser: &Browser) -> anyhow::Result<(f64, f64, String)> {
+    browser.wait_for_testid("stats-run-window", WAIT).await?;
+    let window = eval(
+        browser,
+        "const w = document.querySelector('[data-testid=stats-run-window]');
+         return [Number(w.dataset.startMs), Number(w.dataset.endMs), w.textContent];",
+    )
+    .await?;
+    Ok(serde_json::from_value(window)?)
+}
+
+/// Compares the shown reading with the server ([`compare_with_server`]); a
+/// scrape stored just after the page asked can move an answer, so on a
+/// difference the next reading is compared, `tries` at most. The rows of
+/// the reading that agreed.
+async fn agrees_with_server(
+    browser: &Browser,
+    server: &str,
+    tries: usize,
+) -> anyhow::Result<Table> {
+    let mut attempts = Vec::new();
+    for _ in 0..tries {
+        let (time, rows) = reading(browser).await?;
+        let (compared, differ) = compare_with_server(server, &time, &rows).await?;
+        assert!(compared >= 23, "{compared} cells compared: {rows:?}");
+        if differ.is_empty() {
+            println!("{compared} cells equal the server's answers at {time}");
+            return Ok(rows);
+        }
+        attempts.push((time.clone(), differ));
+        browser
+            .wait_until(
+                &format!("document.querySelector('[data-testid=stats-server-status]')?.dataset.time !== {time:?}"),
+                WAIT,
+                "no next reading",
+            )
+            .await?;
+    }
+    anyhow::bail!("the page and the server differ: {attempts:?}")
 }
 
 type Table = Vec<(String, Vec<(String, String, String)>)>;
@@ -86,10 +131,6 @@ async fn reading(browser: &Browser) -> anyhow::Result<(String, Table)> {
     )
     .await?;
     Ok(serde_json::from_value(read)?)
-}
-
-async fn table(browser: &Browser) -> anyhow::Result<Table> {
-    Ok(reading(browser).await?.1)
 }
 
 /// Every cell of the table that carries a query, against the server's own
@@ -177,41 +218,19 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
             "the server's count of validations never reached 12",
         )
         .await?;
-    // Every cell with a query equals the server's own answer to it at the
-    // reading's instant. A scrape stored just after the page asked can move
-    // an answer: then the next reading is compared, three at most.
-    let mut attempts = Vec::new();
-    for _ in 0..3 {
-        let (time, rows) = reading(&browser).await?;
-        assert!(rows.len() >= 5, "{rows:?}");
-        let strip = rows.iter().find(|(stage, _)| stage == STRIP);
-        assert_eq!(strip.map_or(0, |(_, cells)| cells.len()), 3, "{rows:?}");
-        let (compared, differ) = compare_with_server(&server, &time, &rows).await?;
-        assert!(compared >= 23, "{compared} cells compared");
-        if differ.is_empty() {
-            println!("{compared} cells equal the server's answers at {time}");
-            attempts.clear();
-            break;
-        }
-        attempts.push((time.clone(), differ));
-        browser
-            .wait_until(
-                &format!("document.querySelector('[data-testid=stats-server-status]')?.dataset.time !== {time:?}"),
-                WAIT,
-                "no next reading",
-            )
-            .await?;
-    }
-    assert!(
-        attempts.is_empty(),
-        "the page and the server differ: {attempts:?}"
-    );
-    let count = eval(
-        &browser,
-        "return Number(document.querySelector('[data-testid=stats-server] [data-testid=stage-1] [data-metric=count]').dataset.value);",
-    )
-    .await?;
-    let count = count.as_f64().unwrap_or(0.0);
+    // Every cell with a query, the strip's three figures among them, equals
+    // the server's own answer to it at the reading's instant.
+    let rows = agrees_with_server(&browser, &server, 3).await?;
+    assert!(rows.len() >= 5, "{rows:?}");
+    let strip = rows.iter().find(|(stage, _)| stage == STRIP);
+    assert_eq!(strip.map_or(0, |(_, cells)| cells.len()), 3, "{rows:?}");
+    let count: f64 = rows
+        .iter()
+        .filter(|(stage, _)| stage == "1")
+        .flat_map(|(_, cells)| cells.iter())
+        .find(|(metric, _, _)| metric == "count")
+        .and_then(|(_, value, _)| value.parse().ok())
+        .unwrap_or(0.0);
     println!("validations counted by the server: {count} (12 sent)");
     assert!(
         (12.0..=18.0).contains(&count),
@@ -246,15 +265,13 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
             "the window did not change the queries",
         )
         .await?;
-    let (time, rows) = reading(&browser).await?;
+    let rows = agrees_with_server(&browser, &server, 3).await?;
     let queries = rows
         .iter()
         .flat_map(|(_, cells)| cells.iter().map(|(_, _, q)| q.clone()))
         .filter(|q| q.contains('['))
         .collect::<Vec<_>>();
     assert!(queries.iter().all(|q| q.contains("[1m]")), "{queries:?}");
-    let (_, differ) = compare_with_server(&server, &time, &rows).await?;
-    assert!(differ.is_empty(), "at 1m: {differ:?}");
     assert_eq!(
         eval(&browser, "return document.querySelector('[data-testid=server-up]') === null && document.querySelector('[data-testid=server-request-rate]') !== null;").await?,
         Value::Bool(true)
@@ -306,17 +323,8 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
     browser
         .wait_for_attr("lt-state", "data-state", "finished", WAIT)
         .await?;
-    browser.wait_for_testid("stats-run-window", WAIT).await?;
-    let window = eval(
-        &browser,
-        "const w = document.querySelector('[data-testid=stats-run-window]'); return [Number(w.dataset.startMs), Number(w.dataset.endMs)];",
-    )
-    .await?;
-    let (start, end) = (
-        window[0].as_f64().unwrap_or(0.0),
-        window[1].as_f64().unwrap_or(0.0),
-    );
-    assert!(start > 1.7e12 && end > start, "{window}");
+    let (start, end, _) = first_run_window(&browser).await?;
+    assert!(start > 1.7e12 && end > start, "{start} – {end}");
     browser
         .wait_until(
             "document.querySelector('[data-testid^=lt-server-p95-]') !== null",
@@ -449,7 +457,16 @@ async fn a_server_that_is_down_slow_wrong_or_empty_is_said_and_the_rest_works() 
             // No series: no rows, no error, never a 0.
             tokio::time::sleep(Duration::from_secs(3)).await;
             assert_eq!(browser.text_of("stats-server-problem").await?, "", "{what}");
-            assert_eq!(table(&browser).await?.len(), 0, "{what}");
+            let (_, rows) = reading(&browser).await?;
+            let (strip, stages): (Table, Table) =
+                rows.into_iter().partition(|(stage, _)| stage == STRIP);
+            assert_eq!(stages.len(), 0, "{what}: {stages:?}");
+            // The strip's figures are absent, never 0.
+            let values: Vec<&str> = strip
+                .iter()
+                .flat_map(|(_, cells)| cells.iter().map(|(_, value, _)| value.as_str()))
+                .collect();
+            assert_eq!(values, ["", "", ""], "{what}");
         } else {
             browser
                 .wait_until(
@@ -574,34 +591,16 @@ async fn the_settings_name_the_server_and_an_imported_report_is_on_its_time_axis
             "the server's count of the run never reached 6",
         )
         .await?;
-    let (time, rows) = reading(&browser).await?;
+    let rows = agrees_with_server(&browser, &server, 3).await?;
     let queries: Vec<&str> = rows
         .iter()
         .flat_map(|(_, cells)| cells.iter().map(|(_, _, q)| q.as_str()))
         .filter(|q| !q.is_empty())
         .collect();
     assert!(
-        queries.iter().all(|q| q.contains(r#"{job="sse-app"}"#)),
+        queries.iter().all(|q| q.contains(r#"{job="sse-app""#)),
         "{queries:?}"
     );
-    let (compared, differ) = compare_with_server(&server, &time, &rows).await?;
-    assert!(compared >= 20, "{compared} cells compared");
-    // One retry: a scrape stored just after the page asked can move an answer.
-    if !differ.is_empty() {
-        browser
-            .wait_until(
-                &format!("document.querySelector('[data-testid=stats-server-status]')?.dataset.time !== {time:?}"),
-                WAIT,
-                "no next reading",
-            )
-            .await?;
-        let (time, rows) = reading(&browser).await?;
-        let (_, differ) = compare_with_server(&server, &time, &rows).await?;
-        assert!(
-            differ.is_empty(),
-            "the page and the server differ: {differ:?}"
-        );
-    }
 
     // The sse-load report imported: its run's window is on the server's time axis.
     open_load_tester(&browser, WAIT).await?;
@@ -617,24 +616,10 @@ async fn the_settings_name_the_server_and_an_imported_report_is_on_its_time_axis
     browser
         .wait_for_attr("lt-history-1", "data-origin", "sse-load", WAIT)
         .await?;
-    browser.wait_for_testid("stats-run-window", WAIT).await?;
-    let window = eval(
-        &browser,
-        "const w = document.querySelector('[data-testid=stats-run-window]'); return [Number(w.dataset.startMs), Number(w.dataset.endMs), w.textContent];",
-    )
-    .await?;
-    assert_eq!(window[0].as_f64(), Some(started_at_ms), "{window}");
-    assert!(
-        window[1].as_f64().unwrap_or(0.0) > started_at_ms,
-        "{window}"
-    );
-    assert!(
-        window[2]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("sse-load report ci-run.json"),
-        "{window}"
-    );
+    let (start, end, label) = first_run_window(&browser).await?;
+    assert_eq!(start, started_at_ms, "{label}");
+    assert!(end > started_at_ms, "{label}");
+    assert!(label.starts_with("sse-load report ci-run.json"), "{label}");
     browser.assert_clean(&[]).await?;
     browser.close().await
 }

@@ -96,13 +96,27 @@ impl PrometheusServer {
             .arg(format!("--web.listen-address={listen}"))
             .arg("--storage.tsdb.retention.time=1d")
             .arg("--log.level=warn");
-        let process = Supervised::spawn_listening(
-            "prometheus",
-            command,
-            &runtime.path().join("prometheus.log"),
-            listen,
-            START_TIMEOUT,
-        )?;
+        let log = runtime.path().join("prometheus.log");
+        let process =
+            Supervised::spawn_listening("prometheus", command, &log, listen, START_TIMEOUT)?;
+        // It listens before its storage and rules are loaded, and answers
+        // 503 to every query until then.
+        let ready = format!("http://{listen}/-/ready");
+        let started = std::time::Instant::now();
+        loop {
+            match crate::http_check::get(&ready, Duration::from_secs(1)) {
+                crate::http_check::Health::Up(_) => break,
+                crate::http_check::Health::Down(why) if started.elapsed() > START_TIMEOUT => {
+                    anyhow::bail!(
+                        "prometheus was not ready after {START_TIMEOUT:?} ({why}); see {}",
+                        log.display()
+                    )
+                }
+                crate::http_check::Health::Down(_) => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
         Ok(Self {
             process,
             listen,
