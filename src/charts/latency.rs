@@ -7,7 +7,7 @@ use charming::component::Axis;
 use charming::datatype::{CompositeValue, DataPoint};
 use charming::element::AxisType;
 use charming::series::Line;
-use sse_core::contract::execution_stats::stage_name;
+use sse_core::contract::execution_stats::any_stage_name;
 use sse_core::load::run_stats::Window;
 use sse_core::monitoring::stats_view::PollHistory;
 
@@ -57,7 +57,7 @@ pub fn stage_timeline_chart(history: &PollHistory, max_s: f64) -> ChartOption {
     )
     .wrapped_legend();
     for (id, values) in history.series() {
-        let name = format!("{id} {}", stage_name(id).unwrap_or(""));
+        let name = format!("{id} {}", any_stage_name(id).unwrap_or(""));
         let data: Vec<DataPoint> = times
             .iter()
             .zip(values)

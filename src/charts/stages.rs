@@ -6,7 +6,7 @@ use charming::component::Axis;
 use charming::datatype::DataPoint;
 use charming::element::{AxisLabel, AxisType, MarkArea, MarkAreaData};
 use charming::series::{Bar, Line};
-use sse_core::contract::execution_stats::stage_name;
+use sse_core::contract::execution_stats::any_stage_name;
 use sse_core::monitoring::stats_view::{percentile_series, PollHistory, StageRow, ValueScale};
 
 use super::ChartOption;
@@ -105,7 +105,7 @@ pub fn history_chart(history: &PollHistory, log_scale: bool) -> ChartOption {
     )
     .wrapped_legend();
     for (id, values) in series {
-        let name = format!("{id} {}", stage_name(id).unwrap_or(""));
+        let name = format!("{id} {}", any_stage_name(id).unwrap_or(""));
         chart = chart.line(Line::new().name(name).data(points(&values, &scale)));
     }
     chart

@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sse_core::contract::execution_stats::stage_name;
+use sse_core::contract::execution_stats::any_stage_name;
 use sse_core::format;
 use sse_core::load::report::RunSummary;
 use sse_core::metrics::ServerFigure;
@@ -102,7 +102,9 @@ pub(super) fn ServerWindow(summary: RunSummary) -> impl IntoView {
                 <tbody>
                     <For each=rows key=|(id, _)| id.clone() let((id, p95))>
                         <tr data-testid=format!("lt-server-p95-{id}")>
-                            <th scope="row">{format!("{id} {}", stage_name(&id).unwrap_or(""))}</th>
+                            <th scope="row">
+                                {format!("{id} {}", any_stage_name(&id).unwrap_or(""))}
+                            </th>
                             <td
                                 data-metric="p95"
                                 data-estimate="histogram"

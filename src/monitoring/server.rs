@@ -10,7 +10,7 @@
 use leptos::prelude::*;
 use sse_core::contract::instances::testid_value;
 use sse_core::format;
-use sse_core::metrics::{ServerFigure, HISTOGRAM_ESTIMATE};
+use sse_core::metrics::{ServerFigure, SERVER_ESTIMATE};
 use sse_core::monitoring::prometheus_api::{QueryAnswer, QueryData};
 use sse_core::monitoring::prometheus_server::{
     instances, server_rows, up_by_instance, Queries, Reading, Window, NO_REQUESTS, READING,
@@ -283,7 +283,7 @@ fn ServerStats() -> impl IntoView {
                     })
                 }}
             </dl>
-            <p class="hint">{HISTOGRAM_ESTIMATE}</p>
+            <p class="hint">{SERVER_ESTIMATE}</p>
             <StatsTable rows source />
             <P95Chart last />
             <ServerInstances last />

@@ -28,11 +28,37 @@ pub fn stage_name(id: &str) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
-/// Numeric order of dotted stage ids: "2" < "2.1" < "2.2" < "3" < "10".
+/// Stage ids only the service's histograms (`sse_stage_duration_seconds`)
+/// have, and their names (its `substage` label).
+pub const HISTOGRAM_STAGES: [(&str, &str); 3] = [
+    ("2.1-2.2", "Cache lookup"),
+    ("2.3", "Cache set"),
+    ("5.1", "Model validation"),
+];
+
+/// The name of a stage id of either source, for labels: the execution
+/// stats' ids, then the histograms' own.
+pub fn any_stage_name(id: &str) -> Option<&'static str> {
+    stage_name(id).or_else(|| {
+        HISTOGRAM_STAGES
+            .iter()
+            .find(|(known, _)| *known == id)
+            .map(|(_, name)| *name)
+    })
+}
+
+/// Numeric order of dotted stage ids: "2" < "2.1" < "2.1-2.2" < "2.2" <
+/// "2.3" < "3" < "10" (a range sorts at its first id).
 pub fn stage_order(id: &str) -> Vec<u32> {
-    id.split('.')
+    let first = id.split('-').next().unwrap_or(id);
+    let mut order: Vec<u32> = first
+        .split('.')
         .map(|part| part.parse().unwrap_or(u32::MAX))
-        .collect()
+        .collect();
+    if first.len() < id.len() {
+        order.push(0);
+    }
+    order
 }
 
 /// Durations of a stage that ran at least once, in milliseconds.
@@ -353,5 +379,23 @@ mod tests {
             crate::format::duration_ms(d.max_ms),
             "1.00e300 ms (out of range)"
         );
+    }
+
+    #[test]
+    fn every_stage_id_of_either_source_has_a_name() {
+        for id in ["1", "2.1", "2.1-2.2", "2.3", "5", "5.1", "6"] {
+            assert!(any_stage_name(id).is_some(), "{id}");
+        }
+        assert_eq!(any_stage_name("2.3"), Some("Cache set"));
+        assert_eq!(any_stage_name("9"), None);
+        // The execution stats keep reading only their own ids.
+        assert_eq!(stage_name("2.3"), None);
+    }
+
+    #[test]
+    fn stage_ids_sort_by_number_and_a_range_at_its_first_id() {
+        let mut ids = ["10", "2.3", "3", "2.2", "2.1-2.2", "2.1", "2", "x"];
+        ids.sort_by_key(|id| stage_order(id));
+        assert_eq!(ids, ["2", "2.1", "2.1-2.2", "2.2", "2.3", "3", "10", "x"]);
     }
 }

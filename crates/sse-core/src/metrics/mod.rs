@@ -345,6 +345,10 @@ pub const PART_SHARE: &str = "A part's share of all TTFT time: the sum of the pa
 /// How a percentile read from a Prometheus histogram is estimated.
 pub const HISTOGRAM_ESTIMATE: &str = "Estimated from histogram buckets by Prometheus' `histogram_quantile` method: the bucket holding the rank q · count, linear interpolation inside it, 0 as the lower edge of the first bucket; a rank in the `+Inf` bucket answers the highest finite bound (shown as \"above\" it). Shown with the bucket that bounds it: the true value lies in that bucket, not necessarily at the interpolated point.";
 
+/// How the Prometheus server source's percentiles are estimated: the server
+/// answers the interpolated point only, not the bucket around it.
+pub const SERVER_ESTIMATE: &str = "Estimated by the Prometheus server's `histogram_quantile` from the buckets: every instance's summed for the whole service (`sum by (stage, le)`; never an average of instances' percentiles), each instance's own in its table: the bucket holding the rank q · count, linear interpolation inside it, 0 as the lower edge of the first bucket; a rank in the `+Inf` bucket answers the highest finite bound. The server answers the interpolated point only: the true value lies somewhere in the bucket around it.";
+
 /// The definitions as the Markdown tables of docs/metrics.md.
 /// A figure of the Prometheus server source (`server-<id>`), each a PromQL
 /// query over the chosen window.
@@ -449,6 +453,9 @@ pub fn definitions_markdown() -> String {
         ));
     }
     out.push_str("\n| Prometheus server (`data-query`) | definition |\n|---|---|\n");
+    out.push_str(&format!(
+        "| server estimate (`data-estimate=\"histogram\"` with `data-query`) | {SERVER_ESTIMATE} |\n"
+    ));
     for figure in ServerFigure::ALL {
         out.push_str(&format!(
             "| **{}** (`server-{}`) | {} |\n",

@@ -5,7 +5,7 @@
 //! instance the server scrapes (or `by (instance)`); a window without a
 //! request shows "no requests", never 0 or NaN.
 
-use crate::contract::execution_stats::{stage_name, stage_order};
+use crate::contract::execution_stats::{any_stage_name, stage_order};
 use crate::format;
 use crate::metrics::Statistic;
 use crate::monitoring::prometheus::service::STAGE_DURATIONS;
@@ -261,7 +261,7 @@ pub fn server_rows(reading: &Reading<'_>, instance: Option<&str>) -> Vec<StageRo
                 })
                 .collect();
             StageRow {
-                name: stage_name(&id).unwrap_or(id.as_str()).to_owned(),
+                name: any_stage_name(&id).unwrap_or("").to_owned(),
                 id,
                 count: requests,
                 count_query: Some(reading[5].0.to_owned()),
