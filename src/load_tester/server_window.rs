@@ -6,10 +6,11 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sse_core::contract::execution_stats::any_stage_name;
+use sse_core::contract::execution_stats::{any_stage_name, stage_order};
 use sse_core::format;
 use sse_core::load::report::RunSummary;
 use sse_core::metrics::ServerFigure;
+use sse_core::monitoring::prometheus_api::QueryAnswer;
 
 use crate::browser::clock::{time_of_day, wall_ms};
 use crate::state::AppState;
@@ -20,6 +21,20 @@ pub const AFTER_END_S: f64 = 15.0;
 
 /// (stage, p95 in ms) of the answer.
 type Figures = Vec<(String, Option<f64>)>;
+
+/// Each stage's value in ms, in stage order (absent where the server said NaN).
+fn stage_figures(answer: &QueryAnswer) -> Figures {
+    let mut figures: Figures = answer
+        .samples()
+        .iter()
+        .filter_map(|s| {
+            let ms = s.value.filter(|v| v.is_finite()).map(|v| v * 1000.0);
+            Some((s.labels.get("stage")?.clone(), ms))
+        })
+        .collect();
+    figures.sort_by_key(|(id, _)| stage_order(id));
+    figures
+}
 
 #[component]
 pub(super) fn ServerWindow(summary: RunSummary) -> impl IntoView {
@@ -40,20 +55,7 @@ pub(super) fn ServerWindow(summary: RunSummary) -> impl IntoView {
             let read = server
                 .query(&query, Some(end_ms / 1000.0))
                 .await
-                .map(|a| {
-                    let mut figures: Figures = a
-                        .samples()
-                        .iter()
-                        .filter_map(|s| {
-                            let ms = s.value.filter(|v| v.is_finite()).map(|v| v * 1000.0);
-                            Some((s.labels.get("stage")?.clone(), ms))
-                        })
-                        .collect();
-                    figures.sort_by_key(|(id, _)| {
-                        sse_core::contract::execution_stats::stage_order(id)
-                    });
-                    figures
-                })
+                .map(|a| stage_figures(&a))
                 .map_err(|e| e.to_string());
             answer.try_set(Some(read));
         });

@@ -228,49 +228,11 @@ fn ServerStats() -> impl IntoView {
             _ => String::new(),
         }
     });
-    let status = move || {
-        last.with(|p| match p {
-            Some(p) => format!(
-                "Read {} from the Prometheus server, over the {}.",
-                time_of_day(p.at_ms),
-                window.get().label()
-            ),
-            None => "Asking the Prometheus server…".to_owned(),
-        })
-    };
     view! {
         <div class="server-stats" data-testid="stats-server">
             <div class="stats-source">
-                <label title="The range each figure is computed over (the [window] of rate() and increase()).">
-                    "Window "
-                    <select
-                        data-testid="stats-window"
-                        on:change=move |ev| {
-                            if let Some(w) = Window::from_id(&event_target_value(&ev)) {
-                                window.set(w);
-                            }
-                        }
-                    >
-                        {Window::ALL
-                            .map(|w| {
-                                view! {
-                                    <option value=w.id() selected=w == Window::default()>
-                                        {w.label()}
-                                    </option>
-                                }
-                            })}
-                    </select>
-                </label>
-                <span
-                    class="hint"
-                    data-testid="stats-server-status"
-                    title="Every query of a reading is evaluated at this instant (the API's time parameter)."
-                    data-time=move || {
-                        last.with(|p| p.as_ref().map(|p| format!("{:.3}", p.at_ms / 1000.0)))
-                    }
-                >
-                    {status}
-                </span>
+                <WindowPicker window />
+                <ReadingStatus last window />
             </div>
             <Note class="panel-note warning" testid="stats-server-problem" text=problem />
             <dl class="service-strip" data-testid="server-strip">
@@ -288,6 +250,60 @@ fn ServerStats() -> impl IntoView {
             <P95Chart last />
             <ServerInstances last />
         </div>
+    }
+}
+
+/// The range every figure is computed over.
+#[component]
+fn WindowPicker(window: RwSignal<Window>) -> impl IntoView {
+    view! {
+        <label title="The range each figure is computed over (the [window] of rate() and increase()).">
+            "Window "
+            <select
+                data-testid="stats-window"
+                on:change=move |ev| {
+                    if let Some(w) = Window::from_id(&event_target_value(&ev)) {
+                        window.set(w);
+                    }
+                }
+            >
+                {Window::ALL
+                    .map(|w| {
+                        view! {
+                            <option value=w.id() selected=w == Window::default()>
+                                {w.label()}
+                            </option>
+                        }
+                    })}
+            </select>
+        </label>
+    }
+}
+
+/// When the shown reading was taken, and over which window.
+#[component]
+fn ReadingStatus(last: RwSignal<Option<ServerPoll>>, window: RwSignal<Window>) -> impl IntoView {
+    let status = move || {
+        last.with(|p| match p {
+            Some(p) => format!(
+                "Read {} from the Prometheus server, over the {}.",
+                time_of_day(p.at_ms),
+                window.get().label()
+            ),
+            None => "Asking the Prometheus server…".to_owned(),
+        })
+    };
+    view! {
+        <span
+            class="hint"
+            data-testid="stats-server-status"
+            title="Every query of a reading is evaluated at this instant (the API's time parameter)."
+            data-time=move || {
+                last.with(|p| p.as_ref().map(|p| format!("{:.3}", p.at_ms / 1000.0)))
+            }
+        >
+            {status}
+        </span>
     }
 }
 

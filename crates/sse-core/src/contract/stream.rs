@@ -1,6 +1,6 @@
 //! `POST /stream`: the request body with the service's own validation, and
 //! the JSON payloads of the answer's events (`status`, `chunk`, `complete`,
-//! `error`). How a stream's frames become these events is `crate::sse::stream`.
+//! `error`). How a stream's frames become these events is the sse domain's job (`sse::stream`).
 
 use serde::{Deserialize, Serialize};
 

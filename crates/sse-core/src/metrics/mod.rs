@@ -281,7 +281,7 @@ impl ServiceFigure {
     }
 }
 
-/// A part of one request's TTFT (see `crate::load::time_breakdown`). With every
+/// A part of one request's TTFT (the load domain's `time_breakdown` joins them). With every
 /// part known the five sum to the request's TTFT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TtftPart {
