@@ -263,12 +263,7 @@ impl LocalCluster {
             &addresses,
             envs,
         )?;
-        let dist = tempfile::Builder::new()
-            .prefix("dashboard-dist-")
-            .tempdir()?;
-        dashboard_ops::local_stack::copy_tree(&dist_dir()?, dist.path())?;
-        let _ = std::fs::remove_file(dist.path().join("config.json.gz"));
-        std::fs::write(dist.path().join("config.json"), config_json)?;
+        let dist = dist_with_config(config_json)?;
         let instances = if watch_instances {
             cluster.instance_origins()
         } else {
@@ -1053,18 +1048,25 @@ pub async fn start_load_test(
     browser.click("lt-start").await
 }
 
-/// The dashboard behind nginx with its own `config.json` (written into a copy
-/// of the bundle, without the stale pre-compressed copy), pointed at `backend_origin`.
-pub fn start_dashboard_with_config(
-    backend_origin: &str,
-    config_json: &str,
-) -> anyhow::Result<(Nginx, tempfile::TempDir)> {
+/// A copy of the release bundle with its own `config.json` (and without the
+/// stale pre-compressed one, which nginx would serve first).
+fn dist_with_config(config_json: &str) -> anyhow::Result<tempfile::TempDir> {
     let copy = tempfile::Builder::new()
         .prefix("dashboard-dist-")
         .tempdir()?;
     dashboard_ops::local_stack::copy_tree(&dist_dir()?, copy.path())?;
     let _ = std::fs::remove_file(copy.path().join("config.json.gz"));
     std::fs::write(copy.path().join("config.json"), config_json)?;
+    Ok(copy)
+}
+
+/// The dashboard behind nginx with its own `config.json` (written into a copy
+/// of the bundle), pointed at `backend_origin`.
+pub fn start_dashboard_with_config(
+    backend_origin: &str,
+    config_json: &str,
+) -> anyhow::Result<(Nginx, tempfile::TempDir)> {
+    let copy = dist_with_config(config_json)?;
     let nginx = Nginx::start(
         &project_root()?,
         copy.path(),
@@ -1081,12 +1083,7 @@ pub fn start_dashboard_with_prometheus(
     config_json: &str,
     prometheus_origin: &str,
 ) -> anyhow::Result<(Nginx, tempfile::TempDir)> {
-    let copy = tempfile::Builder::new()
-        .prefix("dashboard-dist-")
-        .tempdir()?;
-    dashboard_ops::local_stack::copy_tree(&dist_dir()?, copy.path())?;
-    let _ = std::fs::remove_file(copy.path().join("config.json.gz"));
-    std::fs::write(copy.path().join("config.json"), config_json)?;
+    let copy = dist_with_config(config_json)?;
     let nginx = Nginx::start_with_routes(
         &project_root()?,
         copy.path(),

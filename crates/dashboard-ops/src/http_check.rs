@@ -26,6 +26,23 @@ pub fn get(url: &str, timeout: Duration) -> Health {
     }
 }
 
+/// Waits up to `timeout` for `url` to answer healthy (2xx); the last answer.
+pub fn wait_healthy(url: &str, timeout: Duration) -> Health {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let health = get(
+            url,
+            left.min(Duration::from_secs(3))
+                .max(Duration::from_millis(200)),
+        );
+        if matches!(health, Health::Up(_)) || Instant::now() >= deadline {
+            return health;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 fn try_get(url: &str, timeout: Duration) -> Result<(u16, String), String> {
     let rest = url
         .strip_prefix("http://")

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::http_check::{wait_healthy, Health};
 use crate::local_stack::START_TIMEOUT;
 use crate::process::{find_program, Supervised};
 
@@ -102,20 +103,11 @@ impl PrometheusServer {
         // It listens before its storage and rules are loaded, and answers
         // 503 to every query until then.
         let ready = format!("http://{listen}/-/ready");
-        let started = std::time::Instant::now();
-        loop {
-            match crate::http_check::get(&ready, Duration::from_secs(1)) {
-                crate::http_check::Health::Up(_) => break,
-                crate::http_check::Health::Down(why) if started.elapsed() > START_TIMEOUT => {
-                    anyhow::bail!(
-                        "prometheus was not ready after {START_TIMEOUT:?} ({why}); see {}",
-                        log.display()
-                    )
-                }
-                crate::http_check::Health::Down(_) => {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            }
+        if let Health::Down(why) = wait_healthy(&ready, START_TIMEOUT) {
+            anyhow::bail!(
+                "prometheus was not ready after {START_TIMEOUT:?} ({why}); see {}",
+                log.display()
+            )
         }
         Ok(Self {
             process,

@@ -8,10 +8,9 @@ pub mod stop;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use dashboard_ops::http_check::{self, Health};
+use dashboard_ops::http_check::Health;
 use dashboard_ops::local_stack::find_project_root;
 
 use crate::cli::StartArgs;
@@ -22,23 +21,6 @@ pub fn project() -> anyhow::Result<PathBuf> {
 
 pub fn health_url_of(origin: &str) -> String {
     format!("{}/api/v1/health", origin.trim_end_matches('/'))
-}
-
-/// Waits up to `timeout` for `url` to answer healthy.
-pub fn wait_healthy(url: &str, timeout: Duration) -> Health {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let health = http_check::get(
-            url,
-            left.min(Duration::from_secs(3))
-                .max(Duration::from_millis(200)),
-        );
-        if matches!(health, Health::Up(_)) || Instant::now() >= deadline {
-            return health;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 /// The backend is down: say what to do, and ask whether to go on (`--yes`: go on).

@@ -8,8 +8,9 @@ use anyhow::{bail, Context};
 use dashboard_ops::docker::{Docker, CONTAINER};
 use dashboard_ops::http_check::Health;
 
-use super::{confirm_without_backend, project, wait_healthy};
+use super::{confirm_without_backend, project};
 use crate::cli::{StartArgs, DOCKER_DASHBOARD_URL};
+use dashboard_ops::http_check::wait_healthy;
 
 pub fn start_docker(args: &StartArgs) -> anyhow::Result<()> {
     let project = project()?;

@@ -13,8 +13,9 @@ use dashboard_ops::local_stack::{Backend, Nginx, Routes, TlsListener};
 use dashboard_ops::local_state::LocalState;
 use dashboard_ops::prometheus::{PrometheusServer, Timing};
 
-use super::{confirm_without_backend, health_url_of, project, wait_healthy};
+use super::{confirm_without_backend, health_url_of, project};
 use crate::cli::StartArgs;
+use dashboard_ops::http_check::wait_healthy;
 
 fn build_bundle(project: &Path) -> anyhow::Result<()> {
     println!("Building the release bundle (scripts/build-bundle) ...");
