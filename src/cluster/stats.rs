@@ -21,6 +21,7 @@ use super::{instance_clients, instances_memo};
 use crate::browser::poll::use_poller;
 use crate::monitoring::server::server_view;
 use crate::monitoring::stats::table::StatsTable;
+use crate::monitoring::stats::SourceSelect;
 use crate::state::AppState;
 use crate::ui::{Note, OnDemand, Panel};
 
@@ -106,6 +107,21 @@ async fn read(name: String, api: crate::api::ApiClient) -> Reading {
     }
 }
 
+/// What the cluster's table shows, from `n` instances and `source`.
+fn caption_of(n: usize, source: StatsSource) -> String {
+    match source {
+        StatsSource::ExecutionStats => format!(
+            "The cluster of {n} instances from their execution-stats: count is the sum, min the smallest, max the largest, mean the count-weighted mean. Percentiles do not merge from these figures: see each instance below."
+        ),
+        StatsSource::Metrics => format!(
+            "The cluster of {n} instances from their Prometheus histograms, merged bucket by bucket: percentiles are bucket estimates over every instance's observations."
+        ),
+        StatsSource::PrometheusServer => format!(
+            "The cluster as the Prometheus server sees it ({n} instances listed here; the server's own targets below), over the chosen window."
+        ),
+    }
+}
+
 #[component]
 pub fn ClusterStats() -> impl IntoView {
     let app = AppState::get();
@@ -163,20 +179,7 @@ pub fn ClusterStats() -> impl IntoView {
             )
         })
     });
-    let caption = move || {
-        let n = instances.with(Vec::len);
-        match source.get() {
-            StatsSource::ExecutionStats => format!(
-                "The cluster of {n} instances from their execution-stats: count is the sum, min the smallest, max the largest, mean the count-weighted mean. Percentiles do not merge from these figures: see each instance below."
-            ),
-            StatsSource::Metrics => format!(
-                "The cluster of {n} instances from their Prometheus histograms, merged bucket by bucket: percentiles are bucket estimates over every instance's observations."
-            ),
-            StatsSource::PrometheusServer => format!(
-                "The cluster as the Prometheus server sees it ({n} instances listed here; the server's own targets below), over the chosen window."
-            ),
-        }
-    };
+    let caption = move || caption_of(instances.with(Vec::len), source.get());
     view! {
         <Panel
             testid="metrics-chart"
@@ -185,35 +188,7 @@ pub fn ClusterStats() -> impl IntoView {
         >
             <div class="cluster-stats" data-testid="stats-cluster">
                 <div class="stats-source">
-                    <label>
-                        "Source "
-                        <select
-                            data-testid="stats-source"
-                            on:change=move |ev| {
-                                chosen.set(StatsSource::from_id(&event_target_value(&ev)))
-                            }
-                        >
-                            <option
-                                value="execution-stats"
-                                selected=move || source.get() == StatsSource::ExecutionStats
-                            >
-                                "Execution stats"
-                            </option>
-                            <option
-                                value="metrics"
-                                selected=move || source.get() == StatsSource::Metrics
-                            >
-                                "Prometheus metrics"
-                            </option>
-                            <option
-                                value="prometheus-server"
-                                hidden=move || app.prometheus.with(Option::is_none)
-                                selected=move || source.get() == StatsSource::PrometheusServer
-                            >
-                                "Prometheus server"
-                            </option>
-                        </select>
-                    </label>
+                    <SourceSelect source chosen />
                 </div>
                 <p class="panel-note" data-testid="stats-cluster-caption">
                     {caption}

@@ -16,6 +16,7 @@ pub(crate) mod table;
 mod toolbar;
 mod view;
 
+pub use source::SourceSelect;
 pub use view::MetricsChart;
 
 use leptos::prelude::*;

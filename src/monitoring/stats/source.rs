@@ -10,9 +10,45 @@ use super::StatsState;
 use crate::state::AppState;
 use crate::ui::Note;
 
+/// The statistics source, of one service or of the cluster: every source,
+/// the Prometheus server only where the settings name one.
+#[component]
+pub fn SourceSelect(
+    source: Memo<StatsSource>,
+    chosen: RwSignal<Option<StatsSource>>,
+) -> impl IntoView {
+    let app = AppState::get();
+    view! {
+        <label>
+            "Source "
+            <select
+                data-testid="stats-source"
+                prop:value=move || source.get().id()
+                on:change=move |ev| chosen.set(StatsSource::from_id(&event_target_value(&ev)))
+            >
+                {move || {
+                    StatsSource::ALL
+                        .into_iter()
+                        .filter(|s| {
+                            *s != StatsSource::PrometheusServer
+                                || app.prometheus.with(Option::is_some)
+                        })
+                        .map(|s| {
+                            view! {
+                                <option value=s.id() title=s.definition()>
+                                    {s.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </select>
+        </label>
+    }
+}
+
 #[component]
 pub(super) fn SourcePicker(state: StatsState, source: Memo<StatsSource>) -> impl IntoView {
-    let app = AppState::get();
     let why_default = move || {
         if state.chosen.get().is_some() {
             return String::new();
@@ -44,34 +80,7 @@ pub(super) fn SourcePicker(state: StatsState, source: Memo<StatsSource>) -> impl
     };
     view! {
         <div class="stats-source">
-            <label>
-                "Source "
-                <select
-                    data-testid="stats-source"
-                    prop:value=move || source.get().id()
-                    on:change=move |ev| {
-                        state.chosen.set(StatsSource::from_id(&event_target_value(&ev)))
-                    }
-                >
-                    {move || {
-                        StatsSource::ALL
-                            .into_iter()
-                            .filter(|s| {
-                                *s != StatsSource::PrometheusServer
-                                    || app.prometheus.with(Option::is_some)
-                            })
-                            .map(|s| {
-                                // The server only where the settings name one.
-                                view! {
-                                    <option value=s.id() title=s.definition()>
-                                        {s.label()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </select>
-            </label>
+            <SourceSelect source chosen=state.chosen />
             <span class="hint">{why_default}</span>
         </div>
         <p class="hint" hidden=move || source.get() != StatsSource::Metrics>
