@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use sse_core::contract::dashboard_settings::DashboardSettings;
 
-use sse_core::monitoring::prometheus_api::Alert;
+use sse_core::monitoring::prometheus_api::{critical_reason, Alert};
 
 use crate::api::prometheus::PromClient;
 use crate::api::ApiClient;
@@ -68,6 +68,16 @@ impl AppState {
     /// The state provided by [`AppState::provide`].
     pub fn get() -> Self {
         expect_context::<Self>()
+    }
+
+    /// Why the Prometheus server's alerts degrade the service: its firing
+    /// critical alerts, said (tracked; `None` without any).
+    pub fn critical_alerts(&self) -> Option<String> {
+        self.alerts.with(|a| {
+            a.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|a| critical_reason(a))
+        })
     }
 
     /// A statistics panel's poll interval (ms): the setting, or a running

@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use sse_core::contract::health::ConnectionState;
 use sse_core::format::display_text;
 use sse_core::monitoring::cluster::cluster_health;
-use sse_core::monitoring::prometheus_api::critical_reason;
 
 use super::{instance_clients, instances_memo};
 use crate::browser::clock::{time_of_day, wall_ms};
@@ -42,13 +41,7 @@ pub fn ClusterStatus() -> impl IntoView {
             }
         },
     );
-    let alerts = Memo::new(move |_| {
-        app.alerts.with(|a| {
-            a.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .and_then(|a| critical_reason(a))
-        })
-    });
+    let alerts = Memo::new(move |_| app.critical_alerts());
     let health = Memo::new(move |_| {
         let health = states.with(|s| {
             if s.is_empty() {
@@ -92,22 +85,7 @@ pub fn ClusterStatus() -> impl IntoView {
             <span class="status-dot" aria-hidden="true"></span>
             <span class="status-label">{move || health.with(|h| h.label.clone())}</span>
             <span class="status-meta">
-                <span class="instance-chips">
-                    <For
-                        each=move || states.get()
-                        key=|(name, state)| format!("{name}:{}", state.key())
-                        let((name, state))
-                    >
-                        <span
-                            class="instance-chip"
-                            data-testid=format!("instance-{name}")
-                            data-state=state.key()
-                            title=format!("{name}: {}", state.label())
-                        >
-                            {name.clone()}
-                        </span>
-                    </For>
-                </span>
+                <InstanceChips states />
                 <span data-testid="status-last-check">
                     {move || {
                         last_check
@@ -119,5 +97,28 @@ pub fn ClusterStatus() -> impl IntoView {
             </span>
             <span class="visually-hidden">{details}</span>
         </div>
+    }
+}
+
+/// One chip per instance, in the colour of its state.
+#[component]
+fn InstanceChips(states: RwSignal<Vec<(String, ConnectionState)>>) -> impl IntoView {
+    view! {
+        <span class="instance-chips">
+            <For
+                each=move || states.get()
+                key=|(name, state)| format!("{name}:{}", state.key())
+                let((name, state))
+            >
+                <span
+                    class="instance-chip"
+                    data-testid=format!("instance-{name}")
+                    data-state=state.key()
+                    title=format!("{name}: {}", state.label())
+                >
+                    {name.clone()}
+                </span>
+            </For>
+        </span>
     }
 }

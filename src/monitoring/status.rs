@@ -8,7 +8,6 @@
 use leptos::prelude::*;
 use sse_core::contract::health::ConnectionState;
 use sse_core::format::display_text;
-use sse_core::monitoring::prometheus_api::critical_reason;
 
 use crate::browser::clock::{time_of_day, wall_ms};
 use crate::browser::poll::use_poller;
@@ -78,14 +77,7 @@ pub fn StatusIndicator() -> impl IntoView {
         },
     );
     // A critical alert of the Prometheus server degrades a healthy service.
-    let shown = Memo::new(move |_| {
-        let reason = app.alerts.with(|a| {
-            a.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .and_then(|a| critical_reason(a))
-        });
-        state.get().degraded_by(reason)
-    });
+    let shown = Memo::new(move |_| state.get().degraded_by(app.critical_alerts()));
     let details = move || shown.with(details);
     view! {
         <div
