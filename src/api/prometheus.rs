@@ -1,12 +1,12 @@
 //! The Prometheus server's HTTP API (`/api/v1/query`, `/api/v1/query_range`,
-//! `/api/v1/alerts`), at the base the settings name. It never gets the
+//! `/api/v1/alerts`, `/api/v1/rules`), at the base the settings name. It never gets the
 //! service's admin token, nor any header of the person's.
 
 use gloo_net::http::Request;
 use sse_core::contract::api_error::{ApiError, ApiErrorBody};
 use sse_core::contract::dashboard_settings::DashboardSettings;
 use sse_core::monitoring::prometheus_api::{
-    parse_alerts, parse_query, Alert, PromError, QueryAnswer,
+    parse_alerts, parse_query, parse_rule_names, Alert, PromError, QueryAnswer,
 };
 use sse_core::monitoring::prometheus_server::Queries;
 
@@ -79,6 +79,14 @@ impl PromClient {
             encode(query)
         );
         read(self.get(&path).await?, parse_query)
+    }
+
+    /// The names of the recording rules the server evaluates.
+    pub async fn recording_rule_names(&self) -> Result<Vec<String>, ApiError> {
+        read(
+            self.get("api/v1/rules?type=record").await?,
+            parse_rule_names,
+        )
     }
 
     /// The firing and pending alerts of its rules.

@@ -5,7 +5,10 @@
 //! each stage's p95 over the last hour (`query_range`) with the load runs of
 //! this page on its time axis. Every figure shows its PromQL on hover and in
 //! `data-query`; percentiles are `histogram_quantile` estimates
-//! (`data-estimate="histogram"`). The poll costs the same for 3 instances or 30.
+//! (`data-estimate="histogram"`). A poll is one query (the hour's series
+//! every third); with the dashboard's recording rules on the server it costs
+//! the same for 3 instances or 30. Each instance's figures are asked only
+//! while shown.
 
 use leptos::prelude::*;
 use sse_core::contract::instances::testid_value;
@@ -13,7 +16,8 @@ use sse_core::format;
 use sse_core::metrics::{ServerFigure, SERVER_ESTIMATE};
 use sse_core::monitoring::prometheus_api::{QueryAnswer, QueryData};
 use sse_core::monitoring::prometheus_server::{
-    instances, server_rows, up_by_instance, Queries, Reading, Window, NO_REQUESTS, READING,
+    has_every_recording_rule, instances, server_rows, split_parts, up_by_instance, Queries,
+    Reading, Window, NO_REQUESTS, PART_LABEL, READING,
 };
 use sse_core::monitoring::stats_source::StatsSource;
 use sse_core::monitoring::stats_view::{PollHistory, StageRow};
@@ -44,15 +48,28 @@ crate::on_demand! {
 /// One query and what it answered.
 type Answered = (String, Result<QueryAnswer, String>);
 
+/// The hour's p95 series and the step it ends on.
+#[derive(Debug, Clone, PartialEq)]
+struct Range {
+    answered: Answered,
+    end_s: f64,
+}
+
 /// One poll of the server.
 #[derive(Debug, Clone, PartialEq)]
 struct ServerPoll {
+    /// The reading's one query, as sent.
+    sent: String,
+    /// The whole service's figures read the dashboard's recorded series.
+    recorded: bool,
+    window: Window,
     whole: Vec<Answered>,
-    by_instance: Vec<Answered>,
+    /// Only while the instances' tables are shown.
+    by_instance: Option<Vec<Answered>>,
     /// The strip's figures, each with its query and answer.
     strip: Vec<(ServerFigure, Answered)>,
     up: Answered,
-    range: Answered,
+    range: Range,
     at_ms: f64,
 }
 
@@ -65,39 +82,83 @@ async fn ask(server: &PromClient, query: String, at: f64) -> Answered {
     (query, answer)
 }
 
-/// Every query of a poll is evaluated at one instant (as Grafana does for a
-/// refresh), so the figures agree with each other and can be asked again.
-async fn poll(server: PromClient, window: Window) -> ServerPoll {
-    let q: Queries = server.queries();
+/// Whether the server evaluates every one of the dashboard's recording
+/// rules; a server whose rules cannot be read is asked the raw series.
+async fn has_recording_rules(server: &PromClient) -> bool {
+    server
+        .recording_rule_names()
+        .await
+        .is_ok_and(|names| has_every_recording_rule(&names))
+}
+
+/// The hour's p95 series ending on the last whole step: asked again only
+/// once a step has passed (a point every 30 s; a poll every 10 s would ask
+/// the same points three times).
+async fn hour_range(server: &PromClient, query: String, at: f64, previous: Option<Range>) -> Range {
+    let end_s = (at / STEP_S as f64).floor() * STEP_S as f64;
+    if let Some(previous) =
+        previous.filter(|p| p.end_s == end_s && p.answered.0 == query && p.answered.1.is_ok())
+    {
+        return previous;
+    }
+    let answer = server
+        .query_range(&query, end_s - RANGE_S, end_s, STEP_S)
+        .await
+        .map_err(|e| e.to_string());
+    Range {
+        answered: (query, answer),
+        end_s,
+    }
+}
+
+/// One poll: the whole service's reading in one query, evaluated at one
+/// instant (as Grafana does for a refresh) so the figures agree with each
+/// other and can be asked again; each instance's figures when shown; the
+/// hour's series when a step has passed since `previous`.
+async fn poll(
+    server: PromClient,
+    window: Window,
+    recorded: bool,
+    by_instance: bool,
+    previous: Option<Range>,
+) -> ServerPoll {
+    let q: Queries = server.queries().with_records(recorded);
     let at = (wall_ms() / 1000.0 * 1000.0).round() / 1000.0;
-    let whole = READING.map(|s| ask(&server, q.stage(s, window, false), at));
-    let by_instance = READING.map(|s| ask(&server, q.stage(s, window, true), at));
-    let strip = [
-        (ServerFigure::RequestRate, q.request_rate(window)),
-        (ServerFigure::SuccessShare, q.success_share(window)),
-        (ServerFigure::ActiveConnections, q.active_connections(false)),
-    ]
-    .map(|(id, query)| {
-        let server = server.clone();
-        async move { (id, ask(&server, query, at).await) }
-    });
-    let now = at;
-    let range_query = q.stage_p95_over_time("1m");
-    let range = async {
-        let answer = server
-            .query_range(&range_query, now - RANGE_S, now, STEP_S)
-            .await
-            .map_err(|e| e.to_string());
-        (range_query.clone(), answer)
+    let reading = q.reading(window);
+    let sent = reading.combined();
+    let instances = async {
+        if by_instance {
+            let asked = READING.map(|s| ask(&server, q.stage(s, window, true), at));
+            Some(futures::future::join_all(asked).await)
+        } else {
+            None
+        }
     };
-    let (whole, by_instance, strip, up, range) = futures::join!(
-        futures::future::join_all(whole),
-        futures::future::join_all(by_instance),
-        futures::future::join_all(strip),
-        ask(&server, q.up(), at),
-        range
+    let (answer, by_instance, range) = futures::join!(
+        server.query(&sent, Some(at)),
+        instances,
+        hour_range(&server, q.stage_p95_over_time(), at, previous)
     );
+    let parts = reading.parts().len();
+    let mut answers: Vec<Result<QueryAnswer, String>> = match answer {
+        Ok(answer) => split_parts(&answer, parts).into_iter().map(Ok).collect(),
+        Err(e) => vec![Err(e.to_string()); parts],
+    }
+    .into_iter()
+    .rev()
+    .collect();
+    let mut next = || answers.pop().unwrap_or_else(|| Err("no answer".to_owned()));
+    let whole = reading.table.iter().map(|q| (q.clone(), next())).collect();
+    let strip = reading
+        .strip
+        .iter()
+        .map(|(figure, q)| (*figure, (q.clone(), next())))
+        .collect();
+    let up = (reading.up.clone(), next());
     ServerPoll {
+        sent,
+        recorded,
+        window,
         whole,
         by_instance,
         strip,
@@ -187,19 +248,36 @@ fn strip_item(figure: ServerFigure, answered: &Answered) -> impl IntoView {
 fn ServerStats() -> impl IntoView {
     let app = AppState::get();
     let window = RwSignal::new(Window::default());
+    let show_instances = RwSignal::new(false);
     let last = RwSignal::new(None::<ServerPoll>);
-    let restart = Memo::new(move |_| (app.prometheus.get(), window.get()));
+    // Whether the server has the recording rules, asked once per server.
+    let records = StoredValue::new(None::<(PromClient, bool)>);
+    let restart = Memo::new(move |_| (app.prometheus.get(), window.get(), show_instances.get()));
     use_poller(
         restart,
         move || app.stats_poll_ms(),
         move || {
             let server = app.prometheus.get_untracked();
             let window = window.get_untracked();
+            let by_instance = show_instances.get_untracked();
+            let previous = last.with_untracked(|p| p.as_ref().map(|p| p.range.clone()));
             async move {
                 let Some(server) = server else {
                     return;
                 };
-                let fresh = poll(server, window).await;
+                let known = records
+                    .get_value()
+                    .filter(|(s, _)| *s == server)
+                    .map(|(_, r)| r);
+                let recorded = match known {
+                    Some(recorded) => recorded,
+                    None => {
+                        let recorded = has_recording_rules(&server).await;
+                        records.set_value(Some((server.clone(), recorded)));
+                        recorded
+                    }
+                };
+                let fresh = poll(server, window, recorded, by_instance, previous).await;
                 last.try_set(Some(fresh));
             }
         },
@@ -216,9 +294,8 @@ fn ServerStats() -> impl IntoView {
             p.as_ref().and_then(|p| {
                 p.whole
                     .iter()
-                    .chain(&p.by_instance)
-                    .chain(std::iter::once(&p.up))
-                    .chain(std::iter::once(&p.range))
+                    .chain(p.by_instance.iter().flatten())
+                    .chain([&p.up, &p.range.answered])
                     .find_map(|(_, a)| a.as_ref().err().cloned())
             })
         });
@@ -248,6 +325,18 @@ fn ServerStats() -> impl IntoView {
             <p class="hint">{SERVER_ESTIMATE}</p>
             <StatsTable rows source />
             <P95Chart last />
+            <label
+                class="hint"
+                title="Each instance's figures (by (instance)): six more queries per poll, whose cost grows with the number of instances the server scrapes."
+            >
+                <input
+                    type="checkbox"
+                    data-testid="stats-server-by-instance"
+                    prop:checked=move || show_instances.get()
+                    on:change=move |ev| show_instances.set(event_target_checked(&ev))
+                />
+                " Each instance's figures"
+            </label>
             <ServerInstances last />
         </div>
     }
@@ -286,21 +375,52 @@ fn ReadingStatus(last: RwSignal<Option<ServerPoll>>, window: RwSignal<Window>) -
     let status = move || {
         last.with(|p| match p {
             Some(p) => format!(
-                "Read {} from the Prometheus server, over the {}.",
+                "Read {} from the Prometheus server, over the {}, in one query {}.",
                 time_of_day(p.at_ms),
-                window.get().label()
+                window.get().label(),
+                if p.recorded {
+                    "of its recorded series"
+                } else {
+                    "of the raw series (the server lacks the dashboard's recording rules)"
+                },
             ),
             None => "Asking the Prometheus server…".to_owned(),
+        })
+    };
+    let title = move || {
+        last.with(|p| {
+            let Some(p) = p else {
+                return String::new();
+            };
+            let mut title = format!(
+                "Every figure of a reading is its own query (on each figure's hover), sent joined into one with `or`, each part tagged by label_replace(…, \"{PART_LABEL}\", …); all evaluated at this instant (the API's time parameter).\nSent: {}",
+                p.sent
+            );
+            let defined = Queries::new("")
+                .with_records(p.recorded)
+                .recorded_definitions(p.window);
+            if defined.is_empty() {
+                title.push_str("\nAdd the recording rules of prometheus-rules.yml (group sse_dashboard_records) to the server to make a reading cost the same however many instances it scrapes.");
+            } else {
+                title.push_str("\nThe recorded series read, as the server's rules define them:");
+                for line in defined {
+                    title.push_str("\n  ");
+                    title.push_str(&line);
+                }
+            }
+            title
         })
     };
     view! {
         <span
             class="hint"
             data-testid="stats-server-status"
-            title="Every query of a reading is evaluated at this instant (the API's time parameter)."
+            title=title
             data-time=move || {
                 last.with(|p| p.as_ref().map(|p| format!("{:.3}", p.at_ms / 1000.0)))
             }
+            data-recorded=move || last.with(|p| p.as_ref().map(|p| p.recorded.to_string()))
+            data-query=move || last.with(|p| p.as_ref().map(|p| p.sent.clone()))
         >
             {status}
         </span>
@@ -325,7 +445,7 @@ fn P95Chart(last: RwSignal<Option<ServerPoll>>) -> impl IntoView {
                 .collect()
         });
         last.with(|p| {
-            if let Some(Ok(answer)) = p.as_ref().map(|p| &p.range.1) {
+            if let Some(Ok(answer)) = p.as_ref().map(|p| &p.range.answered.1) {
                 charts::draw_later(
                     chart,
                     P95_CHART,
@@ -335,7 +455,13 @@ fn P95Chart(last: RwSignal<Option<ServerPoll>>) -> impl IntoView {
             }
         });
     });
-    let query = move || last.with(|p| p.as_ref().map(|p| p.range.0.clone()).unwrap_or_default());
+    let query = move || {
+        last.with(|p| {
+            p.as_ref()
+                .map(|p| p.range.answered.0.clone())
+                .unwrap_or_default()
+        })
+    };
     view! {
         <ChartFigure
             id=P95_CHART
@@ -381,10 +507,11 @@ fn ServerInstances(last: RwSignal<Option<ServerPoll>>) -> impl IntoView {
                     let ok: Vec<(&str, &QueryAnswer)> = p
                         .by_instance
                         .iter()
+                        .flatten()
                         .filter_map(|(q, a)| Some((q.as_str(), a.as_ref().ok()?)))
                         .collect();
-                    let reading: Reading<'_> = ok.try_into().ok()?;
-                    let mut names = instances(&reading);
+                    let reading: Option<Reading<'_>> = ok.try_into().ok();
+                    let mut names = reading.map(|r| instances(&r)).unwrap_or_default();
                     // Instances down have no figures but are named.
                     if let Ok(up) = &p.up.1 {
                         for (name, _) in up_by_instance(up) {
@@ -411,7 +538,8 @@ fn ServerInstance(name: String, last: RwSignal<Option<ServerPoll>>) -> impl Into
     let rows = Memo::new(move |_| {
         last.with(|p| {
             p.as_ref()
-                .and_then(|p| rows_of(&p.by_instance, Some(&own)).ok())
+                .and_then(|p| p.by_instance.as_ref())
+                .and_then(|answers| rows_of(answers, Some(&own)).ok())
         })
     });
     let own = name.clone();
@@ -442,7 +570,9 @@ fn ServerInstance(name: String, last: RwSignal<Option<ServerPoll>>) -> impl Into
                     None => "",
                 }}
             </h3>
-            <StatsTable rows source testid="stats-instance-table" />
+            <Show when=move || rows.with(Option::is_some)>
+                <StatsTable rows source testid="stats-instance-table" />
+            </Show>
         </section>
     }
 }

@@ -7,10 +7,13 @@
 //! so that every instance has stage statistics and histograms to answer.
 //! Prints the median wall time and the bytes on the wire (Resource Timing's
 //! transferSize, headers included) per poll, and their ratios to the single poll.
-//! Then the Prometheus server source's poll (the queries its view sends: six
-//! figures for the whole service, six by instance, the strip, `up` and the
-//! hour's p95 range) of a real Prometheus server scraping 3 and 10 of the
-//! instances, through the dashboard's nginx (10) and directly (3 and 10).
+//! Then the Prometheus server source's poll of a real Prometheus server
+//! scraping 3 and 10 of the instances with the project's rules, directly (3
+//! and 10) and through the dashboard's nginx (10): its one query reading the
+//! dashboard's recorded series, and the same figures of the raw series (a
+//! server without the recording rules); with the hour's p95 range (every
+//! third poll) and with the instance tables shown (six queries more). Then
+//! what the recording rules cost the server at each evaluation.
 //! Then the same over HTTP/2 (the dashboard's TLS listener), where the
 //! browser's six connections per host do not queue the requests.
 //!
@@ -27,31 +30,58 @@ use serde_json::Value;
 use sse_core::metrics::Statistic;
 use sse_core::monitoring::prometheus_server::{Queries, Window, READING};
 
-/// The URLs of one poll of the Prometheus server source at `base` (the range
-/// query's times are filled in by the page).
-fn server_poll(base: &str) -> Vec<String> {
-    let q = Queries::new("");
+/// What a poll of the Prometheus server source asks besides its one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Extra {
+    /// Most polls: the reading's one query.
+    Nothing,
+    /// Every third poll at 10 s: the hour's p95 series too (a new step).
+    HourRange,
+    /// While the instances' tables are shown: their six queries too.
+    InstanceTables,
+}
+
+/// The URLs of one poll of the Prometheus server source at `base`, reading
+/// the recorded series or the raw ones (the range query's times are filled
+/// in by the page).
+fn server_poll(base: &str, recorded: bool, extra: Extra) -> Vec<String> {
+    let q = Queries::new("").with_records(recorded);
     let w = Window::default();
-    let mut queries: Vec<String> = READING
-        .iter()
-        .flat_map(|s: &Statistic| [q.stage(*s, w, false), q.stage(*s, w, true)])
-        .collect();
-    queries.extend([
-        q.request_rate(w),
-        q.success_share(w),
-        q.active_connections(false),
-        q.up(),
-    ]);
     let encode = |q: &str| url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>();
-    let mut urls: Vec<String> = queries
-        .iter()
-        .map(|query| format!("{base}/api/v1/query?query={}", encode(query)))
-        .collect();
-    urls.push(format!(
-        "{base}/api/v1/query_range?query={}&step=30&range=3600",
-        encode(&q.stage_p95_over_time("1m"))
-    ));
+    let query = |q: &str| format!("{base}/api/v1/query?query={}", encode(q));
+    let mut urls = vec![query(&q.reading(w).combined())];
+    match extra {
+        Extra::Nothing => {}
+        Extra::HourRange => urls.push(format!(
+            "{base}/api/v1/query_range?query={}&step=30&range=3600",
+            encode(&q.stage_p95_over_time())
+        )),
+        Extra::InstanceTables => urls.extend(
+            READING
+                .iter()
+                .map(|s: &Statistic| query(&q.stage(*s, w, true))),
+        ),
+    }
     urls
+}
+
+/// Each rule group's last evaluation time at the server at `origin`, in ms.
+async fn rule_group_times(origin: &str) -> anyhow::Result<Vec<(String, f64)>> {
+    let rules: Value = reqwest::get(format!("{origin}/api/v1/rules"))
+        .await?
+        .json()
+        .await?;
+    Ok(rules["data"]["groups"]
+        .as_array()
+        .context("no rule groups")?
+        .iter()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap_or_default().to_owned(),
+                g["evaluationTime"].as_f64().unwrap_or(f64::NAN) * 1000.0,
+            )
+        })
+        .collect())
 }
 
 /// The URLs of one per-instance poll of every API base in `bases`.
@@ -107,7 +137,7 @@ async fn measure(browser: &Browser, page: &str, urls: Vec<String>) -> anyhow::Re
 
 fn print_row(label: &str, (wall, bytes): (f64, f64), (base_wall, base_bytes): (f64, f64)) {
     println!(
-        "{label:<40} {wall:>9.1} {bytes:>12.0} {:>8.2} {:>8.2}",
+        "{label:<48} {wall:>9.1} {bytes:>12.0} {:>8.2} {:>8.2}",
         wall / base_wall,
         bytes / base_bytes
     );
@@ -115,10 +145,8 @@ fn print_row(label: &str, (wall, bytes): (f64, f64), (base_wall, base_bytes): (f
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let timing = Timing {
-        scrape: std::time::Duration::from_secs(1),
-        alert_for: std::time::Duration::from_secs(60),
-    };
+    // The one-machine topology's timing: a scrape and a rule evaluation every 5 s.
+    let timing = Timing::default();
     let cluster = LocalCluster::start_with_prometheus(INSTANCES, &fast_fake_env(), "{}", timing)?;
     // A second server scraping only the first three instances.
     let three: Vec<(String, String)> = cluster
@@ -157,8 +185,8 @@ async fn main() -> anyhow::Result<()> {
     )?;
     let h2 = dashboard_h2.tls_url().context("no TLS listener")?;
     send_streams(&cluster.balanced("stream"), "poll bench", 0, 30).await?;
-    // Scrapes of the traffic.
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // Scrapes of the traffic, and the recording rules over them.
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
     let browser = Browser::launch().await?;
     let dashboard = format!("{}/", cluster.dashboard.url());
     let instance_bases = |n: usize| -> Vec<String> {
@@ -170,10 +198,10 @@ async fn main() -> anyhow::Result<()> {
         "one poll, all requests at once, from Chromium; per instance = health + execution-stats + metrics of each;"
     );
     println!(
-        "server = the 17 queries of the Prometheus server source; median of {ROUNDS} rounds; × = to the single poll of the same protocol"
+        "server = the Prometheus server source's poll: its one query (recorded or raw series), at times with the hour's range or the instance tables; median of {ROUNDS} rounds; × = to the single poll of the same protocol"
     );
     println!(
-        "{:<40} {:>9} {:>12} {:>8} {:>8}",
+        "{:<48} {:>9} {:>12} {:>8} {:>8}",
         "poll", "wall ms", "bytes/poll", "time ×", "bytes ×"
     );
     let single = measure(&browser, &dashboard, instance_poll(&["/api/v1".to_owned()])).await?;
@@ -184,31 +212,64 @@ async fn main() -> anyhow::Result<()> {
     }
     // Direct polls run from a page of the server's own origin: the
     // dashboard's CSP lets its page reach only its own origin.
+    let polls = [
+        ("recorded, one query", true, Extra::Nothing),
+        ("recorded + hour range", true, Extra::HourRange),
+        ("recorded + instance tables", true, Extra::InstanceTables),
+        ("raw series, one query", false, Extra::Nothing),
+        ("raw + hour range", false, Extra::HourRange),
+    ];
     for (n, origin) in [
         (3, server_of_three.origin()),
         (INSTANCES, server_of_ten.clone()),
     ] {
+        let page = format!("{origin}/api/v1/status/buildinfo");
+        for (label, recorded, extra) in polls {
+            let row = measure(&browser, &page, server_poll("", recorded, extra)).await?;
+            print_row(
+                &format!("HTTP/1.1: server, {n} inst., {label}"),
+                row,
+                single,
+            );
+        }
+    }
+    for (label, recorded, extra) in [polls[0], polls[3]] {
         let row = measure(
             &browser,
-            &format!("{origin}/api/v1/status/buildinfo"),
-            server_poll(""),
+            &dashboard,
+            server_poll("/prometheus", recorded, extra),
         )
         .await?;
         print_row(
-            &format!("HTTP/1.1: server, {n} instances, direct"),
+            &format!("HTTP/1.1: server, 10 via nginx, {label}"),
             row,
             single,
         );
     }
-    let row = measure(&browser, &dashboard, server_poll("/prometheus")).await?;
-    print_row("HTTP/1.1: server, 10 instances, via nginx", row, single);
 
     let page = format!("{h2}/");
     let single = measure(&browser, &page, instance_poll(&["/api/v1".to_owned()])).await?;
     print_row("HTTP/2: 1 service (the balancer)", single, single);
     let row = measure(&browser, &page, instance_poll(&instance_bases(INSTANCES))).await?;
     print_row("HTTP/2: 10 instances, one by one", row, single);
-    let row = measure(&browser, &page, server_poll("/prometheus")).await?;
-    print_row("HTTP/2: server, 10 instances, via nginx", row, single);
+    let row = measure(
+        &browser,
+        &page,
+        server_poll("/prometheus", true, Extra::Nothing),
+    )
+    .await?;
+    print_row("HTTP/2: server, 10 via nginx, recorded", row, single);
+    // What the recording rules cost the server at every evaluation (every
+    // scrape interval), whoever looks.
+    for (n, origin) in [
+        (3, server_of_three.origin()),
+        (INSTANCES, server_of_ten.clone()),
+    ] {
+        for (group, ms) in rule_group_times(&origin).await? {
+            println!(
+                "rule group {group:<24} at the server of {n:>2} instances: {ms:7.2} ms per evaluation"
+            );
+        }
+    }
     browser.close().await
 }

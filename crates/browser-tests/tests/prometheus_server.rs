@@ -1,9 +1,11 @@
 //! The Prometheus server as a source, with a real server: Debian's Prometheus
 //! started by the test, scraping three reference backends every second with
-//! the project's alert rules (held 2 s); the dashboard in cluster mode behind
-//! its nginx, which proxies /prometheus/. After known traffic the panel's
-//! per-stage counts and percentiles equal the server's own answers to the
-//! queries the cells carry; an instance killed is `up == 0` and, once it
+//! the project's alert rules (held 2 s) and recording rules; the dashboard in
+//! cluster mode behind its nginx, which proxies /prometheus/. After known
+//! traffic the panel's per-stage counts and percentiles (of the recorded
+//! series, and of the raw ones at a server without the recording rules)
+//! equal the server's own answers to the queries the cells carry, each
+//! instance's table too once shown; an instance killed is `up == 0` and, once it
 //! fires, InstanceDown degrades the status; a load run's window is on the
 //! time axis and its server-side p95 is in the results.
 
@@ -30,6 +32,18 @@ async fn server_value(
     time: &str,
     stage: Option<&str>,
 ) -> anyhow::Result<Option<f64>> {
+    let labels: Vec<(&str, &str)> = stage.map(|id| ("stage", id)).into_iter().collect();
+    server_value_of(origin, query, time, &labels).await
+}
+
+/// The server's own answer to `query` at `time`: the value of the series
+/// with every one of `labels` (the first series when none is given).
+async fn server_value_of(
+    origin: &str,
+    query: &str,
+    time: &str,
+    labels: &[(&str, &str)],
+) -> anyhow::Result<Option<f64>> {
     let answer: Value = reqwest::Client::new()
         .get(format!("{origin}/api/v1/query"))
         .query(&[("query", query), ("time", time)])
@@ -42,9 +56,11 @@ async fn server_value(
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let sample = result
-        .iter()
-        .find(|s| stage.is_none_or(|id| s["metric"]["stage"] == id));
+    let sample = result.iter().find(|s| {
+        labels
+            .iter()
+            .all(|(name, value)| s["metric"][name] == *value)
+    });
     Ok(sample
         .and_then(|s| s["value"][1].as_str())
         .and_then(|v| v.parse::<f64>().ok())
@@ -253,14 +269,66 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
     .await?;
     let caption = caption.as_str().unwrap_or_default();
     assert!(
-        caption.contains("PromQL: histogram_quantile(0.95, sum by (stage, le) (rate(sse_stage_duration_seconds_bucket"),
+        caption.contains("PromQL: histogram_quantile(0.95, sum by (stage, le) (job_stage:sse_stage_duration_seconds_bucket:rate1m"),
         "{caption}"
+    );
+    // The server has the project's recording rules: the whole service's
+    // figures read the recorded series, in one query.
+    assert_eq!(
+        browser
+            .attr_of("stats-server-status", "data-recorded")
+            .await?,
+        "true"
+    );
+    let sent = browser.attr_of("stats-server-status", "data-query").await?;
+    assert!(
+        sent.starts_with("label_replace(histogram_quantile(0.5, sum by (stage, le) (job_stage:sse_stage_duration_seconds_bucket:rate5m)), \"dashboard_part\", \"0\""),
+        "{sent}"
+    );
+    // Each instance's figures, asked when shown, are the server's answers too.
+    assert_eq!(
+        eval(
+            &browser,
+            "return document.querySelector('[data-testid=stats-instance-table]') === null;"
+        )
+        .await?,
+        Value::Bool(true),
+        "instance tables asked before they were shown"
+    );
+    browser.click("stats-server-by-instance").await?;
+    const APP_1_COUNT: &str = "document.querySelector('[data-testid=stats-instance-app-1] [data-testid=stats-instance-table] [data-testid=stage-1] [data-metric=count]')";
+    browser
+        .wait_until(
+            &format!("Number({APP_1_COUNT}?.dataset.value ?? 0) >= 1"),
+            WAIT,
+            "app-1's own table never came",
+        )
+        .await?;
+    let (time, query, value) = serde_json::from_value::<(String, String, String)>(
+        eval(
+            &browser,
+            &format!("const c = {APP_1_COUNT}; return [document.querySelector('[data-testid=stats-server-status]').dataset.time, c.dataset.query, c.dataset.value];"),
+        )
+        .await?,
+    )?;
+    assert!(query.contains("by (instance, stage)"), "{query}");
+    let theirs = server_value_of(
+        &server,
+        &query,
+        &time,
+        &[("stage", "1"), ("instance", "app-1")],
+    )
+    .await?;
+    assert_eq!(
+        value.parse::<f64>().ok(),
+        theirs.map(f64::round),
+        "{query} at {time}"
     );
     // Another window: every query follows it, and the cells still equal the server's.
     browser_tests::select_option(&browser, "stats-window", "1m").await?;
     browser
         .wait_until(
-            "document.querySelector('[data-testid=stats-server] [data-testid=stage-1] [data-metric=p95]')?.dataset.query.includes('[1m]')",
+            "document.querySelector('[data-testid=stats-server] [data-testid=stage-1] [data-metric=p95]')?.dataset.query.includes('rate1m')",
             WAIT,
             "the window did not change the queries",
         )
@@ -269,9 +337,15 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
     let queries = rows
         .iter()
         .flat_map(|(_, cells)| cells.iter().map(|(_, _, q)| q.clone()))
-        .filter(|q| q.contains('['))
+        .filter(|q| !q.is_empty() && !q.starts_with("sum(sse_active_connections"))
         .collect::<Vec<_>>();
-    assert!(queries.iter().all(|q| q.contains("[1m]")), "{queries:?}");
+    assert!(queries.len() >= 20, "{queries:?}");
+    assert!(
+        queries
+            .iter()
+            .all(|q| q.contains("[1m]") || q.contains(":rate1m") || q.contains(":increase1m")),
+        "{queries:?}"
+    );
     assert_eq!(
         eval(&browser, "return document.querySelector('[data-testid=server-up]') === null && document.querySelector('[data-testid=server-request-rate]') !== null;").await?,
         Value::Bool(true)
@@ -495,18 +569,20 @@ async fn the_settings_name_the_server_and_an_imported_report_is_on_its_time_axis
         localhost, project_root, sse_load_binary, start_dashboard_with_prometheus, InProcessBackend,
     };
     use dashboard_ops::process::free_local_port;
-    use dashboard_ops::prometheus::PrometheusServer;
+    use dashboard_ops::prometheus::{PrometheusServer, Rules};
     let backend = InProcessBackend::start_with(sse_backend::settings::Settings {
         fake: browser_tests::fast_fake(),
         ..Default::default()
     })
     .await?;
     let target = backend.origin().trim_start_matches("http://").to_owned();
-    let prometheus = PrometheusServer::start(
+    // A server set up without the dashboard's recording rules.
+    let prometheus = PrometheusServer::start_with_rules(
         &project_root()?,
         localhost(free_local_port()?),
         &[("app-1".to_owned(), target)],
         timing(),
+        Rules::AlertsOnly,
     )?;
     let server = prometheus.origin();
     // A warm-up request (the series appear), then a run of sse-load, each
@@ -592,6 +668,13 @@ async fn the_settings_name_the_server_and_an_imported_report_is_on_its_time_axis
         )
         .await?;
     let rows = agrees_with_server(&browser, &server, 3).await?;
+    // It has no recording rules: the figures are asked of the raw series.
+    assert_eq!(
+        browser
+            .attr_of("stats-server-status", "data-recorded")
+            .await?,
+        "false"
+    );
     let queries: Vec<&str> = rows
         .iter()
         .flat_map(|(_, cells)| cells.iter().map(|(_, _, q)| q.as_str()))
@@ -599,6 +682,12 @@ async fn the_settings_name_the_server_and_an_imported_report_is_on_its_time_axis
         .collect();
     assert!(
         queries.iter().all(|q| q.contains(r#"{job="sse-app""#)),
+        "{queries:?}"
+    );
+    assert!(
+        queries
+            .iter()
+            .any(|q| q.contains("rate(sse_stage_duration_seconds_bucket{job=\"sse-app\"}[5m])")),
         "{queries:?}"
     );
 

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use sse_core::monitoring::prometheus_server::RECORDING_GROUP;
+
 use crate::http_check::{wait_healthy, Health};
 use crate::local_stack::START_TIMEOUT;
 use crate::process::{find_program, Supervised};
@@ -53,9 +55,39 @@ pub fn config_yaml(targets: &[(String, String)], timing: Timing) -> String {
     out
 }
 
+/// Which of the project's rule groups the server evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rules {
+    /// The alerts and the dashboard's recording rules.
+    All,
+    /// The alerts only, as a server set up before the dashboard's recording
+    /// rules (the dashboard then reads the raw series).
+    AlertsOnly,
+}
+
 /// The project's rules with `${ALERT_FOR}` filled in.
-pub fn rules_yaml(template: &str, timing: Timing) -> String {
-    template.replace("${ALERT_FOR}", &seconds(timing.alert_for))
+pub fn rules_yaml(template: &str, timing: Timing, rules: Rules) -> String {
+    let mut yaml = template.replace("${ALERT_FOR}", &seconds(timing.alert_for));
+    if rules == Rules::AlertsOnly {
+        yaml = without_group(&yaml, RECORDING_GROUP);
+    }
+    yaml
+}
+
+/// `yaml` without the rule group `name` (its `  - name:` line up to the next group's).
+fn without_group(yaml: &str, name: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in yaml.lines() {
+        if let Some(group) = line.strip_prefix("  - name: ") {
+            skipping = group.trim() == name;
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// A running Prometheus server; stopped on drop.
@@ -66,12 +98,24 @@ pub struct PrometheusServer {
 }
 
 impl PrometheusServer {
-    /// Starts the server on `listen`, scraping each (name, `host:port`) of `targets`.
+    /// Starts the server on `listen`, scraping each (name, `host:port`) of
+    /// `targets`, with every rule of the project.
     pub fn start(
         project_root: &Path,
         listen: SocketAddr,
         targets: &[(String, String)],
         timing: Timing,
+    ) -> anyhow::Result<Self> {
+        Self::start_with_rules(project_root, listen, targets, timing, Rules::All)
+    }
+
+    /// [`Self::start`] with only some of the project's rules.
+    pub fn start_with_rules(
+        project_root: &Path,
+        listen: SocketAddr,
+        targets: &[(String, String)],
+        timing: Timing,
+        rules: Rules,
     ) -> anyhow::Result<Self> {
         let binary = find_program("prometheus")
             .context("prometheus is not installed: run scripts/setup (Debian's package)")?;
@@ -83,7 +127,7 @@ impl PrometheusServer {
             .with_context(|| format!("cannot read {}", template_path.display()))?;
         std::fs::write(
             runtime.path().join("rules.yml"),
-            rules_yaml(&template, timing),
+            rules_yaml(&template, timing, rules),
         )?;
         let config = runtime.path().join("prometheus.yml");
         std::fs::write(&config, config_yaml(targets, timing))?;
@@ -128,6 +172,7 @@ impl PrometheusServer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sse_core::monitoring::prometheus_server::recording_rules;
 
     #[test]
     fn the_config_scrapes_each_instance_by_its_name_and_the_rules_get_their_hold() {
@@ -142,7 +187,11 @@ mod tests {
         assert!(yaml.contains(
             "- targets: ['127.0.0.1:8001']\n        labels:\n          instance: 'app-1'"
         ));
-        let rules = rules_yaml(include_str!("../../../prometheus-rules.yml"), timing);
+        let rules = rules_yaml(
+            include_str!("../../../prometheus-rules.yml"),
+            timing,
+            Rules::All,
+        );
         assert!(!rules.contains("${"));
         assert!(rules.contains("for: 2s"));
         for alert in [
@@ -155,5 +204,40 @@ mod tests {
             assert!(rules.contains(&format!("alert: {alert}")), "{alert}");
         }
         assert!(rules.contains(&format!("up{{job=\"{JOB}\"}} == 0")));
+    }
+
+    /// The file's recording rules are the ones the dashboard reads, in order.
+    #[test]
+    fn the_recording_group_is_the_dashboards_and_can_be_left_out() {
+        let template = include_str!("../../../prometheus-rules.yml");
+        let rules = rules_yaml(template, Timing::default(), Rules::All);
+        let group = rules
+            .split(&format!("  - name: {RECORDING_GROUP}\n"))
+            .nth(1)
+            .expect("the recording group");
+        let pairs: Vec<(String, String)> = group
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("- record: "))
+            .map(str::to_owned)
+            .zip(
+                group
+                    .lines()
+                    .filter_map(|l| l.trim().strip_prefix("expr: "))
+                    .map(str::to_owned),
+            )
+            .collect();
+        let expected: Vec<(String, String)> = recording_rules()
+            .into_iter()
+            .map(|r| (r.record, r.expr))
+            .collect();
+        assert_eq!(pairs, expected);
+        let alerts_only = rules_yaml(template, Timing::default(), Rules::AlertsOnly);
+        assert!(!alerts_only.contains("record:"));
+        assert!(!alerts_only.contains(RECORDING_GROUP));
+        assert!(alerts_only.contains("alert: HighQueueDepth"));
+        assert_eq!(
+            alerts_only.matches("  - name: ").count() + 1,
+            rules.matches("  - name: ").count()
+        );
     }
 }

@@ -335,6 +335,24 @@ pub fn parse_alerts(text: &str) -> Result<Vec<Alert>, PromError> {
     Ok(alerts)
 }
 
+/// Reads the answer of `/api/v1/rules?type=record`: the names of the
+/// recording rules the server evaluates.
+pub fn parse_rule_names(text: &str) -> Result<Vec<String>, PromError> {
+    let (data, _) = envelope(text)?;
+    let groups = data
+        .get("groups")
+        .and_then(|g| g.as_array())
+        .ok_or_else(|| PromError::NotPrometheus("an answer without rule \"groups\"".into()))?;
+    Ok(groups
+        .iter()
+        .filter_map(|g| g.get("rules")?.as_array())
+        .flatten()
+        .filter(|r| r.get("type").and_then(|t| t.as_str()) != Some("alerting"))
+        .filter_map(|r| r.get("name")?.as_str().map(str::to_owned))
+        .take(MAX_SERIES)
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,6 +426,32 @@ mod tests {
             answer.notes,
             vec![format!("5 series beyond the first {MAX_SERIES} left out")]
         );
+    }
+
+    #[test]
+    fn recording_rule_names_read_and_alerting_rules_are_not_among_them() {
+        // The shape Prometheus 2.42 answers (fields cut).
+        let text = r#"{"status":"success","data":{"groups":[
+            {"name":"application_health","file":"rules.yml","rules":[],"interval":5},
+            {"name":"sse_dashboard_records","file":"rules.yml","interval":5,"rules":[
+              {"name":"job_stage:sse_stage_duration_seconds_bucket:rate1m","query":"sum by (job, stage, le) (rate(sse_stage_duration_seconds_bucket[1m]))","health":"ok","type":"recording"},
+              {"name":"HighErrorRate","query":"x > 5","type":"alerting"},
+              {"name":"job:up:sum","query":"sum by (job) (up)","type":"recording"}]}]}}"#;
+        assert_eq!(
+            parse_rule_names(text).expect("reads"),
+            [
+                "job_stage:sse_stage_duration_seconds_bucket:rate1m",
+                "job:up:sum"
+            ]
+        );
+        assert!(matches!(
+            parse_rule_names(r#"{"status":"success","data":{"alerts":[]}}"#),
+            Err(PromError::NotPrometheus(_))
+        ));
+        assert!(matches!(
+            parse_rule_names("<html>404</html>"),
+            Err(PromError::NotPrometheus(_))
+        ));
     }
 
     #[test]

@@ -7,9 +7,9 @@
 
 use crate::contract::execution_stats::{any_stage_name, stage_order};
 use crate::format;
-use crate::metrics::Statistic;
+use crate::metrics::{ServerFigure, Statistic};
 use crate::monitoring::prometheus::service::STAGE_DURATIONS;
-use crate::monitoring::prometheus_api::{QueryAnswer, Sample};
+use crate::monitoring::prometheus_api::{QueryAnswer, QueryData, Sample};
 use crate::monitoring::stats_source::NOT_IN_A_HISTOGRAM;
 use crate::monitoring::stats_view::{column_id, Cell, Estimate, StageRow, COLUMNS};
 
@@ -59,6 +59,155 @@ pub struct Queries {
     /// A label matcher every selector gets (`job="sse"`), when the server
     /// scrapes more than the service.
     pub matcher: String,
+    /// The server evaluates [`recording_rules`]: the whole service's figures
+    /// read their recorded series (a few per stage, however many instances)
+    /// instead of every instance's buckets.
+    pub recorded: bool,
+}
+
+/// One of the dashboard's recording rules (prometheus-rules.yml, group
+/// [`RECORDING_GROUP`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingRule {
+    pub record: String,
+    pub expr: String,
+}
+
+/// The rule group that holds [`recording_rules`].
+pub const RECORDING_GROUP: &str = "sse_dashboard_records";
+
+/// What a recorded series holds, per (job, stage) and window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recorded {
+    BucketRate,
+    SumRate,
+    CountRate,
+    CountIncrease,
+}
+
+impl Recorded {
+    const ALL: [Recorded; 4] = [
+        Recorded::BucketRate,
+        Recorded::SumRate,
+        Recorded::CountRate,
+        Recorded::CountIncrease,
+    ];
+
+    /// `level:metric:operations`, as Prometheus' naming practice has it.
+    fn name(self, window: Window) -> String {
+        let (series, op) = match self {
+            Self::BucketRate => ("bucket", "rate"),
+            Self::SumRate => ("sum", "rate"),
+            Self::CountRate => ("count", "rate"),
+            Self::CountIncrease => ("count", "increase"),
+        };
+        format!("job_stage:{STAGE_DURATIONS}_{series}:{op}{}", window.id())
+    }
+
+    fn expr(self, window: Window) -> String {
+        let w = window.id();
+        match self {
+            Self::BucketRate => {
+                format!("sum by (job, stage, le) (rate({STAGE_DURATIONS}_bucket[{w}]))")
+            }
+            Self::SumRate => format!("sum by (job, stage) (rate({STAGE_DURATIONS}_sum[{w}]))"),
+            Self::CountRate => {
+                format!("sum by (job, stage) (rate({STAGE_DURATIONS}_count[{w}]))")
+            }
+            Self::CountIncrease => {
+                format!("sum by (job, stage) (increase({STAGE_DURATIONS}_count[{w}]))")
+            }
+        }
+    }
+}
+
+/// The dashboard's recording rules: per window, each stage's bucket rates,
+/// sum and count rates and count increase, summed over the instances of a
+/// job. Evaluated by the server at every rule interval, they make a reading
+/// cost the same for 3 instances or 300.
+pub fn recording_rules() -> Vec<RecordingRule> {
+    Window::ALL
+        .into_iter()
+        .flat_map(|w| {
+            Recorded::ALL.map(|r| RecordingRule {
+                record: r.name(w),
+                expr: r.expr(w),
+            })
+        })
+        .collect()
+}
+
+/// Whether the recording rules the server has (`/api/v1/rules?type=record`'s
+/// names) include every one of [`recording_rules`].
+pub fn has_every_recording_rule(names: &[String]) -> bool {
+    recording_rules()
+        .iter()
+        .all(|rule| names.iter().any(|n| *n == rule.record))
+}
+
+/// The label that tells the parts of a combined query's answer apart.
+pub const PART_LABEL: &str = "dashboard_part";
+
+/// One query asking every one of `parts`, so that a reading is one request:
+/// `label_replace(part, "dashboard_part", "<index>", "", "") or …`. Each
+/// part's answer is the one it would get alone ([`split_parts`]).
+pub fn combined(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| format!("label_replace({part}, \"{PART_LABEL}\", \"{i}\", \"\", \"\")"))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// The answer of a [`combined`] query of `parts` parts, as each part's own
+/// answer (its samples without [`PART_LABEL`], the answer's notes on each).
+pub fn split_parts(answer: &QueryAnswer, parts: usize) -> Vec<QueryAnswer> {
+    let mut answers: Vec<Vec<Sample>> = vec![Vec::new(); parts];
+    for sample in answer.samples() {
+        let mut sample = sample.clone();
+        let part = sample
+            .labels
+            .remove(PART_LABEL)
+            .and_then(|p| p.parse::<usize>().ok());
+        if let Some(own) = part.and_then(|p| answers.get_mut(p)) {
+            own.push(sample);
+        }
+    }
+    answers
+        .into_iter()
+        .map(|samples| QueryAnswer {
+            data: QueryData::Vector(samples),
+            notes: answer.notes.clone(),
+        })
+        .collect()
+}
+
+/// The queries of one reading of the whole service: the table's figures in
+/// [`READING`]'s order, the strip's, and `up`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadingQueries {
+    pub table: [String; 6],
+    pub strip: [(ServerFigure, String); 3],
+    pub up: String,
+}
+
+impl ReadingQueries {
+    /// Every query, in the order of [`split_parts`]' answers: the table's,
+    /// the strip's, `up`.
+    pub fn parts(&self) -> Vec<&str> {
+        self.table
+            .iter()
+            .map(String::as_str)
+            .chain(self.strip.iter().map(|(_, q)| q.as_str()))
+            .chain(std::iter::once(self.up.as_str()))
+            .collect()
+    }
+
+    /// The one query sent for the reading.
+    pub fn combined(&self) -> String {
+        combined(&self.parts())
+    }
 }
 
 /// The statistics a reading asks for, in the order of its answers.
@@ -81,6 +230,28 @@ impl Queries {
             } else {
                 format!("{{job=\"{}\"}}", job.replace(['"', '\\'], ""))
             },
+            recorded: false,
+        }
+    }
+
+    /// These queries reading the dashboard's recorded series when `recorded`.
+    pub fn with_records(self, recorded: bool) -> Self {
+        Self { recorded, ..self }
+    }
+
+    /// One reading of the whole service over `window`.
+    pub fn reading(&self, window: Window) -> ReadingQueries {
+        ReadingQueries {
+            table: READING.map(|s| self.stage(s, window, false)),
+            strip: [
+                (ServerFigure::RequestRate, self.request_rate(window)),
+                (ServerFigure::SuccessShare, self.success_share(window)),
+                (
+                    ServerFigure::ActiveConnections,
+                    self.active_connections(false),
+                ),
+            ],
+            up: self.up(),
         }
     }
 
@@ -99,6 +270,9 @@ impl Queries {
 
     /// The query of `statistic` per stage over `window`.
     pub fn stage(&self, statistic: Statistic, window: Window, by_instance: bool) -> String {
+        if self.recorded && !by_instance {
+            return self.recorded_stage(statistic, window);
+        }
         let w = window.id();
         let bucket = self.selector(&format!("{STAGE_DURATIONS}_bucket"));
         let sum = self.selector(&format!("{STAGE_DURATIONS}_sum"));
@@ -119,12 +293,54 @@ impl Queries {
         }
     }
 
-    /// Each stage's p95 over time (for `query_range`), per `step` window.
-    pub fn stage_p95_over_time(&self, step: &str) -> String {
-        format!(
-            "histogram_quantile(0.95, sum by (stage, le) (rate({}[{step}])))",
-            self.selector(&format!("{STAGE_DURATIONS}_bucket"))
-        )
+    /// The whole service's `statistic` from the recorded series.
+    fn recorded_stage(&self, statistic: Statistic, window: Window) -> String {
+        let series = |r: Recorded| self.selector(&r.name(window));
+        match statistic {
+            Statistic::Mean => format!(
+                "sum by (stage) ({}) / sum by (stage) ({})",
+                series(Recorded::SumRate),
+                series(Recorded::CountRate)
+            ),
+            Statistic::Count => {
+                format!("sum by (stage) ({})", series(Recorded::CountIncrease))
+            }
+            percentile => format!(
+                "histogram_quantile({}, sum by (stage, le) ({}))",
+                quantile_of(percentile),
+                series(Recorded::BucketRate)
+            ),
+        }
+    }
+
+    /// Each stage's p95 over time (for `query_range`), each point over the
+    /// minute before it.
+    pub fn stage_p95_over_time(&self) -> String {
+        let buckets = if self.recorded {
+            self.selector(&Recorded::BucketRate.name(Window::M1))
+        } else {
+            format!(
+                "rate({}[1m])",
+                self.selector(&format!("{STAGE_DURATIONS}_bucket"))
+            )
+        };
+        format!("histogram_quantile(0.95, sum by (stage, le) ({buckets}))")
+    }
+
+    /// What the recorded series of these queries hold, for a hover: `name =
+    /// expr` per series read (none when the queries read the raw series).
+    pub fn recorded_definitions(&self, window: Window) -> Vec<String> {
+        if !self.recorded {
+            return Vec::new();
+        }
+        let mut windows = vec![window];
+        if window != Window::M1 {
+            windows.push(Window::M1);
+        }
+        windows
+            .into_iter()
+            .flat_map(|w| Recorded::ALL.map(|r| format!("{} = {}", r.name(w), r.expr(w))))
+            .collect()
     }
 
     /// Each stage's p95 over the `seconds` before the query's time (a load
@@ -347,6 +563,95 @@ mod tests {
             q.stage_p95_over_run(12),
             "histogram_quantile(0.95, sum by (stage, le) (increase(sse_stage_duration_seconds_bucket[12s])))"
         );
+    }
+
+    #[test]
+    fn recorded_series_answer_the_whole_service_and_instances_stay_raw() {
+        let q = Queries::new("sse-app").with_records(true);
+        assert_eq!(
+            q.stage(Statistic::P95, Window::M5, false),
+            "histogram_quantile(0.95, sum by (stage, le) (job_stage:sse_stage_duration_seconds_bucket:rate5m{job=\"sse-app\"}))"
+        );
+        assert_eq!(
+            q.stage(Statistic::Mean, Window::H1, false),
+            "sum by (stage) (job_stage:sse_stage_duration_seconds_sum:rate1h{job=\"sse-app\"}) / sum by (stage) (job_stage:sse_stage_duration_seconds_count:rate1h{job=\"sse-app\"})"
+        );
+        assert_eq!(
+            q.stage(Statistic::Count, Window::M15, false),
+            "sum by (stage) (job_stage:sse_stage_duration_seconds_count:increase15m{job=\"sse-app\"})"
+        );
+        assert_eq!(
+            q.stage(Statistic::P50, Window::M5, true),
+            Queries::new("sse-app").stage(Statistic::P50, Window::M5, true)
+        );
+        assert_eq!(
+            q.stage_p95_over_time(),
+            "histogram_quantile(0.95, sum by (stage, le) (job_stage:sse_stage_duration_seconds_bucket:rate1m{job=\"sse-app\"}))"
+        );
+        assert_eq!(
+            Queries::new("").stage_p95_over_time(),
+            "histogram_quantile(0.95, sum by (stage, le) (rate(sse_stage_duration_seconds_bucket[1m])))"
+        );
+        // Every recorded series a query reads is one of the rules, and the
+        // hover defines each.
+        let rules = recording_rules();
+        assert_eq!(rules.len(), 16);
+        let defined = q.recorded_definitions(Window::M5);
+        assert_eq!(defined.len(), 8);
+        assert!(defined.contains(&"job_stage:sse_stage_duration_seconds_bucket:rate5m = sum by (job, stage, le) (rate(sse_stage_duration_seconds_bucket[5m]))".to_owned()));
+        for query in q.reading(Window::M5).table {
+            let read = query
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .filter(|w| w.starts_with("job_stage:"));
+            for name in read {
+                assert!(rules.iter().any(|r| r.record == name), "{name}");
+            }
+        }
+        assert!(Queries::new("").recorded_definitions(Window::M5).is_empty());
+        let names: Vec<String> = rules.iter().map(|r| r.record.clone()).collect();
+        assert!(has_every_recording_rule(&names));
+        assert!(!has_every_recording_rule(&names[1..]));
+    }
+
+    #[test]
+    fn a_combined_answer_splits_into_each_parts_own() {
+        let reading = Queries::new("").reading(Window::M5);
+        let parts = reading.parts();
+        assert_eq!(parts.len(), 10);
+        let query = reading.combined();
+        assert!(query.starts_with(
+            "label_replace(histogram_quantile(0.5, sum by (stage, le) (rate(sse_stage_duration_seconds_bucket[5m]))), \"dashboard_part\", \"0\", \"\", \"\") or label_replace("
+        ));
+        assert!(query.ends_with("label_replace(up, \"dashboard_part\", \"9\", \"\", \"\")"));
+        let answer = parse_query(
+            r#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"stage":"1","dashboard_part":"2"},"value":[1,"0.0025"]},
+            {"metric":{"stage":"5","dashboard_part":"2"},"value":[1,"NaN"]},
+            {"metric":{"dashboard_part":"6"},"value":[1,"4.5"]},
+            {"metric":{"instance":"a:1","job":"sse","dashboard_part":"9"},"value":[1,"0"]},
+            {"metric":{"dashboard_part":"42"},"value":[1,"1"]},
+            {"metric":{"stage":"1"},"value":[1,"1"]}]}}"#,
+        )
+        .expect("reads");
+        let split = split_parts(&answer, parts.len());
+        assert_eq!(split.len(), 10);
+        assert_eq!(split[2].samples().len(), 2);
+        assert_eq!(
+            split[2].samples()[0]
+                .labels
+                .get("stage")
+                .map(String::as_str),
+            Some("1")
+        );
+        assert!(split[2]
+            .samples()
+            .iter()
+            .all(|s| !s.labels.contains_key(PART_LABEL)));
+        assert_eq!(split[6].single(), Some(4.5));
+        assert_eq!(up_by_instance(&split[9]), vec![("a:1".into(), false)]);
+        // Parts without a series answer nothing; unknown parts are dropped.
+        assert!(split[0].samples().is_empty());
+        assert_eq!(split.iter().map(|a| a.samples().len()).sum::<usize>(), 4);
     }
 
     #[test]
