@@ -400,9 +400,9 @@ fn ReadingStatus(last: RwSignal<Option<ServerPoll>>, window: RwSignal<Window>) -
                 .with_records(p.recorded)
                 .recorded_definitions(p.window);
             if defined.is_empty() {
-                title.push_str("\nAdd the recording rules of prometheus-rules.yml (group sse_dashboard_records) to the server to make a reading cost the same however many instances it scrapes.");
+                title.push_str("\nAdd the recording rules of prometheus-rules.yml (groups sse_dashboard_records and sse_dashboard_records_long) to the server to make a reading cost the same however many instances it scrapes.");
             } else {
-                title.push_str("\nThe recorded series read, as the server's rules define them:");
+                title.push_str("\nThe recorded series read, as the server's rules define them (each as of the server's last evaluation of its rule: at every evaluation interval for the 1m and 5m windows, every 30 s for 15m and 1h):");
                 for line in defined {
                     title.push_str("\n  ");
                     title.push_str(&line);

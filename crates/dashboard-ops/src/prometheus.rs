@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use sse_core::monitoring::prometheus_server::RECORDING_GROUP;
+use sse_core::monitoring::prometheus_server::RECORDING_GROUPS;
 
 use crate::http_check::{wait_healthy, Health};
 use crate::local_stack::START_TIMEOUT;
@@ -69,7 +69,9 @@ pub enum Rules {
 pub fn rules_yaml(template: &str, timing: Timing, rules: Rules) -> String {
     let mut yaml = template.replace("${ALERT_FOR}", &seconds(timing.alert_for));
     if rules == Rules::AlertsOnly {
-        yaml = without_group(&yaml, RECORDING_GROUP);
+        for group in RECORDING_GROUPS {
+            yaml = without_group(&yaml, group.name);
+        }
     }
     yaml
 }
@@ -206,37 +208,46 @@ mod tests {
         assert!(rules.contains(&format!("up{{job=\"{JOB}\"}} == 0")));
     }
 
-    /// The file's recording rules are the ones the dashboard reads, in order.
+    /// The file's recording groups are the dashboard's, rule for rule.
     #[test]
-    fn the_recording_group_is_the_dashboards_and_can_be_left_out() {
+    fn the_recording_groups_are_the_dashboards_and_can_be_left_out() {
         let template = include_str!("../../../prometheus-rules.yml");
         let rules = rules_yaml(template, Timing::default(), Rules::All);
-        let group = rules
-            .split(&format!("  - name: {RECORDING_GROUP}\n"))
-            .nth(1)
-            .expect("the recording group");
-        let pairs: Vec<(String, String)> = group
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("- record: "))
-            .map(str::to_owned)
-            .zip(
-                group
-                    .lines()
-                    .filter_map(|l| l.trim().strip_prefix("expr: "))
-                    .map(str::to_owned),
-            )
-            .collect();
-        let expected: Vec<(String, String)> = recording_rules()
-            .into_iter()
-            .map(|r| (r.record, r.expr))
-            .collect();
-        assert_eq!(pairs, expected);
+        for group in RECORDING_GROUPS {
+            let section = rules
+                .split(&format!("  - name: {}\n", group.name))
+                .nth(1)
+                .and_then(|rest| rest.split("  - name: ").next())
+                .unwrap_or_else(|| panic!("no group {}", group.name));
+            let interval = section
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("interval: "));
+            assert_eq!(interval, group.interval, "{}", group.name);
+            let pairs: Vec<(String, String)> = section
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("- record: "))
+                .map(str::to_owned)
+                .zip(
+                    section
+                        .lines()
+                        .filter_map(|l| l.trim().strip_prefix("expr: "))
+                        .map(str::to_owned),
+                )
+                .collect();
+            let expected: Vec<(String, String)> = group
+                .rules()
+                .into_iter()
+                .map(|r| (r.record, r.expr))
+                .collect();
+            assert_eq!(pairs, expected, "{}", group.name);
+        }
+        assert_eq!(rules.matches("- record: ").count(), recording_rules().len());
         let alerts_only = rules_yaml(template, Timing::default(), Rules::AlertsOnly);
         assert!(!alerts_only.contains("record:"));
-        assert!(!alerts_only.contains(RECORDING_GROUP));
+        assert!(!alerts_only.contains("sse_dashboard_records"));
         assert!(alerts_only.contains("alert: HighQueueDepth"));
         assert_eq!(
-            alerts_only.matches("  - name: ").count() + 1,
+            alerts_only.matches("  - name: ").count() + RECORDING_GROUPS.len(),
             rules.matches("  - name: ").count()
         );
     }

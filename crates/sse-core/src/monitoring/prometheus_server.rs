@@ -65,16 +65,53 @@ pub struct Queries {
     pub recorded: bool,
 }
 
-/// One of the dashboard's recording rules (prometheus-rules.yml, group
-/// [`RECORDING_GROUP`]).
+/// One of the dashboard's recording rules (prometheus-rules.yml, in one of
+/// [`RECORDING_GROUPS`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordingRule {
     pub record: String,
     pub expr: String,
 }
 
-/// The rule group that holds [`recording_rules`].
-pub const RECORDING_GROUP: &str = "sse_dashboard_records";
+/// A group of the dashboard's recording rules: the windows it records, and
+/// how often the server evaluates it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordingGroup {
+    pub name: &'static str,
+    /// `None`: at the server's evaluation interval.
+    pub interval: Option<&'static str>,
+    pub windows: &'static [Window],
+}
+
+/// The short windows at every evaluation; the long ones, which 30 s hardly
+/// moves, every 30 s (a quarter of the cost of recording every window at
+/// every 5 s evaluation).
+pub const RECORDING_GROUPS: [RecordingGroup; 2] = [
+    RecordingGroup {
+        name: "sse_dashboard_records",
+        interval: None,
+        windows: &[Window::M1, Window::M5],
+    },
+    RecordingGroup {
+        name: "sse_dashboard_records_long",
+        interval: Some("30s"),
+        windows: &[Window::M15, Window::H1],
+    },
+];
+
+impl RecordingGroup {
+    pub fn rules(&self) -> Vec<RecordingRule> {
+        self.windows
+            .iter()
+            .flat_map(|&w| {
+                Recorded::ALL.map(|r| RecordingRule {
+                    record: r.name(w),
+                    expr: r.expr(w),
+                })
+            })
+            .collect()
+    }
+}
 
 /// What a recorded series holds, per (job, stage) and window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,18 +160,10 @@ impl Recorded {
 
 /// The dashboard's recording rules: per window, each stage's bucket rates,
 /// sum and count rates and count increase, summed over the instances of a
-/// job. Evaluated by the server at every rule interval, they make a reading
+/// job. Evaluated by the server at its rule intervals, they make a reading
 /// cost the same for 3 instances or 300.
 pub fn recording_rules() -> Vec<RecordingRule> {
-    Window::ALL
-        .into_iter()
-        .flat_map(|w| {
-            Recorded::ALL.map(|r| RecordingRule {
-                record: r.name(w),
-                expr: r.expr(w),
-            })
-        })
-        .collect()
+    RECORDING_GROUPS.iter().flat_map(|g| g.rules()).collect()
 }
 
 /// Whether the recording rules the server has (`/api/v1/rules?type=record`'s
