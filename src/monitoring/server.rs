@@ -503,7 +503,7 @@ fn ServerInstances(last: RwSignal<Option<ServerPoll>>) -> impl IntoView {
     let names = Memo::new(move |_| {
         last.with(|p| {
             p.as_ref()
-                .and_then(|p| {
+                .map(|p| {
                     let ok: Vec<(&str, &QueryAnswer)> = p
                         .by_instance
                         .iter()
@@ -520,7 +520,7 @@ fn ServerInstances(last: RwSignal<Option<ServerPoll>>) -> impl IntoView {
                             }
                         }
                     }
-                    Some(names)
+                    names
                 })
                 .unwrap_or_default()
         })

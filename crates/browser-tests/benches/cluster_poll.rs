@@ -96,52 +96,78 @@ fn instance_poll(bases: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The median wall time and bytes of `rounds` polls of `urls` at once (the
-/// page fills in a range query's times, and checks every answer is whole).
-const POLL: &str = "const [urls, rounds] = arguments;
+/// `rounds` rounds of `polls`, one after the other in each round (so that
+/// the machine's noise falls on each alike), each poll's requests at once
+/// (the page fills in a range query's times, and checks every answer is
+/// whole): per poll the median wall time and bytes, and the medians of its
+/// per-round ratios to the first poll's.
+const POLL: &str = "const [polls, rounds] = arguments;
      performance.setResourceTimingBufferSize(100000);
-     const walls = [], bytes = [];
+     const walls = polls.map(() => []), bytes = polls.map(() => []);
      for (let r = 0; r < rounds; r++) {
-       performance.clearResourceTimings();
-       const now = Date.now() / 1000;
-       const t0 = performance.now();
-       const texts = await Promise.all(urls.map(u => {
-         const url = u.replace('&range=3600', `&start=${now - 3600}&end=${now}`)
-           + (u.includes('?') ? '&' : '?') + `bench=${r}`;
-         return fetch(url).then(a => { if (!a.ok) throw new Error(`${url}: ${a.status}`); return a.text(); });
-       }));
-       walls.push(performance.now() - t0);
-       bytes.push(performance.getEntriesByType('resource')
-         .filter(e => e.name.includes('bench='))
-         .reduce((n, e) => n + e.transferSize, 0));
-       if (texts.some(t => t.length === 0)) throw new Error('an empty answer');
+       for (const [p, urls] of polls.entries()) {
+         performance.clearResourceTimings();
+         const now = Date.now() / 1000;
+         const tag = `bench=${r}-${p}`;
+         const t0 = performance.now();
+         const texts = await Promise.all(urls.map(u => {
+           const url = u.replace('&range=3600', `&start=${now - 3600}&end=${now}`)
+             + (u.includes('?') ? '&' : '?') + tag;
+           return fetch(url).then(a => { if (!a.ok) throw new Error(`${url}: ${a.status}`); return a.text(); });
+         }));
+         walls[p].push(performance.now() - t0);
+         bytes[p].push(performance.getEntriesByType('resource')
+           .filter(e => e.name.endsWith(tag))
+           .reduce((n, e) => n + e.transferSize, 0));
+         if (texts.some(t => t.length === 0)) throw new Error('an empty answer');
+       }
      }
      const median = xs => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-     return JSON.stringify({ wall_ms: median(walls), bytes: median(bytes) });";
+     const ratio = (xs, base) => median(xs.map((x, r) => x / base[r]));
+     return JSON.stringify(polls.map((_, p) => [median(walls[p]), median(bytes[p]),
+       ratio(walls[p], walls[0]), ratio(bytes[p], bytes[0])]));";
 
-const ROUNDS: u32 = 15;
+const ROUNDS: u32 = 21;
 const INSTANCES: usize = 10;
 
-/// Opens `page` and measures [`POLL`] of `urls` there: (median wall ms, bytes).
-async fn measure(browser: &Browser, page: &str, urls: Vec<String>) -> anyhow::Result<(f64, f64)> {
-    browser.goto(page).await?;
-    let answer = browser
-        .client()
-        .execute(POLL, vec![urls.into(), ROUNDS.into()])
-        .await?;
-    let figures: Value =
-        serde_json::from_str(answer.as_str().context("the page answered no text")?)?;
-    Ok((
-        figures["wall_ms"].as_f64().context("no wall time")?,
-        figures["bytes"].as_f64().context("no byte count")?,
-    ))
+/// A poll's figures: medians, and ratios to the first poll measured with it.
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    wall_ms: f64,
+    bytes: f64,
+    time_ratio: f64,
+    bytes_ratio: f64,
 }
 
-fn print_row(label: &str, (wall, bytes): (f64, f64), (base_wall, base_bytes): (f64, f64)) {
+/// Opens `page` and measures [`POLL`] of `polls` there.
+async fn measure(
+    browser: &Browser,
+    page: &str,
+    polls: Vec<Vec<String>>,
+) -> anyhow::Result<Vec<Figures>> {
+    browser.goto(page).await?;
+    let polls: Vec<Value> = polls.into_iter().map(Value::from).collect();
+    let answer = browser
+        .client()
+        .execute(POLL, vec![polls.into(), ROUNDS.into()])
+        .await?;
+    let figures: Vec<[f64; 4]> =
+        serde_json::from_str(answer.as_str().context("the page answered no text")?)?;
+    Ok(figures
+        .into_iter()
+        .map(|[wall_ms, bytes, time_ratio, bytes_ratio]| Figures {
+            wall_ms,
+            bytes,
+            time_ratio,
+            bytes_ratio,
+        })
+        .collect())
+}
+
+fn print_row(label: &str, figures: Figures) {
     println!(
-        "{label:<48} {wall:>9.1} {bytes:>12.0} {:>8.2} {:>8.2}",
-        wall / base_wall,
-        bytes / base_bytes
+        "{label:<44} {:>9.1} {:>12.0} {:>8.2} {:>8.2}",
+        figures.wall_ms, figures.bytes, figures.time_ratio, figures.bytes_ratio
     );
 }
 
@@ -203,64 +229,73 @@ async fn main() -> anyhow::Result<()> {
         "server = the Prometheus server source's poll: its one query (recorded or raw series), at times with the hour's range or the instance tables; median of {ROUNDS} rounds; × = to the single poll of the same protocol"
     );
     println!(
-        "{:<48} {:>9} {:>12} {:>8} {:>8}",
+        "{:<44} {:>9} {:>12} {:>8} {:>8}",
         "poll", "wall ms", "bytes/poll", "time ×", "bytes ×"
     );
-    let single = measure(&browser, &dashboard, instance_poll(&["/api/v1".to_owned()])).await?;
-    print_row("HTTP/1.1: 1 service (the balancer)", single, single);
-    for n in [3, INSTANCES] {
-        let row = measure(&browser, &dashboard, instance_poll(&instance_bases(n))).await?;
-        print_row(&format!("HTTP/1.1: {n} instances, one by one"), row, single);
-    }
-    // Direct polls run from a page of the server's own origin: the
-    // dashboard's CSP lets its page reach only its own origin.
-    let polls = [
-        ("recorded, one query", true, Extra::Nothing),
-        ("recorded + hour range", true, Extra::HourRange),
-        ("recorded + instance tables", true, Extra::InstanceTables),
-        ("raw series, one query", false, Extra::Nothing),
-        ("raw + hour range", false, Extra::HourRange),
+    // Through the dashboard's nginx, as the page asks: every poll beside the
+    // single service's, round after round.
+    let single = vec!["/api/v1".to_owned()];
+    let polls: Vec<(String, Vec<String>)> = vec![
+        ("1 service (the balancer)".into(), instance_poll(&single)),
+        (
+            "3 instances, one by one".into(),
+            instance_poll(&instance_bases(3)),
+        ),
+        (
+            format!("{INSTANCES} instances, one by one"),
+            instance_poll(&instance_bases(INSTANCES)),
+        ),
+        (
+            format!("server of {INSTANCES}, recorded, one query"),
+            server_poll("/prometheus", true, Extra::Nothing),
+        ),
+        (
+            format!("server of {INSTANCES}, recorded + hour range"),
+            server_poll("/prometheus", true, Extra::HourRange),
+        ),
+        (
+            format!("server of {INSTANCES}, recorded + instance tables"),
+            server_poll("/prometheus", true, Extra::InstanceTables),
+        ),
+        (
+            format!("server of {INSTANCES}, raw series, one query"),
+            server_poll("/prometheus", false, Extra::Nothing),
+        ),
+        (
+            format!("server of {INSTANCES}, raw + hour range"),
+            server_poll("/prometheus", false, Extra::HourRange),
+        ),
     ];
+    let (labels, urls): (Vec<String>, Vec<Vec<String>>) = polls.into_iter().unzip();
+    for (protocol, page) in [("HTTP/1.1", &dashboard), ("HTTP/2", &format!("{h2}/"))] {
+        for (label, figures) in labels
+            .iter()
+            .zip(measure(&browser, page, urls.clone()).await?)
+        {
+            print_row(&format!("{protocol}: {label}"), figures);
+        }
+    }
+    // 3 instances against 10, each server asked from a page of its own
+    // origin (the dashboard proxies one server): × is to the recorded query
+    // of that server.
     for (n, origin) in [
         (3, server_of_three.origin()),
         (INSTANCES, server_of_ten.clone()),
     ] {
         let page = format!("{origin}/api/v1/status/buildinfo");
-        for (label, recorded, extra) in polls {
-            let row = measure(&browser, &page, server_poll("", recorded, extra)).await?;
-            print_row(
-                &format!("HTTP/1.1: server, {n} inst., {label}"),
-                row,
-                single,
-            );
+        let direct = [
+            ("recorded, one query", true, Extra::Nothing),
+            ("recorded + hour range", true, Extra::HourRange),
+            ("raw series, one query", false, Extra::Nothing),
+        ];
+        let polls = direct
+            .iter()
+            .map(|(_, recorded, extra)| server_poll("", *recorded, *extra))
+            .collect();
+        for ((label, _, _), figures) in direct.iter().zip(measure(&browser, &page, polls).await?) {
+            print_row(&format!("direct: server of {n}, {label}"), figures);
         }
     }
-    for (label, recorded, extra) in [polls[0], polls[3]] {
-        let row = measure(
-            &browser,
-            &dashboard,
-            server_poll("/prometheus", recorded, extra),
-        )
-        .await?;
-        print_row(
-            &format!("HTTP/1.1: server, 10 via nginx, {label}"),
-            row,
-            single,
-        );
-    }
-
-    let page = format!("{h2}/");
-    let single = measure(&browser, &page, instance_poll(&["/api/v1".to_owned()])).await?;
-    print_row("HTTP/2: 1 service (the balancer)", single, single);
-    let row = measure(&browser, &page, instance_poll(&instance_bases(INSTANCES))).await?;
-    print_row("HTTP/2: 10 instances, one by one", row, single);
-    let row = measure(
-        &browser,
-        &page,
-        server_poll("/prometheus", true, Extra::Nothing),
-    )
-    .await?;
-    print_row("HTTP/2: server, 10 via nginx, recorded", row, single);
     // What the recording rules cost the server at every evaluation (every
     // scrape interval), whoever looks.
     for (n, origin) in [

@@ -171,7 +171,7 @@ pub fn recording_rules() -> Vec<RecordingRule> {
 pub fn has_every_recording_rule(names: &[String]) -> bool {
     recording_rules()
         .iter()
-        .all(|rule| names.iter().any(|n| *n == rule.record))
+        .all(|rule| names.contains(&rule.record))
 }
 
 /// The label that tells the parts of a combined query's answer apart.
