@@ -28,15 +28,18 @@ use dashboard_ops::process::free_local_port;
 use dashboard_ops::prometheus::{PrometheusServer, Timing};
 use serde_json::Value;
 use sse_core::metrics::Statistic;
-use sse_core::monitoring::prometheus_server::{Queries, Window, READING};
+use sse_core::monitoring::prometheus_server::{combined, Queries, Window, READING};
 
-/// What a poll of the Prometheus server source asks besides its one query.
+/// What a poll of the Prometheus server source asks besides the reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Extra {
-    /// Most polls: the reading's one query.
+    /// Two polls of three at 10 s: the reading's one query.
     Nothing,
-    /// Every third poll at 10 s: the hour's p95 series too (a new step).
-    HourRange,
+    /// Every third poll at 10 s (a new 30 s step): the hour's new point, a
+    /// part of the same one query (the `@` modifier).
+    HourPoint,
+    /// The view's first poll: the whole hour too (a range query).
+    WholeHour,
     /// While the instances' tables are shown: their six queries too.
     InstanceTables,
 }
@@ -49,10 +52,22 @@ fn server_poll(base: &str, recorded: bool, extra: Extra) -> Vec<String> {
     let w = Window::default();
     let encode = |q: &str| url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>();
     let query = |q: &str| format!("{base}/api/v1/query?query={}", encode(q));
-    let mut urls = vec![query(&q.reading(w).combined())];
+    let reading = q.reading(w);
+    let mut urls = vec![query(&reading.combined())];
     match extra {
         Extra::Nothing => {}
-        Extra::HourRange => urls.push(format!(
+        Extra::HourPoint => {
+            // The page asks for the step before now; any recent step costs the same.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            let step = (now / 30.0).floor() * 30.0;
+            let point = q.stage_p95_at(step);
+            let mut parts = reading.parts();
+            parts.push(&point);
+            urls = vec![query(&combined(&parts))];
+        }
+        Extra::WholeHour => urls.push(format!(
             "{base}/api/v1/query_range?query={}&step=30&range=3600",
             encode(&q.stage_p95_over_time())
         )),
@@ -250,8 +265,12 @@ async fn main() -> anyhow::Result<()> {
             server_poll("/prometheus", true, Extra::Nothing),
         ),
         (
-            format!("server of {INSTANCES}, recorded + hour range"),
-            server_poll("/prometheus", true, Extra::HourRange),
+            format!("server of {INSTANCES}, recorded + hour's point"),
+            server_poll("/prometheus", true, Extra::HourPoint),
+        ),
+        (
+            format!("server of {INSTANCES}, recorded + whole hour"),
+            server_poll("/prometheus", true, Extra::WholeHour),
         ),
         (
             format!("server of {INSTANCES}, recorded + instance tables"),
@@ -262,8 +281,8 @@ async fn main() -> anyhow::Result<()> {
             server_poll("/prometheus", false, Extra::Nothing),
         ),
         (
-            format!("server of {INSTANCES}, raw + hour range"),
-            server_poll("/prometheus", false, Extra::HourRange),
+            format!("server of {INSTANCES}, raw + hour's point"),
+            server_poll("/prometheus", false, Extra::HourPoint),
         ),
     ];
     let (labels, urls): (Vec<String>, Vec<Vec<String>>) = polls.into_iter().unzip();
@@ -285,7 +304,7 @@ async fn main() -> anyhow::Result<()> {
         let page = format!("{origin}/api/v1/status/buildinfo");
         let direct = [
             ("recorded, one query", true, Extra::Nothing),
-            ("recorded + hour range", true, Extra::HourRange),
+            ("recorded + hour's point", true, Extra::HourPoint),
             ("raw series, one query", false, Extra::Nothing),
         ];
         let polls = direct

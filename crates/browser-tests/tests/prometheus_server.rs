@@ -285,6 +285,16 @@ async fn the_panel_shows_what_the_server_answers_its_alerts_and_the_run_windows(
         sent.starts_with("label_replace(histogram_quantile(0.5, sum by (stage, le) (job_stage:sse_stage_duration_seconds_bucket:rate5m)), \"dashboard_part\", \"0\""),
         "{sent}"
     );
+    // The hour's series is asked whole once, then a step at a time inside
+    // the reading's one query (the `@` modifier).
+    browser
+        .wait_for_attr("stats-server-status", "data-range", "point", WAIT)
+        .await?;
+    let sent = browser.attr_of("stats-server-status", "data-query").await?;
+    assert!(
+        sent.contains("job_stage:sse_stage_duration_seconds_bucket:rate1m @ "),
+        "{sent}"
+    );
     // Each instance's figures, asked when shown, are the server's answers too.
     assert_eq!(
         eval(

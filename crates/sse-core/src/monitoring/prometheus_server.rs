@@ -9,7 +9,7 @@ use crate::contract::execution_stats::{any_stage_name, stage_order};
 use crate::format;
 use crate::metrics::{ServerFigure, Statistic};
 use crate::monitoring::prometheus::service::STAGE_DURATIONS;
-use crate::monitoring::prometheus_api::{QueryAnswer, QueryData, Sample};
+use crate::monitoring::prometheus_api::{QueryAnswer, QueryData, Sample, Series};
 use crate::monitoring::stats_source::NOT_IN_A_HISTOGRAM;
 use crate::monitoring::stats_view::{column_id, Cell, Estimate, StageRow, COLUMNS};
 
@@ -212,6 +212,39 @@ pub fn split_parts(answer: &QueryAnswer, parts: usize) -> Vec<QueryAnswer> {
         .collect()
 }
 
+/// `range` (a matrix) with each series of `point` (an instant answer at
+/// `at_s`) one point longer, and the points before `from_s` dropped: a
+/// range query's answer one step later, without asking for the whole range
+/// again. A series new in `point` starts there; one left with no point goes.
+pub fn extend_range(
+    range: &QueryAnswer,
+    point: &QueryAnswer,
+    at_s: f64,
+    from_s: f64,
+) -> QueryAnswer {
+    let mut series: Vec<Series> = match &range.data {
+        QueryData::Matrix(series) => series.clone(),
+        _ => Vec::new(),
+    };
+    for sample in point.samples() {
+        match series.iter_mut().find(|s| s.labels == sample.labels) {
+            Some(own) => own.points.push((at_s, sample.value)),
+            None => series.push(Series {
+                labels: sample.labels.clone(),
+                points: vec![(at_s, sample.value)],
+            }),
+        }
+    }
+    for own in &mut series {
+        own.points.retain(|(t, _)| *t >= from_s);
+    }
+    series.retain(|s| !s.points.is_empty());
+    QueryAnswer {
+        data: QueryData::Matrix(series),
+        notes: point.notes.clone(),
+    }
+}
+
 /// The queries of one reading of the whole service: the table's figures in
 /// [`READING`]'s order, the strip's, and `up`.
 #[derive(Debug, Clone, PartialEq)]
@@ -345,11 +378,26 @@ impl Queries {
     /// Each stage's p95 over time (for `query_range`), each point over the
     /// minute before it.
     pub fn stage_p95_over_time(&self) -> String {
+        self.stage_p95_of_minute(None)
+    }
+
+    /// One point of [`Self::stage_p95_over_time`]: its value at `at_s`
+    /// (the `@` modifier, Prometheus 2.25 on), which a range query would
+    /// answer for that step.
+    pub fn stage_p95_at(&self, at_s: f64) -> String {
+        self.stage_p95_of_minute(Some(at_s))
+    }
+
+    fn stage_p95_of_minute(&self, at_s: Option<f64>) -> String {
+        let at = at_s.map(|t| format!(" @ {t:.3}")).unwrap_or_default();
         let buckets = if self.recorded {
-            self.selector(&Recorded::BucketRate.name(Window::M1))
+            format!(
+                "{}{at}",
+                self.selector(&Recorded::BucketRate.name(Window::M1))
+            )
         } else {
             format!(
-                "rate({}[1m])",
+                "rate({}[1m]{at})",
                 self.selector(&format!("{STAGE_DURATIONS}_bucket"))
             )
         };
@@ -640,6 +688,44 @@ mod tests {
         let names: Vec<String> = rules.iter().map(|r| r.record.clone()).collect();
         assert!(has_every_recording_rule(&names));
         assert!(!has_every_recording_rule(&names[1..]));
+    }
+
+    #[test]
+    fn a_range_grows_by_one_step_and_drops_its_oldest() {
+        let q = Queries::new("sse-app").with_records(true);
+        assert_eq!(
+            q.stage_p95_at(1_700_000_030.0),
+            "histogram_quantile(0.95, sum by (stage, le) (job_stage:sse_stage_duration_seconds_bucket:rate1m{job=\"sse-app\"} @ 1700000030.000))"
+        );
+        assert_eq!(
+            Queries::new("").stage_p95_at(60.0),
+            "histogram_quantile(0.95, sum by (stage, le) (rate(sse_stage_duration_seconds_bucket[1m] @ 60.000)))"
+        );
+        let range = parse_query(
+            r#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"stage":"1"},"values":[[0,"0.1"],[30,"0.2"],[60,"0.3"]]},
+            {"metric":{"stage":"2"},"values":[[0,"0.5"]]}]}}"#,
+        )
+        .expect("reads");
+        let point = parse_query(
+            r#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"stage":"1"},"value":[90,"0.4"]},
+            {"metric":{"stage":"5"},"value":[90,"NaN"]}]}}"#,
+        )
+        .expect("reads");
+        let grown = extend_range(&range, &point, 90.0, 30.0);
+        let QueryData::Matrix(series) = &grown.data else {
+            panic!("a matrix: {grown:?}");
+        };
+        // Stage 2 had only its dropped point; stage 5 starts (absent, never 0).
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].labels.get("stage").map(String::as_str), Some("1"));
+        assert_eq!(
+            series[0].points,
+            vec![(30.0, Some(0.2)), (60.0, Some(0.3)), (90.0, Some(0.4))]
+        );
+        assert_eq!(series[1].labels.get("stage").map(String::as_str), Some("5"));
+        assert_eq!(series[1].points, vec![(90.0, None)]);
     }
 
     #[test]

@@ -5,10 +5,9 @@
 //! each stage's p95 over the last hour (`query_range`) with the load runs of
 //! this page on its time axis. Every figure shows its PromQL on hover and in
 //! `data-query`; percentiles are `histogram_quantile` estimates
-//! (`data-estimate="histogram"`). A poll is one query (the hour's series
-//! every third); with the dashboard's recording rules on the server it costs
-//! the same for 3 instances or 30. Each instance's figures are asked only
-//! while shown.
+//! (`data-estimate="histogram"`). A poll is one query ([`poll`]): with the
+//! dashboard's recording rules on the server it costs the same for 3
+//! instances or 30. Each instance's figures are asked only while shown.
 
 use leptos::prelude::*;
 use sse_core::contract::instances::testid_value;
@@ -16,8 +15,7 @@ use sse_core::format;
 use sse_core::metrics::{ServerFigure, SERVER_ESTIMATE};
 use sse_core::monitoring::prometheus_api::{QueryAnswer, QueryData};
 use sse_core::monitoring::prometheus_server::{
-    has_every_recording_rule, instances, server_rows, split_parts, up_by_instance, Queries,
-    Reading, Window, NO_REQUESTS, PART_LABEL, READING,
+    instances, server_rows, up_by_instance, Queries, Reading, Window, NO_REQUESTS, PART_LABEL,
 };
 use sse_core::monitoring::stats_source::StatsSource;
 use sse_core::monitoring::stats_view::{PollHistory, StageRow};
@@ -31,10 +29,11 @@ use crate::monitoring::stats::table::StatsTable;
 use crate::state::AppState;
 use crate::ui::Note;
 
+mod poll;
+
+use poll::{poll, Abilities, Answered, ServerPoll, RANGE_S, STEP_S};
+
 const P95_CHART: &str = "stats-server-p95-chart";
-/// The time series: the last hour, a point every 30 s.
-const RANGE_S: f64 = 3_600.0;
-const STEP_S: u32 = 30;
 
 crate::on_demand! {
     /// The Prometheus server's statistics (loaded when the source is picked,
@@ -42,129 +41,6 @@ crate::on_demand! {
     prometheus_server, "Prometheus server view":
     pub fn server_view() -> AnyView {
         view! { <ServerStats /> }.into_any()
-    }
-}
-
-/// One query and what it answered.
-type Answered = (String, Result<QueryAnswer, String>);
-
-/// The hour's p95 series and the step it ends on.
-#[derive(Debug, Clone, PartialEq)]
-struct Range {
-    answered: Answered,
-    end_s: f64,
-}
-
-/// One poll of the server.
-#[derive(Debug, Clone, PartialEq)]
-struct ServerPoll {
-    /// The reading's one query, as sent.
-    sent: String,
-    /// The whole service's figures read the dashboard's recorded series.
-    recorded: bool,
-    window: Window,
-    whole: Vec<Answered>,
-    /// Only while the instances' tables are shown.
-    by_instance: Option<Vec<Answered>>,
-    /// The strip's figures, each with its query and answer.
-    strip: Vec<(ServerFigure, Answered)>,
-    up: Answered,
-    range: Range,
-    at_ms: f64,
-}
-
-/// `query` evaluated at `at` (seconds since the epoch).
-async fn ask(server: &PromClient, query: String, at: f64) -> Answered {
-    let answer = server
-        .query(&query, Some(at))
-        .await
-        .map_err(|e| e.to_string());
-    (query, answer)
-}
-
-/// Whether the server evaluates every one of the dashboard's recording
-/// rules; a server whose rules cannot be read is asked the raw series.
-async fn has_recording_rules(server: &PromClient) -> bool {
-    server
-        .recording_rule_names()
-        .await
-        .is_ok_and(|names| has_every_recording_rule(&names))
-}
-
-/// The hour's p95 series ending on the last whole step: asked again only
-/// once a step has passed (a point every 30 s; a poll every 10 s would ask
-/// the same points three times).
-async fn hour_range(server: &PromClient, query: String, at: f64, previous: Option<Range>) -> Range {
-    let end_s = (at / STEP_S as f64).floor() * STEP_S as f64;
-    if let Some(previous) =
-        previous.filter(|p| p.end_s == end_s && p.answered.0 == query && p.answered.1.is_ok())
-    {
-        return previous;
-    }
-    let answer = server
-        .query_range(&query, end_s - RANGE_S, end_s, STEP_S)
-        .await
-        .map_err(|e| e.to_string());
-    Range {
-        answered: (query, answer),
-        end_s,
-    }
-}
-
-/// One poll: the whole service's reading in one query, evaluated at one
-/// instant (as Grafana does for a refresh) so the figures agree with each
-/// other and can be asked again; each instance's figures when shown; the
-/// hour's series when a step has passed since `previous`.
-async fn poll(
-    server: PromClient,
-    window: Window,
-    recorded: bool,
-    by_instance: bool,
-    previous: Option<Range>,
-) -> ServerPoll {
-    let q: Queries = server.queries().with_records(recorded);
-    let at = (wall_ms() / 1000.0 * 1000.0).round() / 1000.0;
-    let reading = q.reading(window);
-    let sent = reading.combined();
-    let instances = async {
-        if by_instance {
-            let asked = READING.map(|s| ask(&server, q.stage(s, window, true), at));
-            Some(futures::future::join_all(asked).await)
-        } else {
-            None
-        }
-    };
-    let (answer, by_instance, range) = futures::join!(
-        server.query(&sent, Some(at)),
-        instances,
-        hour_range(&server, q.stage_p95_over_time(), at, previous)
-    );
-    let parts = reading.parts().len();
-    let mut answers: Vec<Result<QueryAnswer, String>> = match answer {
-        Ok(answer) => split_parts(&answer, parts).into_iter().map(Ok).collect(),
-        Err(e) => vec![Err(e.to_string()); parts],
-    }
-    .into_iter()
-    .rev()
-    .collect();
-    let mut next = || answers.pop().unwrap_or_else(|| Err("no answer".to_owned()));
-    let whole = reading.table.iter().map(|q| (q.clone(), next())).collect();
-    let strip = reading
-        .strip
-        .iter()
-        .map(|(figure, q)| (*figure, (q.clone(), next())))
-        .collect();
-    let up = (reading.up.clone(), next());
-    ServerPoll {
-        sent,
-        recorded,
-        window,
-        whole,
-        by_instance,
-        strip,
-        up,
-        range,
-        at_ms: at * 1000.0,
     }
 }
 
@@ -250,8 +126,8 @@ fn ServerStats() -> impl IntoView {
     let window = RwSignal::new(Window::default());
     let show_instances = RwSignal::new(false);
     let last = RwSignal::new(None::<ServerPoll>);
-    // Whether the server has the recording rules, asked once per server.
-    let records = StoredValue::new(None::<(PromClient, bool)>);
+    // What the server can be asked, learnt once per server.
+    let abilities = StoredValue::new(None::<(PromClient, Abilities)>);
     let restart = Memo::new(move |_| (app.prometheus.get(), window.get(), show_instances.get()));
     use_poller(
         restart,
@@ -265,19 +141,17 @@ fn ServerStats() -> impl IntoView {
                 let Some(server) = server else {
                     return;
                 };
-                let known = records
+                let known = abilities
                     .get_value()
                     .filter(|(s, _)| *s == server)
-                    .map(|(_, r)| r);
-                let recorded = match known {
-                    Some(recorded) => recorded,
-                    None => {
-                        let recorded = has_recording_rules(&server).await;
-                        records.set_value(Some((server.clone(), recorded)));
-                        recorded
-                    }
+                    .map(|(_, a)| a);
+                let known = match known {
+                    Some(known) => known,
+                    None => Abilities::learn(&server).await,
                 };
-                let fresh = poll(server, window, recorded, by_instance, previous).await;
+                let (fresh, learnt) =
+                    poll(server.clone(), window, known, by_instance, previous).await;
+                abilities.set_value(Some((server, learnt)));
                 last.try_set(Some(fresh));
             }
         },
@@ -420,6 +294,7 @@ fn ReadingStatus(last: RwSignal<Option<ServerPoll>>, window: RwSignal<Window>) -
                 last.with(|p| p.as_ref().map(|p| format!("{:.3}", p.at_ms / 1000.0)))
             }
             data-recorded=move || last.with(|p| p.as_ref().map(|p| p.recorded.to_string()))
+            data-range=move || last.with(|p| p.as_ref().map(|p| p.range.read.id()))
             data-query=move || last.with(|p| p.as_ref().map(|p| p.sent.clone()))
         >
             {status}
