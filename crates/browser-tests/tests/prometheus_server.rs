@@ -572,6 +572,85 @@ async fn a_server_that_is_down_slow_wrong_or_empty_is_said_and_the_rest_works() 
     Ok(())
 }
 
+/// A server before Prometheus 2.33 (its `@` modifier off): in front of
+/// `upstream`, it refuses a query with `@` as such a server does, and
+/// passes the rest on. The queries it refused are counted.
+struct WithoutAtModifier {
+    origin: String,
+    refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WithoutAtModifier {
+    async fn start(upstream: &str) -> anyhow::Result<Self> {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let origin = format!("http://{}", listener.local_addr()?);
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = std::sync::Arc::clone(&refused);
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let count = std::sync::Arc::clone(&count);
+                tokio::spawn(async move {
+                    // A GET's head (no body), one request per connection.
+                    let mut head = Vec::new();
+                    let mut buffer = [0_u8; 8192];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match client.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&head).to_string();
+                    let target = head.split_whitespace().nth(1).unwrap_or("/");
+                    if target.contains("%40") || target.contains('@') {
+                        count.fetch_add(1, Ordering::SeqCst);
+                        let body = r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:1: parse error: @ modifier is disabled"}"#;
+                        let answer = format!(
+                            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = client.write_all(answer.as_bytes()).await;
+                        return;
+                    }
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    let head: String = head
+                        .split("\r\n")
+                        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                        .collect::<Vec<_>>()
+                        .join("\r\n")
+                        .replacen("\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1);
+                    if server.write_all(head.as_bytes()).await.is_ok() {
+                        let mut answer = Vec::new();
+                        let _ = server.read_to_end(&mut answer).await;
+                        let _ = client.write_all(&answer).await;
+                    }
+                });
+            }
+        });
+        Ok(Self {
+            origin,
+            refused,
+            task,
+        })
+    }
+
+    fn refused(&self) -> usize {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for WithoutAtModifier {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 #[tokio::test]
 async fn the_settings_name_the_server_and_an_imported_report_is_on_its_time_axis(
 ) -> anyhow::Result<()> {
@@ -617,12 +696,14 @@ async fn the_settings_name_the_server_and_an_imported_report_is_on_its_time_axis
     wait_for_server(&server, "sum(sse_requests_total)", 7.0).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    // config.json names the server (the proxy's /prometheus); the person
-    // clears it in the Settings: the source and the alerts go.
+    // config.json names the server (the proxy's /prometheus), one that
+    // refuses the `@` modifier; the person clears it in the Settings: the
+    // source and the alerts go.
+    let old_server = WithoutAtModifier::start(&server).await?;
     let (nginx, _dist) = start_dashboard_with_prometheus(
         &backend.origin(),
         r#"{"stats_poll_ms": 1000, "health_poll_ms": 1000}"#,
-        &server,
+        &old_server.origin,
     )?;
     let mut browser = Browser::launch().await?;
     browser.goto(&format!("{}/", nginx.url())).await?;
@@ -719,6 +800,24 @@ async fn the_settings_name_the_server_and_an_imported_report_is_on_its_time_axis
     assert_eq!(start, started_at_ms, "{label}");
     assert!(end > started_at_ms, "{label}");
     assert!(label.starts_with("sse-load report ci-run.json"), "{label}");
-    browser.assert_clean(&[]).await?;
+
+    // Its first new 30 s step: the reading with the hour's point is
+    // refused once, asked again without it, and the hour asked whole from
+    // then on; the figures never go.
+    let started = std::time::Instant::now();
+    while old_server.refused() == 0 && started.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(old_server.refused(), 1, "no reading with @ was refused");
+    browser
+        .wait_for_attr("stats-server-status", "data-range", "whole", WAIT)
+        .await?;
+    let sent = browser.attr_of("stats-server-status", "data-query").await?;
+    assert!(!sent.contains(" @ "), "{sent}");
+    assert_eq!(browser.text_of("stats-server-problem").await?, "");
+    agrees_with_server(&browser, &server, 3).await?;
+    assert_eq!(old_server.refused(), 1, "@ asked again after its refusal");
+    // The refused reading is a failed load in the console, nothing more.
+    browser.assert_clean(&["/prometheus/api/v1/query"]).await?;
     browser.close().await
 }
