@@ -564,26 +564,27 @@ pub fn server_rows(reading: &Reading<'_>, instance: Option<&str>) -> Vec<StageRo
         .collect()
 }
 
-/// The instances in a reading (`by (instance)`), sorted.
+/// The instances in a reading (`by (instance)`), in natural order (app-2
+/// before app-10, as an operator counts them).
 pub fn instances(reading: &Reading<'_>) -> Vec<String> {
     let mut names: Vec<String> = reading
         .iter()
         .flat_map(|(_, answer)| answer.samples())
         .filter_map(|s| s.labels.get("instance").cloned())
         .collect();
-    names.sort();
+    names.sort_by(|a, b| alphanumeric_sort::compare_str(a, b));
     names.dedup();
     names
 }
 
-/// `up` per instance: (instance, answered its last scrape).
+/// `up` per instance: (instance, answered its last scrape), in natural order.
 pub fn up_by_instance(answer: &QueryAnswer) -> Vec<(String, bool)> {
     let mut up: Vec<(String, bool)> = answer
         .samples()
         .iter()
         .filter_map(|s| Some((s.labels.get("instance")?.clone(), s.value? >= 1.0)))
         .collect();
-    up.sort();
+    up.sort_by(|a, b| alphanumeric_sort::compare_str(&a.0, &b.0).then(a.1.cmp(&b.1)));
     up
 }
 
@@ -821,5 +822,19 @@ mod tests {
             up_by_instance(&up),
             vec![("a:1".into(), true), ("b:2".into(), false)]
         );
+    }
+
+    #[test]
+    fn instances_come_in_the_order_an_operator_counts_them() {
+        let answer = vector(&[
+            ("1", Some("app-10"), "1"),
+            ("1", Some("app-2"), "1"),
+            ("1", Some("app-1"), "1"),
+        ]);
+        let reading: Reading<'_> = std::array::from_fn(|_| ("q", &answer));
+        assert_eq!(instances(&reading), ["app-1", "app-2", "app-10"]);
+        let up = up_by_instance(&answer);
+        let names: Vec<&str> = up.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["app-1", "app-2", "app-10"]);
     }
 }
