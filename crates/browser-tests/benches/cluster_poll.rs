@@ -181,7 +181,7 @@ async fn measure(
 
 fn print_row(label: &str, figures: Figures) {
     println!(
-        "{label:<44} {:>9.1} {:>12.0} {:>8.2} {:>8.2}",
+        "{label:<52} {:>9.1} {:>12.0} {:>8.2} {:>8.2}",
         figures.wall_ms, figures.bytes, figures.time_ratio, figures.bytes_ratio
     );
 }
@@ -244,7 +244,7 @@ async fn main() -> anyhow::Result<()> {
         "server = the Prometheus server source's poll: its one query (recorded or raw series), at times with the hour's range or the instance tables; median of {ROUNDS} rounds; × = to the single poll of the same protocol"
     );
     println!(
-        "{:<44} {:>9} {:>12} {:>8} {:>8}",
+        "{:<52} {:>9} {:>12} {:>8} {:>8}",
         "poll", "wall ms", "bytes/poll", "time ×", "bytes ×"
     );
     // Through the dashboard's nginx, as the page asks: every poll beside the
