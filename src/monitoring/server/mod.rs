@@ -183,7 +183,7 @@ fn ServerStats() -> impl IntoView {
         <div class="server-stats" data-testid="stats-server">
             <div class="stats-source">
                 <WindowPicker window />
-                <ReadingStatus last window />
+                <ReadingStatus last />
             </div>
             <Note class="panel-note warning" testid="stats-server-problem" text=problem />
             <dl class="service-strip" data-testid="server-strip">
@@ -245,13 +245,13 @@ fn WindowPicker(window: RwSignal<Window>) -> impl IntoView {
 
 /// When the shown reading was taken, and over which window.
 #[component]
-fn ReadingStatus(last: RwSignal<Option<ServerPoll>>, window: RwSignal<Window>) -> impl IntoView {
+fn ReadingStatus(last: RwSignal<Option<ServerPoll>>) -> impl IntoView {
     let status = move || {
         last.with(|p| match p {
             Some(p) => format!(
                 "Read {} from the Prometheus server, over the {}, in one query {}.",
                 time_of_day(p.at_ms),
-                window.get().label(),
+                p.window.label(),
                 if p.recorded {
                     "of its recorded series"
                 } else {
@@ -386,16 +386,7 @@ fn ServerInstances(last: RwSignal<Option<ServerPoll>>) -> impl IntoView {
                         .filter_map(|(q, a)| Some((q.as_str(), a.as_ref().ok()?)))
                         .collect();
                     let reading: Option<Reading<'_>> = ok.try_into().ok();
-                    let mut names = reading.map(|r| instances(&r)).unwrap_or_default();
-                    // Instances down have no figures but are named.
-                    if let Ok(up) = &p.up.1 {
-                        for (name, _) in up_by_instance(up) {
-                            if !names.contains(&name) {
-                                names.push(name);
-                            }
-                        }
-                    }
-                    names
+                    instances(reading.as_ref(), p.up.1.as_ref().ok())
                 })
                 .unwrap_or_default()
         })

@@ -132,7 +132,8 @@ pub(super) async fn poll(
     previous: Option<Range>,
 ) -> (ServerPoll, Abilities) {
     let q: Queries = server.queries().with_records(abilities.recorded);
-    let at = (wall_ms() / 1000.0 * 1000.0).round() / 1000.0;
+    // Whole milliseconds, so that `data-time` names the instant exactly.
+    let at = wall_ms().round() / 1000.0;
     let end_s = (at / f64::from(STEP_S)).floor() * f64::from(STEP_S);
     let reading = q.reading(window);
     let range_query = q.stage_p95_over_time();
@@ -174,17 +175,19 @@ pub(super) async fn poll(
             (answer, sent, plan, whole_range) = (again, without, RangePlan::Whole, Some(range));
         }
     }
-    let mut answers: Vec<Result<QueryAnswer, String>> = match answer {
+    let mut answers = match answer {
         Ok(answer) => split_parts(&answer, parts.len())
             .into_iter()
             .map(Ok)
             .collect(),
         Err(e) => vec![Err(e.to_string()); parts.len()],
     }
-    .into_iter()
-    .rev()
-    .collect();
-    let mut next = || answers.pop().unwrap_or_else(|| Err("no answer".to_owned()));
+    .into_iter();
+    let mut next = || {
+        answers
+            .next()
+            .unwrap_or_else(|| Err("no answer".to_owned()))
+    };
     let whole = reading.table.iter().map(|q| (q.clone(), next())).collect();
     let strip = reading
         .strip
@@ -210,7 +213,7 @@ pub(super) async fn poll(
                 read: RangeRead::Point,
             }
         }
-        RangePlan::Whole => whole_range.take().unwrap_or_else(|| Range {
+        RangePlan::Whole => whole_range.unwrap_or_else(|| Range {
             answered: (range_query, Err("not asked".to_owned())),
             end_s,
             read: RangeRead::Whole,
